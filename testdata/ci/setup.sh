@@ -41,4 +41,9 @@ fi
 
 # The offline busybox base image (an OCI layout) every end-to-end test builds on.
 "$here/../images/make-busybox-layout.sh" "$DBUILD_TEST_STATE/busybox-oci" >/dev/null
+# Area-specific setup (registry, runtime, builder) lives in setup.d/, one script per area, run in name order.
+for script in "$here"/setup.d/*.sh; do
+  [ -e "$script" ] || continue
+  bash "$script"
+done
 echo "setup: ready"
