@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dbuild.Registry.Client;
+
+/// <summary>
+/// A client of the OCI distribution API (and Docker Registry HTTP API v2): ping, manifests, blobs, uploads,
+/// with token or basic auth answered from a credential source. Thread-safe; share one per process.
+/// </summary>
+/// <remarks>https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md</remarks>
+public sealed partial class RegistryClient
+{
+    private readonly HttpClient _http;
+    private readonly RegistryClientOptions _options;
+    private readonly RegistryAuthenticator _auth;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a client over the caller's <see cref="HttpClient"/> (the CLI owns one <see cref="SocketsHttpHandler"/> per process).</summary>
+    public RegistryClient(HttpClient httpClient, RegistryClientOptions? options = null, IRegistryCredentialSource? credentials = null,
+        ILogger<RegistryClient>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        _http = httpClient;
+        _options = options ?? new RegistryClientOptions();
+        _auth = new RegistryAuthenticator(httpClient, credentials ?? new StaticCredentialSource(new Dictionary<string, RegistryCredential>()), _options);
+        _logger = logger ?? NullLogger<RegistryClient>.Instance;
+    }
+
+    /// <summary>The API base for a registry host: Docker Hub's API host for <c>docker.io</c>; plain HTTP for loopback and configured hosts.</summary>
+    public Uri BaseUri(string registry)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(registry);
+        string host = DockerConfigCredentials.IsDockerHub(registry) ? "registry-1.docker.io" : registry;
+        string scheme = IsPlainHttp(host) ? "http" : "https";
+        return new Uri($"{scheme}://{host}/");
+    }
+
+    private bool IsPlainHttp(string host)
+    {
+        if (_options.PlainHttpRegistries.Contains(host, StringComparer.OrdinalIgnoreCase)) { return true; }
+        string name = host;
+        if (name.StartsWith('['))
+        {
+            int close = name.IndexOf(']', StringComparison.Ordinal);
+            name = close > 0 ? name[1..close] : name;
+        }
+        else if (name.LastIndexOf(':') is int colon and > 0) { name = name[..colon]; }
+        return name is "localhost" || (IPAddress.TryParse(name, out IPAddress? address) && IPAddress.IsLoopback(address));
+    }
+
+    /// <summary>Checks that the registry speaks the v2 API (<c>GET /v2/</c>) and that the credentials, if any, are accepted.</summary>
+    public async Task PingAsync(string registry, CancellationToken cancellationToken = default)
+    {
+        Uri uri = new(BaseUri(registry), "v2/");
+        using HttpResponseMessage response = await SendAsync(registry, [], () => new HttpRequestMessage(HttpMethod.Get, uri),
+            HttpCompletionOption.ResponseContentRead, retry: true, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ErrorAsync(response, $"Contacting {registry}", registry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static string PullScope(string repository) => $"repository:{repository}:pull";
+    internal static string PushScope(string repository) => $"repository:{repository}:pull,push";
+
+    internal Uri RepositoryUri(string registry, string repository, string rest) => new(BaseUri(registry), $"v2/{repository}/{rest}");
+
+    /// <summary>
+    /// Sends a request made by <paramref name="create"/> (called again for every attempt), answering a 401 once with
+    /// credentials for <paramref name="scopes"/> and, when <paramref name="retry"/> is set, retrying transient failures.
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendAsync(string registry, IReadOnlyList<string> scopes, Func<HttpRequestMessage> create,
+        HttpCompletionOption completion, bool retry, CancellationToken cancellationToken)
+    {
+        int attempts = retry ? Math.Max(1, _options.MaxAttempts) : 1;
+        for (int attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                AuthenticationHeaderValue? header = await _auth.GetHeaderAsync(registry, scopes, cancellationToken).ConfigureAwait(false);
+                response = await SendOnceAsync(create, header, completion, cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    AuthenticationHeaderValue? answer = await _auth.OnUnauthorizedAsync(registry, response, scopes, cancellationToken).ConfigureAwait(false);
+                    if (answer is not null)
+                    {
+                        response.Dispose();
+                        response = await SendOnceAsync(create, answer, completion, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt < attempts)
+                {
+                    Log.Retrying(_logger, registry, attempt, ex.Message);
+                    await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                throw new RegistryException($"Contacting {registry} failed: {ex.Message}. Check that the registry is reachable.", null, null, isTransient: true, ex);
+            }
+            if (attempt < attempts && RegistryException.IsTransientStatus(response.StatusCode))
+            {
+                Log.Retrying(_logger, registry, attempt, $"{(int)response.StatusCode} {response.ReasonPhrase}");
+                response.Dispose();
+                await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            return response;
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> create, AuthenticationHeaderValue? header,
+        HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        using HttpRequestMessage request = create();
+        request.Headers.UserAgent.ParseAdd(_options.UserAgent);
+        if (header is not null) { request.Headers.Authorization = header; }
+        return await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal Task DelayAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(_options.RetryDelay * Math.Pow(2, attempt - 1), _options.TimeProvider, cancellationToken);
+
+    /// <summary>Turns a failed response into a <see cref="RegistryException"/> whose message names the action, the spec code and a next step.</summary>
+    internal static async Task<RegistryException> ErrorAsync(HttpResponseMessage response, string action, string registry, CancellationToken cancellationToken)
+    {
+        string? code = null;
+        string? detail = null;
+        try
+        {
+            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (body.Length is > 0 and < 64 * 1024 && body.TrimStart().StartsWith('{'))
+            {
+                using JsonDocument document = JsonDocument.Parse(body);
+                if (document.RootElement.TryGetProperty("errors", out JsonElement errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+                {
+                    JsonElement first = errors[0];
+                    code = first.TryGetProperty("code", out JsonElement c) ? c.GetString() : null;
+                    detail = first.TryGetProperty("message", out JsonElement m) ? m.GetString() : null;
+                }
+            }
+        }
+        catch (JsonException) { /* not the spec's error body; the status says enough */ }
+        HttpStatusCode status = response.StatusCode;
+        bool transient = RegistryException.IsTransientStatus(status);
+        code ??= status switch
+        {
+            HttpStatusCode.Unauthorized => "UNAUTHORIZED",
+            HttpStatusCode.Forbidden => "DENIED",
+            HttpStatusCode.TooManyRequests => "TOOMANYREQUESTS",
+            _ => null,
+        };
+        string hint = status switch
+        {
+            HttpStatusCode.Unauthorized => $"Run 'dbuild login {registry}' or check the token's scope.",
+            HttpStatusCode.Forbidden => $"The credentials for {registry} lack permission; check the token's scope.",
+            HttpStatusCode.NotFound => "Check the repository name, tag and digest.",
+            _ when transient => "The registry may be overloaded or restarting; try again.",
+            _ => "",
+        };
+        string what = code ?? response.ReasonPhrase ?? status.ToString();
+        string message = $"{action} failed: {(int)status} {what}" + (string.IsNullOrEmpty(detail) ? "." : $" ({detail}).") + (hint.Length > 0 ? " " + hint : "");
+        return new RegistryException(message, status, code, transient);
+    }
+}
