@@ -14,6 +14,11 @@ public static class RepositoryPaths
 
     private static string FindRoot()
     {
+        string? stamped = System.Reflection.Assembly.GetEntryAssembly()?
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "DbuildRepositoryRoot")?.Value;
+        if (stamped is not null && File.Exists(Path.Combine(stamped, "Build.sln"))) { return stamped; }
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Build.sln"))) { return dir.FullName; }
