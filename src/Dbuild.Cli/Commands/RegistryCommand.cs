@@ -1,0 +1,65 @@
+using System.Collections;
+using System.CommandLine;
+using Dbuild.Registry;
+using Dbuild.Registry.Configuration;
+using Dbuild.Registry.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+
+namespace Dbuild.Cli.Commands;
+
+/// <summary><c>dbuild registry serve [--config FILE]</c>: the self-hosted OCI distribution registry.</summary>
+internal static class RegistryCommand
+{
+    public static Command Create()
+    {
+        Option<FileInfo?> config = new("--config", "-c")
+        {
+            Description = "registry:2 style config.yml (see registry-conf/). REGISTRY_* variables override its keys. "
+                + "Without it: :5000, storage under <root>/registry.",
+        };
+        var serve = new Command("serve", "Serve an OCI distribution (v1.1) registry until Ctrl+C or SIGTERM.") { config };
+        serve.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult,
+            token => ServeAsync(new ServeRequest(parseResult.GetValue(config)?.FullName, GlobalOptions.ResolveRoot(parseResult)), token),
+            cancellationToken));
+        return new Command("registry", "Run dbuild's registry server.") { serve };
+    }
+
+    private sealed record ServeRequest(string? ConfigPath, string StateRoot);
+
+    private static async Task<int> ServeAsync(ServeRequest request, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string key && entry.Value is string value) { environment[key] = value; }
+        }
+        var warnings = new List<string>();
+        RegistryOptions options;
+        try
+        {
+            options = RegistryConfigLoader.Load(request.ConfigPath, environment, Path.Combine(request.StateRoot, "registry"), warnings.Add);
+        }
+        catch (RegistryConfigurationException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+        Directory.CreateDirectory(options.StorageRoot);
+        await using WebApplication app = RegistryHost.Create(options, warnings);
+        // The command line's own signal handling gives an action only a short grace period before Main returns. A
+        // foreground thread keeps the process alive until the host has drained in-flight requests (graceful shutdown).
+        using var drained = new ManualResetEventSlim();
+        var keeper = new Thread(() => drained.Wait()) { IsBackground = false, Name = "registry-shutdown" };
+        keeper.Start();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+            await app.WaitForShutdownAsync(cancellationToken);
+        }
+        finally
+        {
+            drained.Set();
+        }
+        return ExitCodes.Ok;
+    }
+}

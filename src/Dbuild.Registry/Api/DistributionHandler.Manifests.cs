@@ -1,0 +1,93 @@
+using System.Buffers;
+using Dbuild.Oci;
+using Microsoft.AspNetCore.Http;
+
+namespace Dbuild.Registry.Api;
+
+internal sealed partial class DistributionHandler
+{
+    private static (Digest? Digest, string? Tag) ParseReference(string reference)
+    {
+        if (reference.Contains(':', StringComparison.Ordinal)) { return (ParseDigest(reference), null); }
+        return DistributionPath.IsValidTag(reference) ? (null, reference) : throw DistributionErrors.TagInvalidError(reference);
+    }
+
+    private async Task GetManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
+    {
+        (Digest? byDigest, string? tag) = ParseReference(reference);
+        Digest digest = byDigest ?? await storage.ResolveTagAsync(name, tag!, cancellationToken).ConfigureAwait(false)
+            ?? throw DistributionErrors.ManifestUnknownError(reference);
+        byte[] content = await storage.GetManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
+            ?? throw DistributionErrors.ManifestUnknownError(reference);
+        // The stored bytes go back whatever Accept says: a client that cannot parse them says so itself.
+        context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
+        context.Response.Headers.ETag = $"\"{digest}\"";
+        await WriteBytesAsync(context, 200, content, ManifestInfo.DetectMediaType(content)).ConfigureAwait(false);
+    }
+
+    private async Task PutManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
+    {
+        (Digest? byDigest, string? tag) = ParseReference(reference);
+        byte[] content = await ReadManifestBodyAsync(context, cancellationToken).ConfigureAwait(false);
+        Digest digest = byDigest is { Algorithm: not Digest.Sha256Algorithm } d ? Digest.Compute(content, d.Algorithm) : Digest.Compute(content);
+        if (byDigest is { } expected && expected != digest)
+        {
+            throw DistributionErrors.DigestInvalidError($"the manifest's digest is {digest}, the URL names {expected}");
+        }
+        ManifestInfo manifest = ManifestInfo.Parse(content, context.Request.ContentType);
+        foreach (Digest blob in manifest.Blobs)
+        {
+            if (!await storage.IsLayerLinkedAsync(name, blob, cancellationToken).ConfigureAwait(false)
+                || await storage.StatBlobAsync(blob, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw DistributionErrors.ManifestBlobUnknownError(blob.ToString());
+            }
+        }
+        foreach (Digest child in manifest.Children)
+        {
+            if (!await storage.HasManifestAsync(name, child, cancellationToken).ConfigureAwait(false))
+            {
+                throw DistributionErrors.ManifestBlobUnknownError(child.ToString());
+            }
+        }
+        await storage.PutManifestAsync(name, digest, content, tag, cancellationToken).ConfigureAwait(false);
+        ForgetReferrers(name);
+        HttpResponse response = context.Response;
+        response.Headers.Location = $"/v2/{name}/manifests/{digest}";
+        response.Headers["Docker-Content-Digest"] = digest.ToString();
+        if (manifest.Subject is { } subject) { response.Headers["OCI-Subject"] = subject.ToString(); }
+        Empty(context, 201);
+    }
+
+    /// <summary>Manifests are the only buffered content: capped at MaxManifestBytes, 413 beyond.</summary>
+    private async Task<byte[]> ReadManifestBodyAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        int max = _options.MaxManifestBytes;
+        if (context.Request.ContentLength > max) { throw DistributionErrors.ManifestTooLargeError(max); }
+        var writer = new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, max) + 1);
+        Stream body = context.Request.Body;
+        while (true)
+        {
+            Memory<byte> memory = writer.GetMemory(16 * 1024);
+            int read = await body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+            if (read == 0) { break; }
+            writer.Advance(read);
+            if (writer.WrittenCount > max) { throw DistributionErrors.ManifestTooLargeError(max); }
+        }
+        CountBytesIn(context, writer.WrittenCount);
+        if (writer.WrittenCount == 0) { throw DistributionErrors.ManifestInvalidError("the body is empty"); }
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private async Task DeleteManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
+    {
+        (Digest? byDigest, string? tag) = ParseReference(reference);
+        if (!_options.DeleteEnabled) { throw DistributionErrors.UnsupportedError("deletion is disabled (storage.delete.enabled)"); }
+        bool deleted = byDigest is { } digest
+            ? await storage.DeleteManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
+            : await storage.UntagAsync(name, tag!, cancellationToken).ConfigureAwait(false);
+        if (!deleted) { throw DistributionErrors.ManifestUnknownError(reference); }
+        ForgetReferrers(name);
+        Empty(context, 202);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Dbuild.Oci;
+using Dbuild.Registry.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Dbuild.Registry.Api;
+
+internal sealed partial class DistributionHandler
+{
+    private async Task StartUploadAsync(HttpContext context, string name, CancellationToken cancellationToken)
+    {
+        IQueryCollection query = context.Request.Query;
+        if (query.TryGetValue("mount", out var mountValue))
+        {
+            Digest mount = ParseDigest(mountValue.ToString());
+            string? from = query.TryGetValue("from", out var fromValue) ? fromValue.ToString() : null;
+            if (from is not null && !DistributionPath.IsValidName(from)) { throw DistributionErrors.NameInvalidError(from); }
+            bool available = from is not null
+                ? await storage.StatRepositoryBlobAsync(from, mount, cancellationToken).ConfigureAwait(false) is not null
+                : await storage.StatBlobAsync(mount, cancellationToken).ConfigureAwait(false) is not null;
+            if (available)
+            {
+                await storage.LinkLayerAsync(name, mount, cancellationToken).ConfigureAwait(false);
+                Created(context, name, mount);
+                return;
+            }
+            // Not mountable: fall through to an ordinary upload session, as the spec says.
+        }
+        if (query.TryGetValue("digest", out var digestValue))
+        {
+            Digest expected = ParseDigest(digestValue.ToString());
+            LiftBodyLimit(context);
+            string monolithic = await storage.StartUploadAsync(name, cancellationToken).ConfigureAwait(false);
+            long size = await storage.AppendUploadAsync(name, monolithic, context.Request.Body, null, cancellationToken).ConfigureAwait(false);
+            CountBytesIn(context, size);
+            await FinishAsync(context, name, monolithic, expected, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        string id = await storage.StartUploadAsync(name, cancellationToken).ConfigureAwait(false);
+        SessionHeaders(context, name, id, 0);
+        Empty(context, 202);
+    }
+
+    private async Task GetUploadStatusAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
+    {
+        long size = await storage.GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false)
+            ?? throw DistributionErrors.BlobUploadUnknownError(id);
+        SessionHeaders(context, name, id, size);
+        Empty(context, 204);
+    }
+
+    private async Task PatchUploadAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
+    {
+        long size = await AppendAsync(context, name, id, cancellationToken).ConfigureAwait(false);
+        SessionHeaders(context, name, id, size);
+        Empty(context, 202);
+    }
+
+    private async Task CompleteUploadAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
+    {
+        if (!context.Request.Query.TryGetValue("digest", out var digestValue))
+        {
+            throw new DistributionException(DistributionErrors.DigestInvalid, "the digest query parameter is required to complete an upload", 400);
+        }
+        Digest expected = ParseDigest(digestValue.ToString());
+        bool hasBody = context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0;
+        if (hasBody) { await AppendAsync(context, name, id, cancellationToken).ConfigureAwait(false); }
+        await FinishAsync(context, name, id, expected, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task CancelUploadAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
+    {
+        if (!await storage.CancelUploadAsync(name, id, cancellationToken).ConfigureAwait(false)) { throw DistributionErrors.BlobUploadUnknownError(id); }
+        Empty(context, 204);
+    }
+
+    private async Task FinishAsync(HttpContext context, string name, string id, Digest expected, CancellationToken cancellationToken)
+    {
+        (Digest actual, long _) = await storage.CompleteUploadAsync(name, id, expected, cancellationToken).ConfigureAwait(false)
+            ?? throw DistributionErrors.BlobUploadUnknownError(id);
+        if (actual != expected) { throw DistributionErrors.DigestInvalidError($"the content's digest is {actual}, not {expected}"); }
+        Created(context, name, actual);
+    }
+
+    /// <summary>Streams the body into the upload, honouring an optional <c>Content-Range: start-end</c>.</summary>
+    private async Task<long> AppendAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
+    {
+        long? current = await storage.GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false);
+        if (current is null) { throw DistributionErrors.BlobUploadUnknownError(id); }
+        long? start = null;
+        string? contentRange = context.Request.Headers.ContentRange;
+        if (!string.IsNullOrEmpty(contentRange))
+        {
+            if (!TryParseContentRange(contentRange, out long first, out long last))
+            {
+                RangeFailed(context, name, id, current.Value, $"'{contentRange}' is not start-end");
+            }
+            if (first != current.Value)
+            {
+                RangeFailed(context, name, id, current.Value, $"the chunk starts at {first} but the upload holds {current.Value} bytes");
+            }
+            if (context.Request.ContentLength is { } length && length != last - first + 1)
+            {
+                RangeFailed(context, name, id, current.Value, $"Content-Length {length} does not match the range {first}-{last}");
+            }
+            start = first;
+        }
+        LiftBodyLimit(context);
+        try
+        {
+            long size = await storage.AppendUploadAsync(name, id, context.Request.Body, start, cancellationToken).ConfigureAwait(false);
+            CountBytesIn(context, size - current.Value);
+            return size;
+        }
+        catch (UploadOffsetException ex)
+        {
+            RangeFailed(context, name, id, ex.Size, $"the chunk starts at {start} but the upload holds {ex.Size} bytes");
+            throw;
+        }
+    }
+
+    private static void RangeFailed(HttpContext context, string name, string id, long size, string why)
+    {
+        SessionHeaders(context, name, id, size);
+        throw DistributionErrors.RangeInvalidError(why);
+    }
+
+    internal static bool TryParseContentRange(string value, out long first, out long last)
+    {
+        first = last = 0;
+        ReadOnlySpan<char> span = value.AsSpan().Trim();
+        if (span.StartsWith("bytes", StringComparison.OrdinalIgnoreCase)) { span = span[5..].TrimStart(" =".AsSpan()); }
+        int dash = span.IndexOf('-');
+        return dash > 0
+            && long.TryParse(span[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out first)
+            && long.TryParse(span[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out last)
+            && last >= first;
+    }
+
+    private static void SessionHeaders(HttpContext context, string name, string id, long size)
+    {
+        HttpResponse response = context.Response;
+        response.Headers.Location = $"/v2/{name}/blobs/uploads/{id}";
+        response.Headers["Docker-Upload-UUID"] = id;
+        // registry:2 reports an empty upload as 0-0; clients resume from the end of the range.
+        response.Headers.Range = $"0-{Math.Max(size - 1, 0)}";
+    }
+
+    private static void Created(HttpContext context, string name, Digest digest)
+    {
+        context.Response.Headers.Location = $"/v2/{name}/blobs/{digest}";
+        context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
+        Empty(context, 201);
+    }
+}

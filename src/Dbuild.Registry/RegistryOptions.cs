@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dbuild.Registry;
+
+/// <summary>
+/// Settings of <c>dbuild registry serve</c>. Filled from registry:2's <c>config.yml</c> keys by
+/// <see cref="Configuration.RegistryConfigLoader"/>, or bound from the <c>Registry</c> configuration section.
+/// </summary>
+public sealed class RegistryOptions
+{
+    public const string SectionName = "Registry";
+
+    /// <summary><c>storage.filesystem.rootdirectory</c>: the folder holding <c>docker/registry/v2/…</c>.</summary>
+    [Required] public string StorageRoot { get; set; } = "";
+
+    /// <summary><c>storage.delete.enabled</c>: whether DELETE of manifests, tags and blobs is allowed.</summary>
+    public bool DeleteEnabled { get; set; }
+
+    /// <summary><c>storage.maintenance.readonly.enabled</c>: refuse every write with 405 UNSUPPORTED.</summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary><c>storage.maintenance.uploadpurging.enabled</c>.</summary>
+    public bool UploadPurgingEnabled { get; set; } = true;
+
+    /// <summary><c>storage.maintenance.uploadpurging.age</c>: uploads started longer ago are deleted.</summary>
+    public TimeSpan UploadPurgingAge { get; set; } = TimeSpan.FromHours(168);
+
+    /// <summary><c>storage.maintenance.uploadpurging.interval</c>: how often the purge runs.</summary>
+    public TimeSpan UploadPurgingInterval { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary><c>storage.maintenance.uploadpurging.dryrun</c>: only log what would be purged.</summary>
+    public bool UploadPurgingDryRun { get; set; }
+
+    /// <summary><c>http.addr</c>: <c>host:port</c> or <c>:port</c>.</summary>
+    [Required] public string Address { get; set; } = ":5000";
+
+    /// <summary><c>http.tls.certificate</c>: PEM certificate (chain) file; TLS is on when set.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary><c>http.tls.key</c>: PEM private key file.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary><c>http.tls.clientcas</c>: PEM CA files; when set, clients must present a certificate issued by one.</summary>
+    public IList<string> TlsClientCas { get; } = [];
+
+    /// <summary><c>auth.htpasswd.realm</c>.</summary>
+    public string HtpasswdRealm { get; set; } = "dbuild-registry";
+
+    /// <summary><c>auth.htpasswd.path</c>: bcrypt htpasswd file; Basic auth is on when set.</summary>
+    public string? HtpasswdPath { get; set; }
+
+    /// <summary><c>log.level</c>.</summary>
+    public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    /// <summary>Manifests are buffered to verify them. Defaults to 4 MiB; larger ones get 413.</summary>
+    [Range(1024, 64 * 1024 * 1024)] public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How long shutdown waits for in-flight requests.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Copies every setting (used to hand options read from config.yml to the options system).</summary>
+    public void CopyFrom(RegistryOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        (StorageRoot, DeleteEnabled, ReadOnly, Address) = (other.StorageRoot, other.DeleteEnabled, other.ReadOnly, other.Address);
+        (UploadPurgingEnabled, UploadPurgingAge, UploadPurgingInterval, UploadPurgingDryRun) =
+            (other.UploadPurgingEnabled, other.UploadPurgingAge, other.UploadPurgingInterval, other.UploadPurgingDryRun);
+        (TlsCertificate, TlsKey, HtpasswdRealm, HtpasswdPath) = (other.TlsCertificate, other.TlsKey, other.HtpasswdRealm, other.HtpasswdPath);
+        (LogLevel, MaxManifestBytes, ShutdownTimeout) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout);
+        TlsClientCas.Clear();
+        foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
+    }
+}
+
+[OptionsValidator]
+internal sealed partial class RegistryOptionsValidator : IValidateOptions<RegistryOptions>;

@@ -1,0 +1,49 @@
+using Dbuild.Registry.Api;
+using Dbuild.Registry.Auth;
+using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Dbuild.Registry;
+
+/// <summary>Registers and maps the registry: <c>services.AddDbuildRegistry()</c>, then <c>app.MapDistributionApi()</c>.</summary>
+public static class RegistryServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the distribution API's services, options bound from the <c>Registry</c> section, validated at start, and the
+    /// filesystem storage driver unless an <see cref="IBlobStore"/> is already registered.
+    /// </summary>
+    public static IServiceCollection AddDbuildRegistry(this IServiceCollection services, Action<RegistryOptions>? configure = null)
+    {
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.SectionName).ValidateOnStart();
+        if (configure is not null) { services.Configure(configure); }
+        services.AddSingleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IBlobStore>(sp => new FileSystemBlobStore(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.StorageRoot));
+        services.TryAddSingleton<RegistryStorage>();
+        services.TryAddSingleton<HtpasswdAuthenticator>();
+        services.TryAddSingleton<DistributionHandler>();
+        services.AddSingleton<UploadPurger>();
+        services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
+        return services;
+    }
+
+    /// <summary>
+    /// Maps <c>/v2/</c> and <c>/v2/{**path}</c> for every method the distribution spec uses; the path is parsed by
+    /// <see cref="DistributionPath"/> because repository names contain <c>/</c>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapDistributionApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        string[] methods = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"];
+        RequestDelegate handler = context => context.RequestServices.GetRequiredService<DistributionHandler>().HandleAsync(context);
+        endpoints.MapMethods("/v2", methods, handler);
+        endpoints.MapMethods("/v2/{**path}", methods, handler);
+        return endpoints;
+    }
+}
