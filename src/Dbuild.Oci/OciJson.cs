@@ -28,6 +28,11 @@ public static class OciJson
             string where = ex.Path is { Length: > 1 } path ? $" at {path}" : "";
             throw new InvalidContentException($"Invalid {what}{where}: {ex.InnerException?.Message ?? ex.Message}", ex);
         }
+        catch (ArgumentException ex)
+        {
+            // Constructors validate (e.g. a negative descriptor size); report it as bad content, not a bug.
+            throw new InvalidContentException($"Invalid {what}: {ex.Message}", ex);
+        }
     }
 
     private static JsonSerializerOptions CreateOptions()
