@@ -1,4 +1,4 @@
-using Dbuild.Oci.Layers;
+using Dbuild.Oci;
 
 namespace Dbuild.Runtime;
 

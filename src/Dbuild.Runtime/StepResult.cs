@@ -1,3 +1,4 @@
+using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
 namespace Dbuild.Runtime;

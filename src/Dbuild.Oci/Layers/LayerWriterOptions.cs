@@ -1,0 +1,23 @@
+namespace Dbuild.Oci.Layers;
+
+/// <summary>How <see cref="LayerWriter"/> compresses and normalises a layer.</summary>
+public sealed record LayerWriterOptions
+{
+    /// <summary>The default options: gzip at the codec's default level, mtimes kept.</summary>
+    public static LayerWriterOptions Default { get; } = new();
+
+    /// <summary>Compression of the blob.</summary>
+    public LayerCompression Compression { get; init; } = LayerCompression.Gzip;
+
+    /// <summary>Codec level (gzip 0-9, zstd 1-22); null = the codec's default (gzip 6, zstd 3).</summary>
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>SOURCE_DATE_EPOCH: mtimes later than this are clamped to it, for reproducible layers.</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>
+    /// gzip only: compress independent 1 MiB blocks on up to this many threads and concatenate them as gzip members
+    /// (valid gzip, RFC 1952 section 2.2). 1 = a single member (what other builders produce byte for byte).
+    /// </summary>
+    public int GzipParallelism { get; init; } = 1;
+}
