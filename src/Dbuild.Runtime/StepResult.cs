@@ -1,4 +1,3 @@
-using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
 namespace Dbuild.Runtime;
