@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Auth;
@@ -23,6 +24,8 @@ internal sealed partial class DistributionHandler(
 {
     public const string ApiVersionHeader = "Docker-Distribution-Api-Version";
     private const string ItemsBytesIn = "dbuild.bytesIn";
+    /// <summary>Media types contain '+', which the default encoder would escape.</summary>
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly ILogger _accessLog = loggerFactory.CreateLogger("Dbuild.Registry.AccessLog");
     private readonly RegistryOptions _options = options.Value;
 
@@ -128,7 +131,7 @@ internal sealed partial class DistributionHandler(
 
     private static async Task WriteJsonAsync<T>(HttpContext context, int status, T value, string contentType)
     {
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(value);
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(value, JsonOptions);
         await WriteBytesAsync(context, status, body, contentType).ConfigureAwait(false);
     }
 

@@ -22,7 +22,8 @@ internal sealed class HtpasswdAuthenticator(IOptions<RegistryOptions> options, T
     private readonly ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
     private Dictionary<string, string> _users = new(StringComparer.Ordinal);
     private DateTime _loadedWriteTime;
-    private long _lastCheckTicks = long.MinValue;
+    private long _lastCheckTicks;
+    private bool _loaded;
 
     public bool Enabled => options.Value.HtpasswdPath is not null;
 
@@ -61,10 +62,11 @@ internal sealed class HtpasswdAuthenticator(IOptions<RegistryOptions> options, T
     {
         string path = options.Value.HtpasswdPath!;
         long now = timeProvider.GetTimestamp();
-        if (now - _lastCheckTicks < timeProvider.TimestampFrequency) { return _users; }
+        if (_loaded && now - _lastCheckTicks < timeProvider.TimestampFrequency) { return _users; }
         lock (_gate)
         {
             _lastCheckTicks = now;
+            _loaded = true;
             try
             {
                 DateTime writeTime = File.GetLastWriteTimeUtc(path);
