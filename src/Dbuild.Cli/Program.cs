@@ -9,6 +9,7 @@ RootCommand root = new("dbuild: build container images from Dockerfiles and serv
 };
 // One line per verb; each verb lives in Commands/<Verb>Command.cs.
 root.Subcommands.Add(DebugCommand.Create());
+root.Subcommands.Add(BuildCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
 

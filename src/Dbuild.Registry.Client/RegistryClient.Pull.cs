@@ -56,8 +56,8 @@ public sealed partial class RegistryClient
         }
     }
 
-    /// <summary>The media type a manifest declares in its own <c>mediaType</c> field (OCI manifests may omit it).</summary>
-    internal static string SniffMediaType(ReadOnlySpan<byte> content)
+    /// <summary>The media type a manifest declares in its own <c>mediaType</c> field (OCI manifests may omit it: then index or manifest by shape).</summary>
+    public static string SniffMediaType(ReadOnlySpan<byte> content)
     {
         try
         {

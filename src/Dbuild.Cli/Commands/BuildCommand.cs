@@ -1,0 +1,197 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Text.Json;
+using Dbuild.Oci;
+using Dbuild.Registry.Client;
+using Dbuild.Runtime;
+using Dbuild.Solver;
+
+namespace Dbuild.Cli.Commands;
+
+/// <summary><c>dbuild build [flags] CONTEXT</c>: buildx's flags, BuildKit's results, no daemon.</summary>
+internal static class BuildCommand
+{
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        Argument<string> context = new("context") { Description = "Build context: a directory, or '-' for a tar on stdin." };
+        Option<string[]> tags = new("--tag", "-t") { Description = "Name the result, e.g. registry.example/app:1.2 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        Option<string?> file = new("--file", "-f") { Description = "Dockerfile path (default CONTEXT/Dockerfile); '-' reads it from stdin." };
+        Option<string[]> buildArgs = new("--build-arg") { Description = "Build-time variable K=V, or K to take it from the environment." };
+        Option<string?> target = new("--target") { Description = "Stage to build." };
+        Option<bool> push = new("--push") { Description = "Push the tags after building (shorthand for --output type=image,push=true)." };
+        Option<string[]> outputs = new("--output", "-o") { Description = "type=image|oci|docker|local|tar[,dest=…][,compression=gzip|zstd|uncompressed][,compression-level=N][,oci-mediatypes=true|false]" };
+        Option<bool> noCache = new("--no-cache") { Description = "Do not use the build cache." };
+        Option<string[]> noCacheFilter = new("--no-cache-filter") { Description = "Stages not taken from the cache." };
+        Option<bool> pull = new("--pull") { Description = "Always resolve base images from their registry." };
+        Option<string[]> labels = new("--label") { Description = "Image label K=V (repeatable)." };
+        Option<string[]> secrets = new("--secret") { Description = "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret." };
+        Option<string?> iidfile = new("--iidfile") { Description = "Write the image ID to this file." };
+        Option<string?> metadataFile = new("--metadata-file") { Description = "Write build metadata (digests, cache misses and why) as JSON." };
+        Option<string?> progress = new("--progress") { Description = "auto|plain|tty|quiet|rawjson." };
+        Option<bool> quiet = new("--quiet", "-q") { Description = "Print only the image ID." };
+        Option<string[]> buildContexts = new("--build-context") { Description = "Extra named context name=DIR or name=docker-image://REF." };
+        Option<string?> platform = new("--platform") { Description = "Target platform (default: this machine's)." };
+        Option<bool> check = new("--check") { Description = "Run the build checks and report instead of building." };
+        var command = new Command("build", "Build an image from a Dockerfile.")
+        {
+            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, labels, secrets, iidfile, metadataFile, progress, quiet,
+            buildContexts, platform, check,
+        };
+        command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
+        {
+            string root = GlobalOptions.ResolveRoot(parseResult);
+            string contextArg = parseResult.GetRequiredValue(context);
+            string? fileArg = parseResult.GetValue(file);
+            if (parseResult.GetValue(check))
+            {
+                return await RunCheckAsync(parseResult, contextArg, fileArg, token);
+            }
+            (string contextDir, string? cleanup) = await PrepareContextAsync(contextArg, token);
+            try
+            {
+                string dockerfilePath = fileArg is null or "-" ? Path.Combine(contextDir, "Dockerfile")
+                    : Path.IsPathRooted(fileArg) || File.Exists(fileArg) ? fileArg : Path.Combine(contextDir, fileArg);
+                string dockerfileText = fileArg == "-" ? await Console.In.ReadToEndAsync(token)
+                    : File.Exists(dockerfilePath) ? await File.ReadAllTextAsync(dockerfilePath, token)
+                    : throw new UsageException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
+                var outs = (parseResult.GetValue(outputs) ?? []).Select(BuildOutput.Parse).ToList();
+                BuildOutput? first = outs.FirstOrDefault(o => o.Compression is not null || o.OciMediaTypes is not null || o.CompressionLevel is not null);
+                var request = new BuildRequest
+                {
+                    ContextDirectory = contextDir,
+                    DockerfileText = dockerfileText,
+                    DockerfileName = fileArg == "-" ? "Dockerfile" : Path.GetFileName(dockerfilePath),
+                    Tags = [.. (parseResult.GetValue(tags) ?? []).Concat(outs.SelectMany(o => o.Names)).Select(ParseReference).Distinct()],
+                    BuildArgs = ParsePairs(parseResult.GetValue(buildArgs), "--build-arg", fromEnvironment: true),
+                    Target = parseResult.GetValue(target),
+                    Push = parseResult.GetValue(push),
+                    Outputs = outs,
+                    NoCache = parseResult.GetValue(noCache),
+                    NoCacheFilter = parseResult.GetValue(noCacheFilter) ?? [],
+                    Pull = parseResult.GetValue(pull),
+                    Labels = ParsePairs(parseResult.GetValue(labels), "--label", fromEnvironment: false),
+                    Secrets = ParseSecrets(parseResult.GetValue(secrets)),
+                    NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
+                    Platform = parseResult.GetValue(platform) is { } p ? Platform.Parse(p) : Platform.Current,
+                    SourceDateEpoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch
+                        ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(epoch, System.Globalization.CultureInfo.InvariantCulture)) : null,
+                    Compression = first?.Compression ?? LayerCompression.Gzip,
+                    CompressionLevel = first?.CompressionLevel,
+                    OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
+                };
+                if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
+                ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
+                using HttpClient http = CreateHttpClient();
+                var builder = new ImageBuilder(new BuilderOptions
+                {
+                    StateRoot = root,
+                    Registry = CreateRegistryClient(http),
+                    Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }),
+                    FileSystem = null, // LinuxLayerFileSystem (inodes, owners) once Dbuild.Runtime commits it
+                });
+                var clock = Stopwatch.StartNew();
+                BuildResult result;
+                try
+                {
+                    result = await builder.BuildAsync(request, renderer, token);
+                }
+                finally
+                {
+                    renderer.Summary(clock.Elapsed);
+                }
+                if (parseResult.GetValue(quiet) || parseResult.GetValue(progress) == "quiet") { Console.WriteLine(result.ImageId); }
+                if (parseResult.GetValue(iidfile) is { } iid) { await File.WriteAllTextAsync(iid, result.ImageId.ToString(), token); }
+                if (parseResult.GetValue(metadataFile) is { } meta)
+                {
+                    var metadata = new Dictionary<string, object?>
+                    {
+                        ["containerimage.config.digest"] = result.ImageId.ToString(),
+                        ["containerimage.digest"] = result.Manifest.Digest.ToString(),
+                        ["image.name"] = string.Join(',', request.Tags.Select(t => t.ToString())),
+                        ["dbuild.steps"] = result.Steps.Select(s => new { vertex = s.Vertex, name = s.Name, cached = s.Cached, reason = s.MissReason, seconds = s.Duration.TotalSeconds }),
+                    };
+                    await File.WriteAllTextAsync(meta, JsonSerializer.Serialize(metadata, IndentedJson), token);
+                }
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                if (cleanup is not null) { try { Directory.Delete(cleanup, recursive: true); } catch (IOException) { } }
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunCheckAsync(ParseResult parseResult, string contextArg, string? fileArg, CancellationToken token)
+    {
+        _ = parseResult;
+        _ = contextArg;
+        _ = fileArg;
+        await Task.CompletedTask;
+        // BuildChecksReporter (Dbuild.Dockerfile's owner) is not in the tree yet; wire it here once it lands.
+        throw new UsageException("--check is not available yet in this build.");
+    }
+
+    private static async Task<(string Directory, string? Cleanup)> PrepareContextAsync(string context, CancellationToken cancellationToken)
+    {
+        if (context != "-")
+        {
+            return Directory.Exists(context) ? (Path.GetFullPath(context), null) : throw new UsageException($"unable to prepare context: path \"{context}\" not found");
+        }
+        string dir = Directory.CreateTempSubdirectory("dbuild-context-").FullName;
+        await TarFile.ExtractToDirectoryAsync(Console.OpenStandardInput(), dir, overwriteFiles: true, cancellationToken);
+        return (dir, dir);
+    }
+
+    internal static Reference ParseReference(string value) =>
+        Reference.TryParse(value, out Reference? reference, out string? error) ? reference : throw new UsageException($"invalid reference format '{value}': {error}");
+
+    private static Dictionary<string, string> ParsePairs(string[]? values, string flag, bool fromEnvironment)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string value in values ?? [])
+        {
+            int eq = value.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0) { result[value[..eq]] = value[(eq + 1)..]; }
+            else if (fromEnvironment && Environment.GetEnvironmentVariable(value) is { } env) { result[value] = env; }
+            else if (!fromEnvironment) { throw new UsageException($"{flag} '{value}' is not KEY=VALUE."); }
+        }
+        return result;
+    }
+
+    private static Dictionary<string, ReadOnlyMemory<byte>> ParseSecrets(string[]? values)
+    {
+        var result = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        foreach (string value in values ?? [])
+        {
+            var fields = value.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+            string id = fields.GetValueOrDefault("id") ?? throw new UsageException($"--secret '{value}' needs id=.");
+            if (fields.TryGetValue("src", out string? src) || fields.TryGetValue("source", out src)) { result[id] = File.ReadAllBytes(src); }
+            else if (fields.TryGetValue("env", out string? env)) { result[id] = System.Text.Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable(env) ?? ""); }
+            else { result[id] = System.Text.Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable(id) ?? ""); }
+        }
+        return result;
+    }
+
+    /// <summary>The process's one handler (STYLE.md 6); verbs share it through this factory.</summary>
+    internal static HttpClient CreateHttpClient() => new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        MaxConnectionsPerServer = 16,
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    internal static string DockerConfigPath() =>
+        Path.Combine(Environment.GetEnvironmentVariable("DOCKER_CONFIG") is { Length: > 0 } dir ? dir
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker"), "config.json");
+
+    internal static RegistryClient CreateRegistryClient(HttpClient http)
+    {
+        var insecure = (Environment.GetEnvironmentVariable("DBUILD_INSECURE_REGISTRIES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        return new RegistryClient(http, new RegistryClientOptions { PlainHttpRegistries = insecure }, new DockerConfigCredentials(DockerConfigPath()));
+    }
+}

@@ -1,0 +1,107 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Dbuild.Oci.Layers;
+
+namespace Dbuild.Solver;
+
+/// <summary>
+/// ADD's auto-extraction: a local source file that is a tar (plain, gzip, bzip2, xz or zstd) is unpacked into the
+/// destination directory instead of being copied, keeping the archive's owners and modes.
+/// </summary>
+internal static class ArchiveExpander
+{
+    public static async Task<IReadOnlyList<LayerEntry>> ExpandAsync(IReadOnlyList<LayerEntry> entries, FsTree destination, string tempDirectory,
+        CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, LayerEntry>(StringComparer.Ordinal);
+        foreach (LayerEntry entry in entries)
+        {
+            if (entry.Type != LayerEntryType.File || entry.OpenContent is null || !await IsArchiveAsync(entry, cancellationToken).ConfigureAwait(false))
+            {
+                result[entry.Path] = entry;
+                continue;
+            }
+            string into = FsTree.Parent(entry.Path);
+            string dir = Path.Combine(tempDirectory, "add-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            Stream raw = entry.OpenContent();
+            await using (raw.ConfigureAwait(false))
+            {
+                Stream tar = await DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+                await using (tar.ConfigureAwait(false))
+                {
+                    using var reader = new TarReader(tar);
+                    int n = 0;
+                    while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } t)
+                    {
+                        string name = CopyPlanner.Clean(t.Name);
+                        if (name.Length == 0 || t.EntryType is TarEntryType.GlobalExtendedAttributes) { continue; }
+                        string path = FsTree.Combine(into, name);
+                        var type = t.EntryType switch
+                        {
+                            TarEntryType.Directory => LayerEntryType.Directory,
+                            TarEntryType.SymbolicLink => LayerEntryType.Symlink,
+                            TarEntryType.HardLink => LayerEntryType.HardLink,
+                            TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile => LayerEntryType.File,
+                            _ => (LayerEntryType?)null,
+                        };
+                        if (type is null) { continue; }
+                        Func<Stream>? open = null;
+                        long size = 0;
+                        if (type == LayerEntryType.File && t.DataStream is { } data)
+                        {
+                            string file = Path.Combine(dir, (n++).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                            FileStream output = File.Create(file);
+                            await using (output.ConfigureAwait(false)) { await data.CopyToAsync(output, cancellationToken).ConfigureAwait(false); size = output.Length; }
+                            open = () => File.OpenRead(file);
+                        }
+                        result[path] = new LayerEntry
+                        {
+                            Path = path,
+                            Type = type.Value,
+                            Mode = (UnixFileMode)((int)t.Mode & 0xFFF),
+                            Uid = t.Uid,
+                            Gid = t.Gid,
+                            ModificationTime = t.ModificationTime,
+                            Size = size,
+                            LinkTarget = type == LayerEntryType.HardLink ? FsTree.Combine(into, CopyPlanner.Clean(t.LinkName)) : type == LayerEntryType.Symlink ? t.LinkName : null,
+                            OpenContent = open,
+                        };
+                    }
+                }
+            }
+        }
+        _ = destination;
+        return [.. result.Values];
+    }
+
+    private static async Task<bool> IsArchiveAsync(LayerEntry entry, CancellationToken cancellationToken)
+    {
+        byte[] head = new byte[512];
+        int filled = 0;
+        Stream stream = entry.OpenContent!();
+        await using (stream.ConfigureAwait(false))
+        {
+            int read;
+            while (filled < head.Length && (read = await stream.ReadAsync(head.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0) { filled += read; }
+        }
+        if (filled >= 2 && head[0] == 0x1f && head[1] == 0x8b) { return true; }
+        if (filled >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') { return true; }
+        if (filled >= 6 && head[0] == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X' && head[4] == 'Z' && head[5] == 0) { return true; }
+        if (filled >= 4 && head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD) { return true; }
+        return filled >= 262 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a' && head[261] == 'r';
+    }
+
+    private static async Task<Stream> DecompressAsync(Stream raw, CancellationToken cancellationToken)
+    {
+        var buffered = new BufferedStream(raw, 1 << 16);
+        byte[] head = new byte[6];
+        int n = await buffered.ReadAsync(head, cancellationToken).ConfigureAwait(false);
+        buffered.Seek(-n, SeekOrigin.Current);
+        _ = n;
+        if (head[0] == 'B' && head[1] == 'Z') { return SharpCompress.Compressors.BZip2.BZip2Stream.Create(buffered, SharpCompress.Compressors.CompressionMode.Decompress, false); }
+        if (head[0] == 0xFD && head[1] == '7') { return new SharpCompress.Compressors.Xz.XZStream(buffered); }
+        if (head[0] == 0x1f && head[1] == 0x8b) { return new GZipStream(buffered, CompressionMode.Decompress); }
+        return await LayerReader.OpenDecompressedAsync(buffered, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dbuild.Oci;
+
+namespace Dbuild.Solver;
+
+/// <summary>A cached step result: the layer it made (null for a step that changed nothing).</summary>
+internal sealed record CachedLayer(
+    [property: JsonPropertyName("mediaType")] string MediaType,
+    [property: JsonPropertyName("digest")] string Digest,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("diffId")] string DiffId);
+
+internal sealed record CacheRecord([property: JsonPropertyName("layer")] CachedLayer? Layer);
+
+internal sealed record StepHistoryRecord([property: JsonPropertyName("components")] IReadOnlyList<KeyComponent> Components);
+
+/// <summary>
+/// The persistent build cache under the state root: <c>buildcache/keys/&lt;key&gt;.json</c> maps a step key to its
+/// layer; <c>buildcache/steps/&lt;id&gt;.json</c> keeps each step's last components to explain misses. Every write goes
+/// to a temp file and is renamed into place, so concurrent builds on one root only ever see whole records.
+/// </summary>
+internal sealed class BuildCache
+{
+    private readonly string _keys;
+    private readonly string _steps;
+    private readonly ContentStore _store;
+
+    public BuildCache(string stateRoot, ContentStore store)
+    {
+        _keys = Path.Combine(stateRoot, "buildcache", "keys");
+        _steps = Path.Combine(stateRoot, "buildcache", "steps");
+        Directory.CreateDirectory(_keys);
+        Directory.CreateDirectory(_steps);
+        _store = store;
+    }
+
+    /// <summary>The cached result, or null on a miss (also when its layer blob is gone from the store).</summary>
+    public async Task<CacheRecord?> TryGetAsync(Digest key, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(_keys, key.Encoded + ".json");
+        if (!File.Exists(path)) { return null; }
+        try
+        {
+            byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            CacheRecord? record = JsonSerializer.Deserialize<CacheRecord>(bytes);
+            if (record?.Layer is { } layer && !_store.Contains(Digest.Parse(layer.Digest))) { return null; }
+            return record;
+        }
+        catch (JsonException) { return null; } // a torn or foreign file is a miss, never a failure
+        catch (FileNotFoundException) { return null; }
+    }
+
+    public Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken) =>
+        WriteAtomicAsync(Path.Combine(_keys, key.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(record), cancellationToken);
+
+    public async Task<IReadOnlyList<KeyComponent>?> GetStepHistoryAsync(Digest stepId, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(_steps, stepId.Encoded + ".json");
+        if (!File.Exists(path)) { return null; }
+        try
+        {
+            return JsonSerializer.Deserialize<StepHistoryRecord>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false))?.Components;
+        }
+        catch (JsonException) { return null; }
+        catch (FileNotFoundException) { return null; }
+    }
+
+    public Task PutStepHistoryAsync(Digest stepId, IReadOnlyList<KeyComponent> components, CancellationToken cancellationToken) =>
+        WriteAtomicAsync(Path.Combine(_steps, stepId.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(new StepHistoryRecord(components)), cancellationToken);
+
+    public void Clear()
+    {
+        foreach (string dir in new[] { _keys, _steps })
+        {
+            foreach (string file in Directory.EnumerateFiles(dir)) { File.Delete(file); }
+        }
+    }
+
+    public int Count => Directory.EnumerateFiles(_keys, "*.json").Count();
+
+    internal static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,74 @@
+namespace Dbuild.Solver;
+
+/// <summary>Kinds of progress events, in the order a vertex goes through them.</summary>
+public enum ProgressKind
+{
+    /// <summary>A vertex started.</summary>
+    Started,
+    /// <summary>A vertex's result came from the cache.</summary>
+    Cached,
+    /// <summary>A vertex will run; <see cref="ProgressEvent.Text"/> says why the cache missed.</summary>
+    CacheMiss,
+    /// <summary>A line of RUN output or a status note.</summary>
+    Log,
+    /// <summary>A vertex finished.</summary>
+    Done,
+    /// <summary>A vertex failed; <see cref="ProgressEvent.Text"/> is the error.</summary>
+    Error,
+}
+
+/// <summary>One progress event: vertex number (BuildKit's <c>#N</c>), its name, and what happened.</summary>
+public sealed record ProgressEvent(int Vertex, string Name, ProgressKind Kind, string? Text, DateTimeOffset Timestamp)
+{
+    /// <summary>Elapsed time for Done/Cached/Error.</summary>
+    public TimeSpan? Duration { get; init; }
+}
+
+/// <summary>Receives progress events; implementations must be thread-safe (stages run in parallel).</summary>
+public interface IBuildProgress
+{
+    /// <summary>Reports one event.</summary>
+    void Report(ProgressEvent progressEvent);
+}
+
+/// <summary>Discards progress.</summary>
+public sealed class NullBuildProgress : IBuildProgress
+{
+    /// <summary>The shared instance.</summary>
+    public static NullBuildProgress Instance { get; } = new();
+
+    /// <inheritdoc />
+    public void Report(ProgressEvent progressEvent) { }
+}
+
+/// <summary>Hands out vertex numbers and times each vertex.</summary>
+internal sealed class VertexTracker(IBuildProgress sink, TimeProvider time)
+{
+    private int _next;
+
+    public Vertex Start(string name)
+    {
+        int id = Interlocked.Increment(ref _next);
+        var vertex = new Vertex(this, id, name, time.GetTimestamp());
+        sink.Report(new ProgressEvent(id, name, ProgressKind.Started, null, time.GetUtcNow()));
+        return vertex;
+    }
+
+    internal void Report(Vertex v, ProgressKind kind, string? text) =>
+        sink.Report(new ProgressEvent(v.Id, v.Name, kind, text, time.GetUtcNow())
+        {
+            Duration = kind is ProgressKind.Done or ProgressKind.Cached or ProgressKind.Error ? time.GetElapsedTime(v.StartTimestamp) : null,
+        });
+
+    internal TimeSpan Elapsed(Vertex v) => time.GetElapsedTime(v.StartTimestamp);
+}
+
+internal sealed record Vertex(VertexTracker Tracker, int Id, string Name, long StartTimestamp)
+{
+    public void Log(string line) => Tracker.Report(this, ProgressKind.Log, line);
+    public void Miss(string reason) => Tracker.Report(this, ProgressKind.CacheMiss, reason);
+    public void Cached() => Tracker.Report(this, ProgressKind.Cached, null);
+    public void Done() => Tracker.Report(this, ProgressKind.Done, null);
+    public void Fail(string error) => Tracker.Report(this, ProgressKind.Error, error);
+    public TimeSpan Elapsed => Tracker.Elapsed(this);
+}

@@ -1,0 +1,186 @@
+using Dbuild.Oci;
+
+namespace Dbuild.Solver;
+
+/// <summary>Everything one <c>dbuild build</c> needs, parsed and validated by the CLI.</summary>
+public sealed record BuildRequest
+{
+    /// <summary>The context directory (a stdin tar is unpacked to a directory first).</summary>
+    public required string ContextDirectory { get; init; }
+
+    /// <summary>The Dockerfile text (read from <c>-f</c>, stdin or CONTEXT/Dockerfile).</summary>
+    public required string DockerfileText { get; init; }
+
+    /// <summary>Shown in errors and progress.</summary>
+    public string DockerfileName { get; init; } = "Dockerfile";
+
+    /// <summary>Image names to tag (and push with <see cref="Push"/>).</summary>
+    public IReadOnlyList<Reference> Tags { get; init; } = [];
+
+    /// <summary><c>--build-arg</c> values.</summary>
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The stage to build; the last one when null.</summary>
+    public string? Target { get; init; }
+
+    /// <summary>Push the tags after building.</summary>
+    public bool Push { get; init; }
+
+    /// <summary>Where results go besides the local store.</summary>
+    public IReadOnlyList<BuildOutput> Outputs { get; init; } = [];
+
+    /// <summary>Ignore the build cache entirely.</summary>
+    public bool NoCache { get; init; }
+
+    /// <summary>Stages never taken from the cache.</summary>
+    public IReadOnlyList<string> NoCacheFilter { get; init; } = [];
+
+    /// <summary>Always resolve base images from their registry, even when the local store has them.</summary>
+    public bool Pull { get; init; }
+
+    /// <summary><c>--label</c> values added to the final image.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Secrets by id for RUN --mount=type=secret.</summary>
+    public IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Secrets { get; init; } = new Dictionary<string, ReadOnlyMemory<byte>>();
+
+    /// <summary>Named contexts (<c>--build-context name=dir|docker-image://ref</c>).</summary>
+    public IReadOnlyDictionary<string, string> NamedContexts { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The platform built for.</summary>
+    public Platform Platform { get; init; } = Platform.Current;
+
+    /// <summary>SOURCE_DATE_EPOCH: clamps timestamps in layers, config and history for reproducible images.</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>Layer compression for new layers.</summary>
+    public LayerCompression Compression { get; init; } = LayerCompression.Gzip;
+
+    /// <summary>Compression level; null for the codec default.</summary>
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>Use OCI media types instead of Docker schema 2.</summary>
+    public bool OciMediaTypes { get; init; }
+
+    /// <summary>Stages run at once; defaults to the core count.</summary>
+    public int MaxParallelism { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>The kinds of <c>--output</c>.</summary>
+public enum BuildOutputType
+{
+    /// <summary>The local store (and a registry with push=true).</summary>
+    Image,
+    /// <summary>An OCI image layout tar.</summary>
+    Oci,
+    /// <summary>A <c>docker load</c> tar.</summary>
+    Docker,
+    /// <summary>The final filesystem in a directory.</summary>
+    Local,
+    /// <summary>The final filesystem as a tar.</summary>
+    Tar,
+}
+
+/// <summary>One parsed <c>--output</c>.</summary>
+public sealed record BuildOutput(BuildOutputType Type, string? Destination)
+{
+    /// <summary>push=true on type=image.</summary>
+    public bool Push { get; init; }
+
+    /// <summary>Overrides the request's compression.</summary>
+    public LayerCompression? Compression { get; init; }
+
+    /// <summary>Overrides the request's compression level.</summary>
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>Overrides the request's media types.</summary>
+    public bool? OciMediaTypes { get; init; }
+
+    /// <summary>Image names for this output (type=image,name=…).</summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+
+    /// <summary>Parses buildx's <c>type=oci,dest=x.tar,compression=zstd</c> (a bare path means type=local,dest=PATH).</summary>
+    public static BuildOutput Parse(string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        if (!value.Contains('=', StringComparison.Ordinal)) { return value == "-" ? new BuildOutput(BuildOutputType.Tar, "-") : new BuildOutput(BuildOutputType.Local, value); }
+        BuildOutputType? type = null;
+        string? dest = null;
+        bool push = false;
+        LayerCompression? compression = null;
+        int? level = null;
+        bool? oci = null;
+        var names = new List<string>();
+        foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            string key = (eq < 0 ? part : part[..eq]).Trim().ToLowerInvariant();
+            string v = eq < 0 ? "true" : part[(eq + 1)..].Trim();
+            switch (key)
+            {
+                case "type":
+                    type = v.ToLowerInvariant() switch
+                    {
+                        "image" or "registry" => BuildOutputType.Image,
+                        "oci" => BuildOutputType.Oci,
+                        "docker" => BuildOutputType.Docker,
+                        "local" => BuildOutputType.Local,
+                        "tar" => BuildOutputType.Tar,
+                        _ => throw new FormatException($"--output type '{v}' is not one of image, registry, oci, docker, local, tar."),
+                    };
+                    if (v.Equals("registry", StringComparison.OrdinalIgnoreCase)) { push = true; }
+                    break;
+                case "dest": dest = v; break;
+                case "push": push = ParseBool(v, key); break;
+                case "name": names.AddRange(v.Split(';', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "compression":
+                    compression = v.ToLowerInvariant() switch
+                    {
+                        "gzip" => LayerCompression.Gzip,
+                        "zstd" => LayerCompression.Zstd,
+                        "uncompressed" => LayerCompression.None,
+                        _ => throw new FormatException($"--output compression '{v}' is not one of gzip, zstd, uncompressed."),
+                    };
+                    break;
+                case "compression-level":
+                    level = int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : throw new FormatException($"--output compression-level '{v}' is not a number.");
+                    break;
+                case "oci-mediatypes": oci = ParseBool(v, key); break;
+                case "force-compression" or "store" or "unpack" or "annotation": break; // accepted, no effect here
+                default: throw new FormatException($"--output attribute '{key}' is not known (type, dest, name, push, compression, compression-level, oci-mediatypes).");
+            }
+        }
+        BuildOutputType t = type ?? throw new FormatException($"--output '{value}' needs type=image|oci|docker|local|tar.");
+        if (t is BuildOutputType.Oci or BuildOutputType.Docker or BuildOutputType.Local or BuildOutputType.Tar && dest is null && t is not BuildOutputType.Docker)
+        {
+            throw new FormatException($"--output type={t.ToString().ToLowerInvariant()} needs dest=PATH.");
+        }
+        return new BuildOutput(t, dest) { Push = push, Compression = compression, CompressionLevel = level, OciMediaTypes = oci, Names = names };
+    }
+
+    private static bool ParseBool(string v, string key) => v.ToLowerInvariant() switch
+    {
+        "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new FormatException($"--output {key}='{v}' is not true or false."),
+    };
+}
+
+/// <summary>What a build produced.</summary>
+public sealed record BuildResult
+{
+    /// <summary>The image config digest (the image ID).</summary>
+    public required Digest ImageId { get; init; }
+
+    /// <summary>The image manifest.</summary>
+    public required Descriptor Manifest { get; init; }
+
+    /// <summary>Digest pushed under each tag, when pushed.</summary>
+    public IReadOnlyDictionary<string, Digest> Pushed { get; init; } = new Dictionary<string, Digest>();
+
+    /// <summary>Per step: cached or not, and why not.</summary>
+    public IReadOnlyList<StepReport> Steps { get; init; } = [];
+}
+
+/// <summary>The outcome of one step, for <c>--metadata-file</c>.</summary>
+public sealed record StepReport(int Vertex, string Name, bool Cached, string? MissReason, TimeSpan Duration);

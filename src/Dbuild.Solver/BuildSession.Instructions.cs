@@ -1,0 +1,389 @@
+using System.Globalization;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+using Dbuild.Runtime;
+
+namespace Dbuild.Solver;
+
+internal sealed partial class BuildSession
+{
+    private async Task<string?> DispatchAsync(StagePlan stage, StageState state, Instruction i, string name, Digest stepId, string? pendingReason,
+        CancellationToken cancellationToken)
+    {
+        switch (i.Keyword)
+        {
+            case "env":
+                {
+                    var parts = new List<string>();
+                    for (int k = 0; k + 1 < i.Args.Count; k += 2)
+                    {
+                        string key = Expand(i.Args[k], state);
+                        string value = Expand(i.Args[k + 1], state);
+                        state.SetEnv(key, value);
+                        parts.Add($"{key}={value}");
+                    }
+                    AddHistory(state, "ENV " + string.Join(' ', parts));
+                    return pendingReason;
+                }
+            case "arg":
+                foreach (string word in i.Args)
+                {
+                    int eq = word.IndexOf('=', StringComparison.Ordinal);
+                    string argName = eq < 0 ? word : word[..eq];
+                    string? value = _request.BuildArgs.TryGetValue(argName, out string? given) ? given
+                        : eq >= 0 ? Expand(word[(eq + 1)..], state)
+                        : _metaArgs.TryGetValue(argName, out string? meta) ? meta : null;
+                    state.Args.RemoveAll(a => a.Key == argName);
+                    state.Args.Add(new(argName, value));
+                }
+                AddHistory(state, "ARG " + string.Join(' ', i.Args));
+                return pendingReason;
+            case "label":
+                {
+                    var parts = new List<string>();
+                    for (int k = 0; k + 1 < i.Args.Count; k += 2)
+                    {
+                        string key = Expand(i.Args[k], state);
+                        string value = Expand(i.Args[k + 1], state);
+                        state.Labels[key] = value;
+                        parts.Add($"{key}={value}");
+                    }
+                    AddHistory(state, "LABEL " + string.Join(' ', parts));
+                    return pendingReason;
+                }
+            case "user":
+                state.User = Expand(i.Args[0], state);
+                AddHistory(state, "USER " + state.User);
+                return pendingReason;
+            case "expose":
+                {
+                    var ports = new SortedSet<string>(StringComparer.Ordinal);
+                    foreach (string raw in i.Args)
+                    {
+                        foreach (string word in _lexer.ProcessWords(raw, state.ExpansionEnvironment()))
+                        {
+                            string port = word.Contains('/', StringComparison.Ordinal) ? word.ToLowerInvariant() : word + "/tcp";
+                            ports.Add(port);
+                            state.ExposedPorts[port] = EmptyObject.Instance;
+                        }
+                    }
+                    AddHistory(state, "EXPOSE map[" + string.Join(' ', ports.Select(p => p + ":{}")) + "]");
+                    return pendingReason;
+                }
+            case "volume":
+                {
+                    var volumes = i.Args.Select(a => Expand(a, state)).Where(v => v.Length > 0).ToList();
+                    foreach (string v in volumes) { state.Volumes[v] = EmptyObject.Instance; }
+                    AddHistory(state, "VOLUME " + GoSlice(volumes));
+                    return pendingReason;
+                }
+            case "stopsignal":
+                state.StopSignal = Expand(i.Args[0], state);
+                AddHistory(state, "STOPSIGNAL " + state.StopSignal);
+                return pendingReason;
+            case "maintainer":
+                state.Author = string.Join(' ', i.Args);
+                AddHistory(state, "MAINTAINER " + state.Author);
+                return pendingReason;
+            case "shell":
+                state.Shell = [.. i.Args];
+                AddHistory(state, "SHELL " + GoSlice(i.Args));
+                return pendingReason;
+            case "cmd":
+                state.Cmd = CommandLine(i, state);
+                state.CmdSet = true;
+                state.ArgsEscaped = true;
+                AddHistory(state, "CMD " + GoJson(state.Cmd));
+                return pendingReason;
+            case "entrypoint":
+                state.Entrypoint = CommandLine(i, state);
+                if (!state.CmdSet) { state.Cmd = null; }
+                state.ArgsEscaped = true;
+                AddHistory(state, "ENTRYPOINT " + GoJson(state.Entrypoint));
+                return pendingReason;
+            case "healthcheck":
+                Healthcheck(i, state);
+                return pendingReason;
+            case "onbuild":
+                {
+                    string original = i.Original.Trim();
+                    string trigger = original[(original.IndexOf(' ', StringComparison.Ordinal) + 1)..].Trim();
+                    int space = trigger.IndexOf(' ', StringComparison.Ordinal);
+                    trigger = space < 0 ? trigger.ToUpperInvariant() : trigger[..space].ToUpperInvariant() + trigger[space..];
+                    state.OnBuild.Add(trigger);
+                    AddHistory(state, "ONBUILD " + trigger);
+                    return pendingReason;
+                }
+            case "workdir":
+                return await WorkdirAsync(stage, state, i, name, stepId, pendingReason, cancellationToken).ConfigureAwait(false);
+            case "copy" or "add":
+                return await CopyAsync(stage, state, i, name, stepId, pendingReason, cancellationToken).ConfigureAwait(false);
+            case "run":
+                return await RunAsync(stage, state, i, name, stepId, pendingReason, cancellationToken).ConfigureAwait(false);
+            default:
+                throw new BuildException($"{_request.DockerfileName}:{i.Line}: unknown instruction: {i.Keyword.ToUpperInvariant()}");
+        }
+    }
+
+    private static List<string> CommandLine(Instruction i, StageState state)
+    {
+        if (i.IsJson) { return [.. i.Args]; }
+        List<string> shell = [.. state.Shell ?? ["/bin/sh", "-c"]];
+        shell.Add(string.Join(' ', i.Args));
+        return shell;
+    }
+
+    private void Healthcheck(Instruction i, StageState state)
+    {
+        string kind = i.Args.Count > 0 ? i.Args[0].ToUpperInvariant() : "NONE";
+        if (kind == "NONE")
+        {
+            state.Healthcheck = new HealthConfig { Test = ["NONE"] };
+        }
+        else
+        {
+            List<string> test = i.IsJson ? ["CMD", .. i.Args.Skip(1)] : ["CMD-SHELL", string.Join(' ', i.Args.Skip(1))];
+            state.Healthcheck = new HealthConfig
+            {
+                Test = test,
+                Interval = Duration(i.Flag("interval")),
+                Timeout = Duration(i.Flag("timeout")),
+                StartPeriod = Duration(i.Flag("start-period")),
+                StartInterval = Duration(i.Flag("start-interval")),
+                Retries = i.Flag("retries") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 0,
+            };
+        }
+        HealthConfig h = state.Healthcheck;
+        AddHistory(state, $"HEALTHCHECK &{{[{string.Join(' ', (h.Test ?? []).Select(t => "\"" + t + "\""))}] \"{GoDuration(h.Interval)}\" \"{GoDuration(h.Timeout)}\" \"{GoDuration(h.StartPeriod)}\" \"{GoDuration(h.StartInterval)}\" '\\x{h.Retries:x2}'}}");
+    }
+
+    /// <summary>A Go duration string ("30s", "1m30s", "500ms") to nanoseconds.</summary>
+    internal static long Duration(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) { return 0; }
+        double total = 0;
+        int i = 0;
+        while (i < value.Length)
+        {
+            int start = i;
+            while (i < value.Length && (char.IsDigit(value[i]) || value[i] == '.')) { i++; }
+            double n = double.Parse(value[start..i], CultureInfo.InvariantCulture);
+            int unitStart = i;
+            while (i < value.Length && char.IsLetter(value[i]) && !(value[i] is 'h' && unitStart != i)) { i++; }
+            string unit = value[unitStart..i];
+            total += unit switch
+            {
+                "ns" => n,
+                "us" or "µs" => n * 1e3,
+                "ms" => n * 1e6,
+                "s" => n * 1e9,
+                "m" => n * 60e9,
+                "h" => n * 3600e9,
+                _ => throw new BuildException($"invalid duration '{value}'"),
+            };
+        }
+        return (long)total;
+    }
+
+    private static string GoDuration(long nanoseconds)
+    {
+        if (nanoseconds == 0) { return "0s"; }
+        var t = TimeSpan.FromTicks(nanoseconds / 100);
+        string s = "";
+        if (t.TotalHours >= 1) { s += $"{(int)t.TotalHours}h"; }
+        if (t.TotalMinutes >= 1) { s += $"{t.Minutes}m"; }
+        double seconds = t.Seconds + t.Milliseconds / 1000.0;
+        return s + seconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+    }
+
+    private async Task<string?> WorkdirAsync(StagePlan stage, StageState state, Instruction i, string name, Digest stepId, string? pendingReason,
+        CancellationToken cancellationToken)
+    {
+        string path = Expand(i.Args[0], state);
+        string absolute = "/" + CopyPlanner.Clean(path.StartsWith('/') ? path : state.WorkingDir.TrimEnd('/') + "/" + path);
+        state.WorkingDir = absolute;
+        FsTree tree = await TreeAsync(state, cancellationToken).ConfigureAwait(false);
+        string rel = tree.Resolve(CopyPlanner.Clean(absolute));
+        var key = new CacheKeyBuilder().Add("parent", state.Key.ToString()).Add("instruction", "WORKDIR " + absolute);
+        var entries = new List<LayerEntry>();
+        if (rel.Length > 0 && tree.Get(rel) is null)
+        {
+            string[] parts = rel.Split('/');
+            for (int k = 0; k < parts.Length; k++)
+            {
+                string p = string.Join('/', parts[..(k + 1)]);
+                if (tree.Get(p) is null)
+                {
+                    entries.Add(new LayerEntry { Path = p, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101, ModificationTime = _now });
+                }
+            }
+        }
+        if (entries.Count == 0)
+        {
+            AddHistory(state, "WORKDIR " + absolute);
+            return pendingReason;
+        }
+        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason,
+            (_, ct) => WriteLayerAsync(entries, ct), _ => tree.Apply(entries, state.Layers.Count - 1), "WORKDIR " + absolute, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string?> CopyAsync(StagePlan stage, StageState state, Instruction i, string name, Digest stepId, string? pendingReason,
+        CancellationToken cancellationToken)
+    {
+        string keyword = i.Keyword.ToUpperInvariant();
+        if (i.Args.Count < 2) { throw new BuildException($"{_request.DockerfileName}:{i.Line}: {keyword} requires at least two arguments"); }
+        Dictionary<string, string> env = state.ExpansionEnvironment();
+        var words = i.Args.Select(a => a.StartsWith("<<", StringComparison.Ordinal) ? a : _lexer.ProcessWord(a, env)).ToList();
+        var heredocs = i.Heredocs.ToDictionary(h => h.Name, h => h.Expand ? _lexer.ProcessWord(h.EffectiveContent, env) : h.EffectiveContent, StringComparer.Ordinal);
+        SourceTree source;
+        string sourceKey;
+        if (i.Flag("from") is { } fromRaw)
+        {
+            string from = _lexer.ProcessWord(fromRaw, _metaArgs);
+            (source, sourceKey) = await SourceFromAsync(stage, from, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (string src in words.Take(words.Count - 1))
+            {
+                if (keyword == "ADD" && (src.StartsWith("http://", StringComparison.Ordinal) || src.StartsWith("https://", StringComparison.Ordinal) || src.StartsWith("git@", StringComparison.Ordinal)))
+                {
+                    throw new BuildException($"{_request.DockerfileName}:{i.Line}: ADD from a URL is not supported yet; download it in a RUN step or COPY it from the context.");
+                }
+            }
+            source = _context.Value;
+            sourceKey = "context";
+        }
+        (int, int)? owner = null;
+        if (i.Flag("chown") is { } chown)
+        {
+            owner = await ResolveOwnerAsync(state, _lexer.ProcessWord(chown, env), cancellationToken).ConfigureAwait(false);
+        }
+        var spec = new CopySpec
+        {
+            Sources = words.Take(words.Count - 1).ToList(),
+            Destination = words[^1],
+            Owner = owner,
+            Chmod = i.Flag("chmod"),
+            Excludes = [.. i.FlagValues("exclude")],
+            Parents = i.Flag("parents") is "true",
+            Heredocs = heredocs,
+            Keyword = keyword,
+        };
+        bool unpack = keyword == "ADD" && i.Flag("unpack") is not "false";
+        FsTree tree = await TreeAsync(state, cancellationToken).ConfigureAwait(false);
+        CopyPlan plan = await CopyPlanner.PlanAsync(spec, source, tree, state.WorkingDir, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LayerEntry> entries = unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, tree, _tmp, cancellationToken).ConfigureAwait(false) : plan.Entries;
+        var key = new CacheKeyBuilder()
+            .Add("parent", state.Key.ToString())
+            .Add("instruction", $"{keyword} chown={owner} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " +
+                $"{string.Join(' ', spec.Sources)} -> {spec.Destination} in {state.WorkingDir}")
+            .Add("source", sourceKey);
+        foreach (KeyComponent file in plan.Files) { key.Add(file.Name, file.Value); }
+        string history = $"{keyword} {string.Join(' ', i.Args)} # buildkit";
+        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason,
+            (_, ct) => WriteLayerAsync(entries, ct), _ => tree.Apply(entries, state.Layers.Count - 1), history, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string?> RunAsync(StagePlan stage, StageState state, Instruction i, string name, Digest stepId, string? pendingReason,
+        CancellationToken cancellationToken)
+    {
+        List<string> args;
+        if (i.IsJson) { args = [.. i.Args]; }
+        else
+        {
+            string command = string.Join(' ', i.Args);
+            if (i.Heredocs.Count > 0)
+            {
+                Dbuild.Dockerfile.Heredoc first = i.Heredocs[0];
+                bool scriptOnly = command.TrimStart().StartsWith("<<", StringComparison.Ordinal) && i.Heredocs.Count == 1;
+                command = scriptOnly ? first.EffectiveContent
+                    : command + "\n" + string.Concat(i.Heredocs.Select(h => h.Content + h.Name + "\n"));
+            }
+            args = [.. state.Shell ?? ["/bin/sh", "-c"], command];
+        }
+        var argsInScope = state.Args.Where(a => a.Value is not null).ToList();
+        var env = new List<string>(state.Env);
+        foreach (var a in argsInScope)
+        {
+            if (state.GetEnv(a.Key) is null) { env.Add($"{a.Key}={a.Value}"); }
+        }
+        string network = i.Flag("network") ?? "default";
+        var key = new CacheKeyBuilder()
+            .Add("parent", state.Key.ToString())
+            .Add("command", string.Join('\0', args))
+            .Add("env", string.Join('\0', state.Env))
+            .Add("user", state.User ?? "")
+            .Add("workdir", state.WorkingDir)
+            .Add("network", network)
+            .Add("mounts", string.Join(' ', i.FlagValues("mount")));
+        foreach (var a in argsInScope) { key.Add("build-arg " + a.Key, a.Value!); }
+        string prefix = argsInScope.Count > 0 ? $"|{argsInScope.Count} {string.Join(' ', argsInScope.Select(a => $"{a.Key}={a.Value}"))} " : "";
+        string history = $"RUN {prefix}{string.Join(' ', args)} # buildkit";
+        IReadOnlyList<LayerRef> layers = [.. state.Layers];
+        FsTree? tree = state.Tree;
+        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (vertex, ct) =>
+        {
+            IStepExecutor executor = _options.Executor ?? throw new BuildException(
+                $"{_request.DockerfileName}:{i.Line}: RUN needs a container runtime, and none is configured (install runc or crun).");
+            var request = new StepRequest
+            {
+                Layers = [.. layers.Select(l => new LayerSource(l.DiffId, _ => Task.FromResult(_store.OpenBlob(l.Blob.Digest))))],
+                Args = args,
+                Env = env,
+                WorkingDirectory = state.WorkingDir,
+                User = state.User,
+                Network = network switch { "none" => StepNetwork.None, "host" => StepNetwork.Host, _ => StepNetwork.Default },
+                Mounts = Mounts(i, state),
+                Output = line => vertex.Log(line.Text),
+                DisplayName = name,
+                Compression = _request.Compression,
+                SourceDateEpoch = _request.SourceDateEpoch,
+            };
+            StepResult result;
+            try { result = await executor.RunAsync(request, ct).ConfigureAwait(false); }
+            catch (StepFailedException ex)
+            {
+                throw new BuildException($"process \"{string.Join(' ', args)}\" did not complete successfully: exit code: {ex.ExitCode}" +
+                    (ex.LastLines.Count > 0 ? "\n" + string.Join('\n', ex.LastLines.TakeLast(10)) : ""), ex);
+            }
+            if (result.Layer is not { } layer || result.LayerPath is null) { return null; }
+            return await IngestAsync(result.LayerPath, layer, ct).ConfigureAwait(false);
+        }, layer => { if (layer is not null && tree is not null) { state.Tree = null; } }, history, cancellationToken).ConfigureAwait(false);
+    }
+
+    private List<StepMount> Mounts(Instruction i, StageState state)
+    {
+        var mounts = new List<StepMount>();
+        foreach (string spec in i.FlagValues("mount"))
+        {
+            var fields = spec.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p.Length > 1 ? p[1] : "true", StringComparer.Ordinal);
+            string type = fields.GetValueOrDefault("type", "bind");
+            string? target = fields.GetValueOrDefault("target") ?? fields.GetValueOrDefault("dst") ?? fields.GetValueOrDefault("destination");
+            switch (type)
+            {
+                case "secret":
+                    {
+                        string id = fields.GetValueOrDefault("id") ?? Path.GetFileName(target ?? "");
+                        if (!_request.Secrets.TryGetValue(id, out ReadOnlyMemory<byte> value))
+                        {
+                            if (fields.GetValueOrDefault("required") == "true") { throw new BuildException($"secret {id} not found; pass --secret id={id},src=FILE"); }
+                            continue;
+                        }
+                        mounts.Add(new SecretMount { Id = id, Value = value, Target = target ?? "/run/secrets/" + id, EnvironmentVariable = fields.GetValueOrDefault("env"), FileMount = fields.ContainsKey("env") ? target is not null : true });
+                        break;
+                    }
+                case "cache":
+                    mounts.Add(new CacheMount { Id = fields.GetValueOrDefault("id") ?? target ?? "", Target = target ?? throw new BuildException("--mount=type=cache needs target=") });
+                    break;
+                case "tmpfs":
+                    mounts.Add(new TmpfsMount { Target = target ?? throw new BuildException("--mount=type=tmpfs needs target=") });
+                    break;
+                default:
+                    throw new BuildException($"RUN --mount=type={type} is not supported yet.");
+            }
+        }
+        _ = state;
+        return mounts;
+    }
+}

@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Dbuild.Oci.Layers;
+
+namespace Dbuild.Solver;
+
+/// <summary>What a COPY/ADD asks for, after ARG/ENV expansion.</summary>
+internal sealed record CopySpec
+{
+    public required IReadOnlyList<string> Sources { get; init; }
+    public required string Destination { get; init; }
+    public (int Uid, int Gid)? Owner { get; init; }
+    public string? Chmod { get; init; }
+    public IReadOnlyList<string> Excludes { get; init; } = [];
+    public bool Parents { get; init; }
+    /// <summary>Heredoc sources by name: (content, mode).</summary>
+    public IReadOnlyDictionary<string, string> Heredocs { get; init; } = new Dictionary<string, string>();
+    public string Keyword { get; init; } = "COPY";
+}
+
+/// <summary>The layer a COPY makes and the inputs its cache key covers.</summary>
+internal sealed record CopyPlan(IReadOnlyList<LayerEntry> Entries, IReadOnlyList<KeyComponent> Files);
+
+/// <summary>
+/// Turns a COPY/ADD into layer entries with Docker's rules: a directory source copies its contents, several sources
+/// (or a wildcard matching several) need a directory destination ending in '/', a destination that exists as a
+/// directory receives files by name, a top-level symlink source is followed, and missing parent directories are
+/// created (0755, owned by --chown when given).
+/// </summary>
+internal static class CopyPlanner
+{
+    private static readonly DateTimeOffset CreatedDirectoryTime = DateTimeOffset.UnixEpoch;
+
+    public static async Task<CopyPlan> PlanAsync(CopySpec spec, SourceTree source, FsTree destination, string workingDirectory,
+        CancellationToken cancellationToken)
+    {
+        string destinationText = spec.Destination;
+        string absolute = destinationText.StartsWith('/') ? destinationText : workingDirectory.TrimEnd('/') + "/" + destinationText;
+        bool endsWithSlash = destinationText.EndsWith('/') || destinationText is "." or ".." || destinationText.EndsWith("/.", StringComparison.Ordinal);
+        string destRel = destination.Resolve(Clean(absolute));
+
+        var matches = new List<SourceFile>();
+        var heredocs = new List<(string Name, string Content)>();
+        foreach (string raw in spec.Sources)
+        {
+            if (raw.StartsWith("<<", StringComparison.Ordinal) && spec.Heredocs.TryGetValue(raw.TrimStart('<').TrimStart('-').Trim('"', '\''), out string? content))
+            {
+                heredocs.Add((raw.TrimStart('<').TrimStart('-').Trim('"', '\''), content));
+                continue;
+            }
+            string rel = Clean(raw);
+            if (DockerIgnore.HasWildcard(rel))
+            {
+                var found = source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>().ToList();
+                if (found.Count == 0) { throw new BuildException($"{spec.Keyword} failed: no source files were specified: '{raw}' matched nothing in the {source.Description}."); }
+                matches.AddRange(found);
+            }
+            else
+            {
+                SourceFile file = source.Stat(rel) ?? throw new BuildException(
+                    $"{spec.Keyword} failed: file not found in build {source.Description}: stat {raw}: file does not exist" +
+                    (source is ContextTree ? " (or excluded by .dockerignore)." : "."));
+                matches.Add(Follow(source, file));
+            }
+        }
+        int count = matches.Count + heredocs.Count;
+        bool destExistsAsDir = destination.IsDirectory(destRel) && destination.Get(destRel) is not null || destRel.Length == 0;
+        bool destIsDir = endsWithSlash || destExistsAsDir || (count == 1 && matches.Count == 1 && matches[0].Type == LayerEntryType.Directory);
+        if (count > 1 && !endsWithSlash && !destExistsAsDir)
+        {
+            throw new BuildException($"When using {spec.Keyword} with more than one source file, the destination must be a directory and end with a /");
+        }
+
+        var entries = new Dictionary<string, LayerEntry>(StringComparer.Ordinal);
+        var components = new ConcurrentBag<KeyComponent>();
+        UnixFileMode? chmod = spec.Chmod is null ? null : ParseChmod(spec.Chmod);
+        int uid = spec.Owner?.Uid ?? -1;
+        int gid = spec.Owner?.Gid ?? -1;
+        string targetDir = destIsDir ? destRel : FsTree.Parent(destRel);
+        AddDirectoryChain(entries, destination, targetDir, spec.Owner);
+
+        var files = new List<(SourceFile File, string Target)>();
+        foreach (SourceFile match in matches)
+        {
+            if (match.Type == LayerEntryType.Directory)
+            {
+                string root = spec.Parents ? FsTree.Combine(targetDir, match.RelativePath) : (destIsDir ? destRel : destRel);
+                if (spec.Parents) { AddDirectoryChain(entries, destination, root, spec.Owner); }
+                foreach (SourceFile child in source.Walk(match.RelativePath))
+                {
+                    string under = match.RelativePath.Length == 0 ? child.RelativePath : child.RelativePath[(match.RelativePath.Length + 1)..];
+                    if (spec.Excludes.Any(x => DockerIgnore.GlobMatch(Clean(x), under) || DockerIgnore.GlobMatch(Clean(x), child.RelativePath))) { continue; }
+                    files.Add((child, FsTree.Combine(root, under)));
+                }
+            }
+            else
+            {
+                string target = spec.Parents ? FsTree.Combine(targetDir, match.RelativePath) : destIsDir ? FsTree.Combine(destRel, Path.GetFileName(match.RelativePath)) : destRel;
+                if (spec.Parents) { AddDirectoryChain(entries, destination, FsTree.Parent(target), spec.Owner); }
+                files.Add((match, target));
+            }
+        }
+
+        var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(files.Where(f => f.File.Type == LayerEntryType.File),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (f, token) => hashes[f.File.RelativePath] = await source.HashAsync(f.File, token).ConfigureAwait(false)).ConfigureAwait(false);
+
+        foreach ((SourceFile file, string target) in files)
+        {
+            UnixFileMode mode = chmod ?? file.Mode;
+            int u = uid >= 0 ? uid : file.Uid;
+            int g = gid >= 0 ? gid : file.Gid;
+            SourceFile captured = file;
+            entries[target] = new LayerEntry
+            {
+                Path = target,
+                Type = file.Type,
+                Mode = mode,
+                Uid = u,
+                Gid = g,
+                Size = file.Type == LayerEntryType.File ? file.Size : 0,
+                LinkTarget = file.LinkTarget,
+                ModificationTime = file.ModificationTime,
+                OpenContent = file.Type == LayerEntryType.File ? () => File.OpenRead(captured.FullPath) : null,
+            };
+            string content = file.Type switch
+            {
+                LayerEntryType.File => hashes[file.RelativePath],
+                LayerEntryType.Symlink => "link:" + file.LinkTarget,
+                _ => "",
+            };
+            components.Add(new KeyComponent("file " + file.RelativePath,
+                string.Create(CultureInfo.InvariantCulture, $"{file.Type}|{Convert.ToString((int)mode, 8)}|{u}:{g}|{file.Size}|{content}|{target}")));
+        }
+        foreach ((string name, string content) in heredocs)
+        {
+            string target = destIsDir ? FsTree.Combine(destRel, name) : destRel;
+            byte[] bytes = Encoding.UTF8.GetBytes(content);
+            UnixFileMode mode = chmod ?? (UnixFileMode)0b110_100_100;
+            entries[target] = new LayerEntry
+            {
+                Path = target,
+                Type = LayerEntryType.File,
+                Mode = mode,
+                Uid = Math.Max(uid, 0),
+                Gid = Math.Max(gid, 0),
+                Size = bytes.Length,
+                ModificationTime = CreatedDirectoryTime,
+                OpenContent = () => new MemoryStream(bytes, writable: false),
+            };
+            components.Add(new KeyComponent("heredoc " + name, Oci.Digest.Compute(bytes).ToString()));
+        }
+        return new CopyPlan([.. entries.Values], [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)]);
+    }
+
+    private static SourceFile Follow(SourceTree source, SourceFile file)
+    {
+        for (int hops = 0; file.Type == LayerEntryType.Symlink && file.LinkTarget is { } target && hops < 40; hops++)
+        {
+            string next = target.StartsWith('/') ? Clean(target) : Clean(FsTree.Combine(FsTree.Parent(file.RelativePath), target));
+            SourceFile? resolved = source.Stat(next);
+            if (resolved is null) { break; }
+            file = resolved with { RelativePath = file.RelativePath };
+            if (resolved.Type == LayerEntryType.Directory) { return resolved; }
+        }
+        return file;
+    }
+
+    private static void AddDirectoryChain(Dictionary<string, LayerEntry> entries, FsTree destination, string dir, (int Uid, int Gid)? owner)
+    {
+        if (dir.Length == 0) { return; }
+        string[] parts = dir.Split('/');
+        for (int i = 0; i < parts.Length; i++)
+        {
+            string path = string.Join('/', parts[..(i + 1)]);
+            bool last = i == parts.Length - 1;
+            FsNode? existing = destination.Get(path);
+            if (existing is not null)
+            {
+                if (last && !entries.ContainsKey(path))
+                {
+                    entries[path] = new LayerEntry
+                    {
+                        Path = path, Type = LayerEntryType.Directory, Mode = existing.Mode, Uid = existing.Uid, Gid = existing.Gid, ModificationTime = CreatedDirectoryTime,
+                    };
+                }
+                continue;
+            }
+            if (!entries.ContainsKey(path))
+            {
+                entries[path] = new LayerEntry
+                {
+                    Path = path,
+                    Type = LayerEntryType.Directory,
+                    Mode = (UnixFileMode)0b111_101_101,
+                    Uid = last ? owner?.Uid ?? 0 : 0,
+                    Gid = last ? owner?.Gid ?? 0 : 0,
+                    ModificationTime = CreatedDirectoryTime,
+                };
+            }
+        }
+    }
+
+    /// <summary>Cleans a path to a slash-separated relative form without '.', '..' or a leading '/'.</summary>
+    public static string Clean(string path)
+    {
+        var parts = new List<string>();
+        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".") { continue; }
+            if (part == "..") { if (parts.Count > 0) { parts.RemoveAt(parts.Count - 1); } continue; }
+            parts.Add(part);
+        }
+        return string.Join('/', parts);
+    }
+
+    /// <summary>Octal (<c>755</c>, <c>0640</c>) or symbolic (<c>u+x,go-w</c>, applied to 0644) modes.</summary>
+    public static UnixFileMode ParseChmod(string value)
+    {
+        if (value.Length > 0 && value.All(c => c is >= '0' and <= '7'))
+        {
+            return (UnixFileMode)Convert.ToInt32(value, 8);
+        }
+        int mode = 0b110_100_100;
+        foreach (string clause in value.Split(','))
+        {
+            int op = clause.IndexOfAny(['+', '-', '=']);
+            if (op < 0) { throw new BuildException($"--chmod={value} is not an octal or symbolic mode."); }
+            string who = clause[..op];
+            if (who.Length == 0 || who.Contains('a', StringComparison.Ordinal)) { who = "ugo"; }
+            int bits = 0;
+            foreach (char p in clause[(op + 1)..])
+            {
+                bits |= p switch { 'r' => 4, 'w' => 2, 'x' => 1, _ => throw new BuildException($"--chmod={value}: unknown permission '{p}'.") };
+            }
+            int mask = 0;
+            if (who.Contains('u', StringComparison.Ordinal)) { mask |= bits << 6 | (clause[op] == '=' ? 0 : 0); }
+            if (who.Contains('g', StringComparison.Ordinal)) { mask |= bits << 3; }
+            if (who.Contains('o', StringComparison.Ordinal)) { mask |= bits; }
+            int whoMask = (who.Contains('u', StringComparison.Ordinal) ? 0b111_000_000 : 0) | (who.Contains('g', StringComparison.Ordinal) ? 0b000_111_000 : 0) | (who.Contains('o', StringComparison.Ordinal) ? 0b111 : 0);
+            mode = clause[op] switch
+            {
+                '+' => mode | mask,
+                '-' => mode & ~mask,
+                _ => (mode & ~whoMask) | mask,
+            };
+        }
+        return (UnixFileMode)mode;
+    }
+}
+
+/// <summary>A build failed for a reason the user can fix (bad source, missing stage, step error).</summary>
+public sealed class BuildException(string message, Exception? innerException = null) : Exception(message, innerException);

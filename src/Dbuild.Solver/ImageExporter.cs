@@ -1,0 +1,200 @@
+using System.Formats.Tar;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+using Dbuild.Registry.Client;
+
+namespace Dbuild.Solver;
+
+/// <summary>
+/// Turns a finished stage into an image (config + manifest in the store, tags in index.json) and writes the
+/// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
+/// </summary>
+internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp)
+{
+    public async Task<BuildResult> ExportAsync(StageState final, DateTimeOffset created, CancellationToken cancellationToken)
+    {
+        Vertex vertex = tracker.Start("exporting to image");
+        try
+        {
+            bool oci = request.OciMediaTypes;
+            (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
+            vertex.Log($"writing image {configDigest} done");
+            foreach (Reference tag in request.Tags)
+            {
+                await store.TagAsync(tag.ToString(), manifest, cancellationToken).ConfigureAwait(false);
+                vertex.Log($"naming to {tag} done");
+            }
+            var pushed = new Dictionary<string, Digest>(StringComparer.Ordinal);
+            bool push = request.Push || request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push);
+            if (push)
+            {
+                foreach (Reference tag in request.Tags)
+                {
+                    vertex.Log($"pushing {tag}");
+                    pushed[tag.ToString()] = await PushAsync(store, options.Registry, tag, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            foreach (BuildOutput output in request.Outputs)
+            {
+                switch (output.Type)
+                {
+                    case BuildOutputType.Oci or BuildOutputType.Docker:
+                        {
+                            bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
+                            (Descriptor m, _) = ociTypes == oci ? (manifest, configDigest) : await WriteImageAsync(final, created, ociTypes, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, m, cancellationToken).ConfigureAwait(false);
+                            break;
+                        }
+                    case BuildOutputType.Local:
+                        await ExtractAsync(final.Layers, output.Destination!, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case BuildOutputType.Tar:
+                        {
+                            string dir = Path.Combine(tmp, "export-rootfs");
+                            await ExtractAsync(final.Layers, dir, cancellationToken).ConfigureAwait(false);
+                            Stream file = output.Destination == "-" ? Console.OpenStandardOutput() : File.Create(output.Destination!);
+                            await using (file.ConfigureAwait(false))
+                            {
+                                await LayerWriter.WriteDirectoryAsync(dir, file, new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = request.SourceDateEpoch },
+                                    options.FileSystem, cancellationToken).ConfigureAwait(false);
+                            }
+                            break;
+                        }
+                }
+            }
+            vertex.Done();
+            return new BuildResult { ImageId = configDigest, Manifest = manifest, Pushed = pushed };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            vertex.Fail(ex.Message);
+            throw;
+        }
+    }
+
+    private async Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, CancellationToken cancellationToken)
+    {
+        ImageConfig config = final.ToConfig(created, request.Platform);
+        byte[] configBytes = OciJson.Serialize(config);
+        Descriptor configDescriptor = await store.WriteBlobAsync(configBytes, oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, cancellationToken).ConfigureAwait(false);
+        var layers = final.Layers.Select(l => new Descriptor(MediaTypes.LayerType(MediaTypes.CompressionOf(l.Blob.MediaType), oci), l.Blob.Digest, l.Blob.Size)).ToList();
+        var manifest = new ImageManifest(oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest, configDescriptor, layers);
+        byte[] manifestBytes = manifest.ToJsonBytes();
+        Descriptor stored = await store.WriteBlobAsync(manifestBytes, manifest.MediaType!, cancellationToken).ConfigureAwait(false);
+        return (stored with { Platform = request.Platform }, configDescriptor.Digest);
+    }
+
+    /// <summary>Pushes an image from the store: blobs (mounted from the base image's repository when on the same registry), then the manifest.</summary>
+    public static async Task<Digest> PushAsync(ContentStore store, RegistryClient? client, Reference tag, Descriptor manifest, IReadOnlyList<LayerRef>? layerSources,
+        CancellationToken cancellationToken)
+    {
+        if (client is null) { throw new BuildException($"Pushing {tag} needs a registry client."); }
+        byte[] manifestBytes = await store.ReadBlobBytesAsync(manifest.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
+        string mediaType = RegistryClient.SniffMediaType(manifestBytes);
+        var uploads = new List<ManifestUpload>();
+        var blobs = new List<BlobUpload>();
+        IEnumerable<ImageManifest> images;
+        if (MediaTypes.IsIndex(mediaType))
+        {
+            ImageIndex index = ImageIndex.Parse(manifestBytes);
+            var children = new List<ImageManifest>();
+            foreach (Descriptor child in index.Manifests.Where(m => store.Contains(m.Digest)))
+            {
+                byte[] childBytes = await store.ReadBlobBytesAsync(child.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
+                uploads.Add(new ManifestUpload(child.MediaType, childBytes));
+                children.Add(ImageManifest.Parse(childBytes));
+            }
+            images = children;
+        }
+        else { images = [ImageManifest.Parse(manifestBytes)]; }
+        foreach (ImageManifest image in images)
+        {
+            foreach (Descriptor blob in image.Layers.Prepend(image.Config))
+            {
+                Digest digest = blob.Digest;
+                string? mountFrom = layerSources?.FirstOrDefault(l => l.Blob.Digest == digest && l.Source is { } s && s.Registry == tag.Registry)?.Source?.Repository;
+                blobs.Add(new BlobUpload(digest, blob.Size, () => store.OpenBlob(digest)) { MountFrom = mountFrom });
+            }
+        }
+        uploads.Add(new ManifestUpload(mediaType, manifestBytes));
+        return await client.PushImageAsync(tag.Registry, tag.Repository, blobs, uploads, [tag.Tag ?? Reference.DefaultTag], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WriteArchiveAsync(BuildOutput output, Descriptor manifest, CancellationToken cancellationToken)
+    {
+        byte[] manifestBytes = await store.ReadBlobBytesAsync(manifest.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
+        ImageManifest image = ImageManifest.Parse(manifestBytes);
+        Stream file = output.Destination is null or "-" ? Console.OpenStandardOutput() : File.Create(output.Destination);
+        await using (file.ConfigureAwait(false))
+        {
+            var writer = new TarWriter(file, TarEntryFormat.Pax, leaveOpen: true);
+            await using (writer.ConfigureAwait(false))
+            {
+                await AddBytesAsync(writer, "oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
+                if (request.Tags.Count > 0)
+                {
+                    annotations[ContentStore.ImageNameAnnotation] = request.Tags[0].ToString();
+                    annotations[ContentStore.RefNameAnnotation] = request.Tags[0].Tag ?? Reference.DefaultTag;
+                }
+                var index = new ImageIndex(MediaTypes.OciIndex, [manifest with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }]);
+                await AddBytesAsync(writer, "index.json", index.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+                if (output.Type == BuildOutputType.Docker)
+                {
+                    var entry = new JsonObject
+                    {
+                        ["Config"] = "blobs/sha256/" + image.Config.Digest.Encoded,
+                        ["RepoTags"] = new JsonArray([.. request.Tags.Select(t => (JsonNode)JsonValue.Create(t.FamiliarName + ":" + (t.Tag ?? Reference.DefaultTag))!)]),
+                        ["Layers"] = new JsonArray([.. image.Layers.Select(l => (JsonNode)JsonValue.Create("blobs/sha256/" + l.Digest.Encoded)!)]),
+                    };
+                    await AddBytesAsync(writer, "manifest.json", Encoding.UTF8.GetBytes(new JsonArray(entry).ToJsonString()), cancellationToken).ConfigureAwait(false);
+                }
+                await AddBlobAsync(writer, manifest.Digest, cancellationToken).ConfigureAwait(false);
+                await AddBlobAsync(writer, image.Config.Digest, cancellationToken).ConfigureAwait(false);
+                foreach (Descriptor layer in image.Layers.DistinctBy(l => l.Digest)) { await AddBlobAsync(writer, layer.Digest, cancellationToken).ConfigureAwait(false); }
+            }
+        }
+    }
+
+    private async Task AddBlobAsync(TarWriter writer, Digest digest, CancellationToken cancellationToken)
+    {
+        Stream blob = store.OpenBlob(digest);
+        await using (blob.ConfigureAwait(false))
+        {
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, $"blobs/{digest.Algorithm}/{digest.Encoded}")
+            {
+                DataStream = blob, Mode = (UnixFileMode)0b110_100_100, ModificationTime = DateTimeOffset.UnixEpoch,
+            };
+            await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task AddBytesAsync(TarWriter writer, string name, byte[] content, CancellationToken cancellationToken)
+    {
+        using var data = new MemoryStream(content, writable: false);
+        var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data, Mode = (UnixFileMode)0b110_100_100, ModificationTime = DateTimeOffset.UnixEpoch };
+        await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ExtractAsync(IReadOnlyList<LayerRef> layers, string destination, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (LayerRef layer in layers)
+        {
+            Stream blob = store.OpenBlob(layer.Blob.Digest);
+            await using (blob.ConfigureAwait(false))
+            {
+                await LayerExtractor.ExtractAsync(blob, destination, new LayerExtractOptions
+                {
+                    PreserveOwnership = Environment.UserName == "root",
+                    AllowDeviceNodes = Environment.UserName == "root",
+                    FileSystem = options.FileSystem,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        _ = JsonSerializer.Serialize(0);
+    }
+}

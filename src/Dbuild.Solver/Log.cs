@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace Dbuild.Solver;
+
+internal static partial class Log
+{
+    [LoggerMessage(4001, LogLevel.Debug, "Step {Step} cache hit {Key}")]
+    public static partial void CacheHit(ILogger logger, string step, string key);
+
+    [LoggerMessage(4002, LogLevel.Debug, "Step {Step} cache miss {Key}: {Reason}")]
+    public static partial void CacheMiss(ILogger logger, string step, string key, string reason);
+}

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+
+namespace Dbuild.Solver;
+
+/// <summary>A file selected by COPY/ADD: where to read it and the metadata the layer gets.</summary>
+internal sealed record SourceFile(string RelativePath, string FullPath, LayerEntryType Type, UnixFileMode Mode, int Uid, int Gid, long Size,
+    string? LinkTarget, DateTimeOffset ModificationTime, ulong Inode);
+
+/// <summary>Files COPY can read: the build context (with .dockerignore) or another stage's unpacked filesystem.</summary>
+internal abstract class SourceTree(string root)
+{
+    public string Root { get; } = root;
+
+    public abstract string Description { get; }
+
+    /// <summary>lstat of a path relative to the root; null when missing or excluded.</summary>
+    public abstract SourceFile? Stat(string relativePath);
+
+    public virtual bool IsExcluded(string relativePath) => false;
+
+    /// <summary>Every path below <paramref name="relativeDirectory"/>, depth first in ordinal order, minus exclusions.</summary>
+    public IEnumerable<SourceFile> Walk(string relativeDirectory)
+    {
+        string full = relativeDirectory.Length == 0 ? Root : Path.Combine(Root, relativeDirectory);
+        string[] names;
+        try { names = [.. Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]; }
+        catch (DirectoryNotFoundException) { yield break; }
+        foreach (string name in names)
+        {
+            string rel = FsTree.Combine(relativeDirectory, name);
+            if (IsExcluded(rel) && !MayContainIncluded(rel)) { continue; }
+            SourceFile? file = Stat(rel);
+            if (file is null) { continue; }
+            if (!IsExcluded(rel)) { yield return file; }
+            if (file.Type == LayerEntryType.Directory)
+            {
+                foreach (SourceFile child in Walk(rel)) { yield return child; }
+            }
+        }
+    }
+
+    protected virtual bool MayContainIncluded(string relativePath) => false;
+
+    /// <summary>All paths, for wildcard sources.</summary>
+    public IEnumerable<string> AllPaths() => Walk("").Select(f => f.RelativePath);
+
+    /// <summary>The content hash of a regular file (sha256 of its bytes).</summary>
+    public virtual async Task<string> HashAsync(SourceFile file, CancellationToken cancellationToken)
+    {
+        FileStream stream = File.OpenRead(file.FullPath);
+        await using (stream.ConfigureAwait(false))
+        {
+            return (await Digest.ComputeAsync(stream, cancellationToken).ConfigureAwait(false)).ToString();
+        }
+    }
+
+    protected static SourceFile? StatWith(ILayerFileSystem fs, string root, string relativePath, bool keepOwners)
+    {
+        string full = relativePath.Length == 0 ? root : Path.Combine(root, relativePath);
+        LayerFileStatus status;
+        try { status = fs.GetStatus(full); }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        string? link = status.Type == LayerEntryType.Symlink ? new FileInfo(full).LinkTarget : null;
+        return new SourceFile(relativePath, full, status.Type, status.Mode, keepOwners ? status.Uid : 0, keepOwners ? status.Gid : 0,
+            status.Type == LayerEntryType.File ? status.Size : 0, link, status.ModificationTime, status.Inode);
+    }
+}
+
+/// <summary>
+/// The build context directory. Content hashes are remembered by (path, inode, size, mtime) in
+/// <c>buildcache/context/&lt;hash of the context path&gt;.json</c>, so an unchanged context is only stat'ed.
+/// </summary>
+internal sealed class ContextTree : SourceTree
+{
+    private readonly ILayerFileSystem _fs;
+    private readonly DockerIgnore _ignore;
+    private readonly string _cacheFile;
+    private readonly Dictionary<string, HashRecord> _hashes;
+    private readonly Lock _lock = new();
+    private bool _dirty;
+
+    internal sealed record HashRecord(ulong Inode, long Size, long MtimeTicks, string Hash);
+
+    public ContextTree(string root, ILayerFileSystem fs, DockerIgnore ignore, string stateRoot) : base(Path.GetFullPath(root))
+    {
+        _fs = fs;
+        _ignore = ignore;
+        string dir = Path.Combine(stateRoot, "buildcache", "context");
+        Directory.CreateDirectory(dir);
+        _cacheFile = Path.Combine(dir, Digest.Compute(System.Text.Encoding.UTF8.GetBytes(Root)).Encoded + ".json");
+        _hashes = Load(_cacheFile);
+    }
+
+    public override string Description => "context";
+
+    public override SourceFile? Stat(string relativePath) =>
+        relativePath.Length > 0 && _ignore.IsExcluded(relativePath) ? null : StatWith(_fs, Root, relativePath, keepOwners: false);
+
+    public override bool IsExcluded(string relativePath) => _ignore.IsExcluded(relativePath);
+
+    protected override bool MayContainIncluded(string relativePath) => _ignore.HasExceptions;
+
+    public override async Task<string> HashAsync(SourceFile file, CancellationToken cancellationToken)
+    {
+        long ticks = file.ModificationTime.UtcTicks;
+        lock (_lock)
+        {
+            if (_hashes.TryGetValue(file.RelativePath, out HashRecord? known) && known.Inode == file.Inode && known.Size == file.Size && known.MtimeTicks == ticks)
+            {
+                return known.Hash;
+            }
+        }
+        string hash = await base.HashAsync(file, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            _hashes[file.RelativePath] = new HashRecord(file.Inode, file.Size, ticks, hash);
+            _dirty = true;
+        }
+        return hash;
+    }
+
+    public async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        lock (_lock)
+        {
+            if (!_dirty) { return; }
+            bytes = JsonSerializer.SerializeToUtf8Bytes(_hashes);
+            _dirty = false;
+        }
+        await BuildCache.WriteAtomicAsync(_cacheFile, bytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, HashRecord> Load(string path)
+    {
+        try
+        {
+            return File.Exists(path)
+                ? JsonSerializer.Deserialize<Dictionary<string, HashRecord>>(File.ReadAllBytes(path)) ?? new(StringComparer.Ordinal)
+                : new(StringComparer.Ordinal);
+        }
+        catch (JsonException) { return new(StringComparer.Ordinal); }
+    }
+}
+
+/// <summary>Another stage's (or image's) filesystem, unpacked to a directory, with owners and modes from its layers.</summary>
+internal sealed class StageTree(string root, FsTree tree, string description, ILayerFileSystem fs) : SourceTree(root)
+{
+    public override string Description => description;
+
+    public override SourceFile? Stat(string relativePath)
+    {
+        SourceFile? file = StatWith(fs, Root, relativePath, keepOwners: false);
+        if (file is null) { return null; }
+        FsNode? node = tree.Get(relativePath);
+        return node is null ? file : file with { Uid = node.Uid, Gid = node.Gid, Mode = node.Mode };
+    }
+}

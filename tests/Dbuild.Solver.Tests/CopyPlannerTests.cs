@@ -1,0 +1,19 @@
+namespace Dbuild.Solver.Tests;
+
+public sealed class CopyPlannerTests
+{
+    [Theory]
+    [InlineData("755", 0b111_101_101)]
+    [InlineData("0640", 0b110_100_000)]
+    [InlineData("u+x", 0b111_100_100)] // applied to 0644
+    [InlineData("go-r", 0b110_000_000)]
+    [InlineData("a=rx", 0b101_101_101)]
+    public void ParseChmod_OctalAndSymbolic(string value, int expected) =>
+        Assert.Equal((UnixFileMode)expected, CopyPlanner.ParseChmod(value));
+
+    [Theory]
+    [InlineData("/app/./src/../x", "app/x")]
+    [InlineData("../../etc", "etc")] // cannot climb above the root
+    [InlineData("a//b/", "a/b")]
+    public void Clean_NormalisesPaths(string path, string expected) => Assert.Equal(expected, CopyPlanner.Clean(path));
+}

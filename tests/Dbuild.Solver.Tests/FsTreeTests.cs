@@ -1,0 +1,44 @@
+using Dbuild.Oci.Layers;
+
+namespace Dbuild.Solver.Tests;
+
+public sealed class FsTreeTests
+{
+    private static LayerEntry Dir(string path) => new() { Path = path, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101 };
+    private static LayerEntry File(string path) => new() { Path = path, Type = LayerEntryType.File, Mode = (UnixFileMode)0b110_100_100 };
+
+    [Fact]
+    public void Apply_Whiteout_RemovesPathAndChildren()
+    {
+        var tree = new FsTree();
+        tree.Apply([Dir("a"), File("a/x"), File("b")], 0);
+
+        tree.Apply([LayerEntry.Whiteout("a")], 1);
+
+        Assert.Null(tree.Get("a"));
+        Assert.Null(tree.Get("a/x"));
+        Assert.NotNull(tree.Get("b"));
+    }
+
+    [Fact]
+    public void Apply_OpaqueWhiteout_HidesLowerChildren()
+    {
+        var tree = new FsTree();
+        tree.Apply([Dir("a"), File("a/x")], 0);
+
+        tree.Apply([LayerEntry.OpaqueWhiteout("a"), File("a/y")], 1);
+
+        Assert.Null(tree.Get("a/x"));
+        Assert.NotNull(tree.Get("a/y"));
+    }
+
+    [Fact]
+    public void IsDirectory_FollowsSymlinks()
+    {
+        var tree = new FsTree();
+        tree.Apply([Dir("usr"), Dir("usr/lib"), new LayerEntry { Path = "lib", Type = LayerEntryType.Symlink, LinkTarget = "usr/lib" }], 0);
+
+        Assert.True(tree.IsDirectory("lib"));
+        Assert.Equal("usr/lib/x", tree.Resolve("lib/x"));
+    }
+}
