@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Dbuild.Oci;
+using Dbuild.Testing;
+
+namespace Dbuild.IntegrationTests.Registry;
+
+/// <summary><c>dbuild registry serve</c> as a process: chunked uploads over real HTTP, config errors, graceful shutdown.</summary>
+[Collection(RegistryEndToEnd.Name)]
+public sealed class RegistryServeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ChunkedUpload_WithContentRange_OverRealHttp()
+    {
+        using var work = new TempDirectory();
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("data"), Ct);
+        using var client = new HttpClient { BaseAddress = new Uri(registry.BaseUrl) };
+        byte[] data = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 123);
+        using HttpResponseMessage start = await client.PostAsync("/v2/chunked/blobs/uploads/", null, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Uri location = start.Headers.Location!;
+        const int chunk = 1024 * 1024;
+        for (int offset = 0; offset < data.Length; offset += chunk)
+        {
+            int end = Math.Min(offset + chunk, data.Length) - 1;
+            using var content = new ByteArrayContent(data, offset, end - offset + 1);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{end}");
+            using HttpResponseMessage patch = await client.PatchAsync(location, content, Ct);
+            Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
+            Assert.Equal($"0-{end}", patch.Headers.GetValues("Range").Single());
+            location = patch.Headers.Location!;
+        }
+        using var gap = new ByteArrayContent([1, 2, 3]);
+        gap.Headers.TryAddWithoutValidation("Content-Range", $"{data.Length + 10}-{data.Length + 12}");
+        using HttpResponseMessage gapResponse = await client.PatchAsync(location, gap, Ct);
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, gapResponse.StatusCode);
+
+        Digest digest = Digest.Compute(data);
+        using HttpResponseMessage put = await client.PutAsync($"{location}?digest={digest}", null, Ct);
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, $"/v2/chunked/blobs/{digest}");
+        ranged.Headers.Range = new RangeHeaderValue(chunk, chunk + 99);
+        using HttpResponseMessage part = await client.SendAsync(ranged, Ct);
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal(data[chunk..(chunk + 100)], await part.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(data, await client.GetByteArrayAsync($"/v2/chunked/blobs/{digest}", Ct));
+    }
+
+    [Fact]
+    public async Task Serve_InvalidConfig_ExitsWithUsageErrorNamingTheKey()
+    {
+        using var work = new TempDirectory();
+        string config = work.Combine("bad.yml");
+        await File.WriteAllTextAsync(config, "version: 0.1\nstorage:\n  maintenance:\n    uploadpurging:\n      age: whenever\n", Ct);
+        ProcessResult result = await ProcessRunner.RunAsync("dotnet", [RegistryServer.DbuildDll, "registry", "serve", "--config", config], Ct, timeout: TimeSpan.FromMinutes(1));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("storage.maintenance.uploadpurging.age", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_UnknownKey_WarnsAndServes()
+    {
+        using var work = new TempDirectory();
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("data"), Ct,
+            extra: "notifications:\n  events:\n    includereferences: true\n");
+        Assert.Contains("unknown key 'notifications.events.includereferences'", registry.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_DuringAnUpload_FinishesTheRequestThenExits()
+    {
+        using var work = new TempDirectory();
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("data"), Ct);
+        using var client = new HttpClient { BaseAddress = new Uri(registry.BaseUrl), Timeout = TimeSpan.FromMinutes(2) };
+        using HttpResponseMessage start = await client.PostAsync("/v2/slow/blobs/uploads/", null, Ct);
+        var body = new TricklingStream(chunks: 8, chunkSize: 64 * 1024, delay: TimeSpan.FromMilliseconds(500));
+        using var content = new StreamContent(body);
+        Task<HttpResponseMessage> patch = client.PatchAsync(start.Headers.Location, content, Ct);
+        await body.Started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Task<int> stop = registry.StopAsync(Ct); // SIGTERM while the body is still arriving (~4 s more)
+        using HttpResponseMessage response = await patch;
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal($"0-{8 * 64 * 1024 - 1}", response.Headers.GetValues("Range").Single());
+        // 0 when the host drained first; 143 (SIGTERM) when System.CommandLine's 2 s termination timeout answered first and
+        // the foreground keeper thread held the process until the drain finished.
+        Assert.Contains(await stop, new[] { 0, 143 });
+    }
+
+    /// <summary>A request body that arrives slowly, in chunks with pauses.</summary>
+    private sealed class TricklingStream(int chunks, int chunkSize, TimeSpan delay) : Stream
+    {
+        private int _sent;
+        private int _offsetInChunk;
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => (long)chunks * chunkSize;
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("HttpClient reads asynchronously.");
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_sent == chunks) { return 0; }
+            if (_offsetInChunk == 0 && _sent > 0) { await Task.Delay(delay, cancellationToken); }
+            int n = Math.Min(buffer.Length, chunkSize - _offsetInChunk);
+            buffer.Span[..n].Fill((byte)_sent);
+            _offsetInChunk += n;
+            if (_offsetInChunk == chunkSize) { _offsetInChunk = 0; _sent++; }
+            if (_sent == 1) { Started.TrySetResult(); }
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
+using Dbuild.Oci;
+
+namespace Dbuild.IntegrationTests.Registry;
+
+/// <summary>Offline test images as OCI layouts: the busybox layout, and a two-platform index built on it.</summary>
+internal static class TestImages
+{
+    /// <summary>Copies the busybox layout and adds a tiny linux/arm64 image and an index (tag <c>multi</c>) over both.</summary>
+    public static (string Layout, Digest Index) MakeMultiArchLayout(string busyboxLayout, string directory)
+    {
+        CopyDirectory(busyboxLayout, directory);
+        JsonNode busyboxIndex = JsonNode.Parse(File.ReadAllText(Path.Combine(busyboxLayout, "index.json")))!;
+        JsonNode amd64 = busyboxIndex["manifests"]![0]!;
+
+        byte[] tar = MakeTar(("hello.txt", "hello from arm64\n"));
+        byte[] layer = Gzip(tar);
+        Digest layerDigest = WriteBlob(directory, layer);
+        byte[] config = Encoding.UTF8.GetBytes(
+            $"{{\"architecture\":\"arm64\",\"os\":\"linux\",\"config\":{{}},\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{Digest.Compute(tar)}\"]}}}}");
+        Digest configDigest = WriteBlob(directory, config);
+        byte[] manifest = Encoding.UTF8.GetBytes(
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{{\"mediaType\":\"{MediaTypes.OciConfig}\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},"
+            + $"\"layers\":[{{\"mediaType\":\"{MediaTypes.OciLayerGzip}\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
+        Digest manifestDigest = WriteBlob(directory, manifest);
+
+        byte[] index = Encoding.UTF8.GetBytes(
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":["
+            + $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{amd64["digest"]}\",\"size\":{amd64["size"]},\"platform\":{{\"architecture\":\"amd64\",\"os\":\"linux\"}}}},"
+            + $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{manifestDigest}\",\"size\":{manifest.Length},\"platform\":{{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}}}}]}}");
+        Digest indexDigest = WriteBlob(directory, index);
+        File.WriteAllText(Path.Combine(directory, "index.json"),
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":["
+            + $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{amd64["digest"]}\",\"size\":{amd64["size"]},\"annotations\":{{\"org.opencontainers.image.ref.name\":\"latest\"}}}},"
+            + $"{{\"mediaType\":\"{MediaTypes.OciIndex}\",\"digest\":\"{indexDigest}\",\"size\":{index.Length},\"annotations\":{{\"org.opencontainers.image.ref.name\":\"multi\"}}}}]}}");
+        return (directory, indexDigest);
+    }
+
+    private static Digest WriteBlob(string layout, byte[] content)
+    {
+        Digest digest = Digest.Compute(content);
+        File.WriteAllBytes(Path.Combine(layout, "blobs", "sha256", digest.Encoded), content);
+        return digest;
+    }
+
+    private static byte[] MakeTar(params (string Name, string Content)[] files)
+    {
+        using var output = new MemoryStream();
+        using (var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach ((string name, string content) in files)
+            {
+                var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)),
+                    ModificationTime = DateTimeOffset.UnixEpoch,
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                };
+                writer.WriteEntry(entry);
+            }
+        }
+        return output.ToArray();
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true)) { gzip.Write(data); }
+        return output.ToArray();
+    }
+
+    public static void CopyDirectory(string source, string destination)
+    {
+        foreach (string dir in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, dir)));
+        }
+        Directory.CreateDirectory(destination);
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(destination, Path.GetRelativePath(source, file)), overwrite: true);
+        }
+    }
+}
