@@ -1,26 +1,273 @@
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dbuild.Runtime;
 
-/// <summary>Runs steps through runc/crun on overlay (or copied) snapshots kept under the state root.</summary>
+/// <summary>
+/// Runs steps through runc/crun on overlay (or copied) snapshots kept under <c>&lt;state root&gt;/runtime</c>.
+/// As root it uses the host's namespaces machinery directly; rootless, the process must already run as root of a user
+/// namespace with a mount namespace (rootlesskit, or <c>unshare --map-root-user --map-users=auto --map-groups=auto --mount</c>,
+/// which maps /etc/subuid through newuidmap): overlay is then mounted with <c>userxattr</c>, runc runs with
+/// <c>--rootless=true</c>, device nodes in layers are refused.
+/// </summary>
+[SupportedOSPlatform("linux")]
 public sealed partial class StepExecutor : IStepExecutor
 {
+    private const int FailureTailLines = 20;
     private readonly StepExecutorOptions _options;
     private readonly ILogger<StepExecutor> _logger;
+    private readonly string _runtimeRoot;
+    private readonly Lock _initLock = new();
+    private Task? _initialization;
+    private SnapshotStore? _snapshots;
+    private OciRuntime? _runtime;
+    private bool _overlay;
+    private bool _inUserNamespace;
 
     public StepExecutor(StepExecutorOptions options, ILogger<StepExecutor>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _logger = logger ?? NullLogger<StepExecutor>.Instance;
+        _runtimeRoot = Path.Combine(Path.GetFullPath(options.StateRoot), "runtime");
+    }
+
+    /// <summary>The OCI runtime in use ("runc" or "crun"), once the first step has run.</summary>
+    public string? RuntimeName => _runtime?.Name;
+
+    /// <summary>True when snapshots are overlay mounts; false for the copying fallback. Known after the first step.</summary>
+    public bool UsesOverlay => _overlay;
+
+    internal string RuntimeStateDirectory => _runtime?.StateDirectory ?? Path.Combine(_runtimeRoot, "runc");
+
+    internal string WorkDirectory => Path.Combine(_runtimeRoot, "work");
+
+    /// <inheritdoc />
+    public async Task<StepResult> RunAsync(StepRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Args.Count == 0) { throw new ArgumentException("A step needs at least one argument.", nameof(request)); }
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        string containerId = "dbuild-" + Guid.NewGuid().ToString("N")[..16];
+        var step = new StepContext(Path.Combine(WorkDirectory, containerId));
+        string display = request.DisplayName ?? string.Join(' ', request.Args);
+        try
+        {
+            return await RunStepAsync(request, containerId, step, display, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            using var cleanupTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                if (_runtime is not null) { await _runtime.KillAndDeleteAsync(containerId, cleanupTimeout.Token).ConfigureAwait(false); }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+            {
+                Log.CleanupFailed(_logger, containerId, e.Message);
+            }
+            foreach (string problem in step.Cleanup()) { Log.CleanupFailed(_logger, containerId, problem); }
+        }
     }
 
     /// <inheritdoc />
-    public Task<StepResult> RunAsync(StepRequest request, CancellationToken cancellationToken = default) =>
-        throw new PlatformNotSupportedException($"The step executor is not implemented yet ({_options.StateRoot}, {_logger}).");
+    public async Task ExportAsync(IReadOnlyList<LayerSource> layers, string destinationDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        Directory.CreateDirectory(destinationDirectory);
+        foreach (LayerSource layer in layers)
+        {
+            Stream blob = await layer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (blob.ConfigureAwait(false))
+            {
+                await LayerExtractor.ExtractAsync(blob, destinationDirectory, new LayerExtractOptions
+                {
+                    Whiteouts = WhiteoutHandling.Apply,
+                    FileSystem = LinuxLayerFileSystem.Instance,
+                    PreserveOwnership = HostEnvironment.IsRoot,
+                    AllowDeviceNodes = HostEnvironment.IsRoot && !HostEnvironment.InUserNamespace,
+                    ExpectedDiffId = layer.DiffId,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 
-    /// <inheritdoc />
-    public Task ExportAsync(IReadOnlyList<LayerSource> layers, string destinationDirectory, CancellationToken cancellationToken = default) =>
-        throw new PlatformNotSupportedException("Export is not implemented yet.");
+    private async Task<StepResult> RunStepAsync(StepRequest request, string containerId, StepContext step, string display, CancellationToken cancellationToken)
+    {
+        List<string> lowers = await _snapshots!.PrepareAsync(request.Layers, cancellationToken).ConfigureAwait(false);
+        lowers.Reverse(); // newest first, as overlay wants them
+        Directory.CreateDirectory(step.Directory);
+        string rootfs = Path.Combine(step.Directory, "rootfs");
+        string upper;
+        if (_overlay)
+        {
+            upper = Path.Combine(step.Directory, "upper");
+            string work = Path.Combine(step.Directory, "work");
+            Directory.CreateDirectory(rootfs);
+            Directory.CreateDirectory(upper);
+            Directory.CreateDirectory(work);
+            await MountOverlayAsync(lowers.Count == 0 ? [_snapshots.EmptyDirectory] : lowers, upper, work, rootfs, cancellationToken).ConfigureAwait(false);
+            step.Unmounts.Add(rootfs);
+        }
+        else
+        {
+            upper = rootfs;
+            if (lowers.Count > 0) { await CopyTree.CopyAsync(lowers[0], rootfs, cancellationToken).ConfigureAwait(false); }
+            else { Directory.CreateDirectory(rootfs); }
+        }
+
+        ResolvedUser user = UserResolver.Resolve(rootfs, request.User);
+        string cwd = string.IsNullOrEmpty(request.WorkingDirectory) ? "/" : request.WorkingDirectory;
+        RootPath.CreateDirectories(rootfs, cwd, 0, 0);
+
+        List<string> env = SpecBuilder.WithDefaultPath(request.Env);
+        List<SpecMount> mounts = await PrepareMountsAsync(request, step, env, cancellationToken).ConfigureAwait(false);
+        var spec = new SpecInput
+        {
+            RootfsPath = rootfs,
+            Args = request.Args,
+            Env = env,
+            Cwd = cwd,
+            User = user,
+            Hostname = request.Hostname,
+            Network = request.Network,
+            InUserNamespace = _inUserNamespace,
+            ExtraMounts = mounts,
+        };
+        var stubs = MountStubs.Record(rootfs, SpecBuilder.DefaultMounts(spec).Concat(mounts).Select(m => m.Destination));
+        string bundle = Path.Combine(step.Directory, "bundle");
+        Directory.CreateDirectory(bundle);
+        FileStream config = File.Create(Path.Combine(bundle, "config.json"));
+        await using (config.ConfigureAwait(false)) { SpecBuilder.Write(config, spec); }
+
+        var tail = new Queue<string>(FailureTailLines);
+        void OnLine(StepOutputLine line)
+        {
+            lock (tail)
+            {
+                if (tail.Count == FailureTailLines) { tail.Dequeue(); }
+                tail.Enqueue(line.Text);
+            }
+            request.Output?.Invoke(line);
+        }
+
+        Log.StepStarting(_logger, containerId, _runtime!.Name, display);
+        var stopwatch = Stopwatch.StartNew();
+        int exitCode = await _runtime.RunAsync(bundle, containerId, OnLine, cancellationToken).ConfigureAwait(false);
+        stopwatch.Stop();
+        Log.StepExited(_logger, containerId, exitCode, stopwatch.Elapsed);
+        if (exitCode != 0)
+        {
+            string[] lines;
+            lock (tail) { lines = [.. tail]; }
+            throw new StepFailedException(display, exitCode, lines);
+        }
+
+        stubs.Remove();
+        step.UnmountAll(); // the rootfs and the step's mounts; the upper dir stays
+        return await CreateLayerAsync(request, containerId, upper, lowers, step, stopwatch.Elapsed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StepResult> CreateLayerAsync(StepRequest request, string containerId, string upper, List<string> lowers, StepContext step,
+        TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var entries = new List<LayerEntry>(DirectoryLayerScanner.Scan(upper, new DirectoryScanOptions
+        {
+            FileSystem = LinuxLayerFileSystem.Instance,
+            OverlayWhiteouts = _overlay,
+            Include = (path, _) => UpperDiff.IsChanged(upper, path, lowers),
+        }));
+        if (!_overlay && lowers.Count > 0) { entries.AddRange(UpperDiff.Deletions(lowers[0], upper)); }
+        if (entries.Count == 0) { return new StepResult { Duration = duration }; }
+
+        string tmp = Path.Combine(_runtimeRoot, "tmp");
+        Directory.CreateDirectory(tmp);
+        string layerPath = Path.Combine(tmp, containerId + ".layer");
+        LayerWriteResult layer;
+        try
+        {
+            FileStream output = new(layerPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+            await using (output.ConfigureAwait(false))
+            {
+                layer = await LayerWriter.WriteAsync(entries, output, new LayerWriterOptions
+                {
+                    Compression = request.Compression ?? _options.Compression,
+                    CompressionLevel = _options.CompressionLevel,
+                    SourceDateEpoch = request.SourceDateEpoch,
+                    GzipParallelism = Math.Max(1, Environment.ProcessorCount),
+                }, cancellationToken).ConfigureAwait(false);
+                output.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            File.Delete(layerPath);
+            throw;
+        }
+        Log.LayerCreated(_logger, containerId, layer.Digest, layer.Size);
+
+        // The changed tree is exactly the snapshot of the new chain: keep it instead of unpacking the layer again later.
+        Digest chainId = SnapshotStore.ChainIds(request.Layers.Select(l => l.DiffId).Append(layer.DiffId))[^1];
+        try { _snapshots!.Commit(chainId, upper); }
+        catch (IOException) { /* another step committed the same chain first; ours is deleted with the step dir */ }
+        return new StepResult { Layer = layer, LayerPath = layerPath, Duration = duration };
+    }
+
+    private Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        lock (_initLock)
+        {
+            if (_initialization is null || _initialization.IsFaulted || _initialization.IsCanceled) { _initialization = InitializeCoreAsync(cancellationToken); }
+            return _initialization.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task InitializeCoreAsync(CancellationToken cancellationToken)
+    {
+        {
+            if (!HostEnvironment.IsRoot)
+            {
+                throw new InvalidOperationException("Running build steps needs root, or root inside a user namespace (rootless): run dbuild under " +
+                    "'unshare --map-root-user --map-users=auto --map-groups=auto --mount' or rootlesskit (subordinate ids come from /etc/subuid and /etc/subgid).");
+            }
+            _inUserNamespace = _options.Rootless ?? HostEnvironment.InUserNamespace;
+            Directory.CreateDirectory(_runtimeRoot);
+            Directory.CreateDirectory(WorkDirectory);
+            _overlay = _options.Snapshotter switch
+            {
+                SnapshotterKind.Native => false,
+                SnapshotterKind.Overlay => true,
+                _ => ProbeOverlay(),
+            };
+            _snapshots = new SnapshotStore(Path.Combine(_runtimeRoot, _overlay ? "snapshots" : "snapshots-native"), _overlay, _inUserNamespace, _logger);
+            _runtime = await OciRuntime.SelectAsync(_options, _runtimeRoot, _inUserNamespace, WorkDirectory, _logger, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool ProbeOverlay()
+    {
+        string probe = Path.Combine(WorkDirectory, "overlay-probe-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] dirs = ["lower", "upper", "work", "merged"];
+        try
+        {
+            foreach (string dir in dirs) { Directory.CreateDirectory(Path.Combine(probe, dir)); }
+            Interop.Mount("overlay", Path.Combine(probe, "merged"), "overlay", Interop.MountFlags.None,
+                $"lowerdir={probe}/lower,upperdir={probe}/upper,workdir={probe}/work" + (_inUserNamespace ? ",userxattr" : ""));
+            Interop.Unmount(Path.Combine(probe, "merged"));
+            return true;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Log.OverlayUnavailable(_logger, e.Message);
+            return false;
+        }
+        finally
+        {
+            SnapshotStore.TryDelete(probe);
+        }
+    }
 }

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Runtime.Versioning;
+using System.Text;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+using Microsoft.Extensions.Logging;
+
+namespace Dbuild.Runtime;
+
+/// <summary>
+/// Unpacked layers, keyed by chain ID, each unpacked once. Overlay mode: one directory per layer holding just that
+/// layer, whiteouts in overlay form (0/0 character devices, opaque xattr), stacked as lowerdirs. Native mode: one
+/// directory per chain holding the whole flattened tree.
+/// Directory names are the first 16 hex digits of the chain ID (short, so long chains fit the mount options);
+/// a <c>chainid</c> file inside records the full ID.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class SnapshotStore
+{
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Locks = new(StringComparer.Ordinal);
+    private readonly string _directory;
+    private readonly bool _overlay;
+    private readonly bool _inUserNamespace;
+    private readonly ILogger _logger;
+
+    public SnapshotStore(string directory, bool overlay, bool inUserNamespace, ILogger logger)
+    {
+        _directory = directory;
+        _overlay = overlay;
+        _inUserNamespace = inUserNamespace;
+        _logger = logger;
+        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(EmptyDirectory);
+    }
+
+    /// <summary>The directory snapshots live in (lowerdir paths are relative to it when the option string is long).</summary>
+    public string Root => _directory;
+
+    /// <summary>An always-empty directory: the lowerdir of a FROM-scratch step.</summary>
+    public string EmptyDirectory => Path.Combine(_directory, "empty");
+
+    public string OpaqueXattr => _inUserNamespace ? "user.overlay.opaque" : "trusted.overlay.opaque";
+
+    /// <summary>chain[0] = diffID[0]; chain[n] = sha256(chain[n-1] + " " + diffID[n]).</summary>
+    /// <remarks>https://github.com/opencontainers/image-spec/blob/v1.1.0/config.md#layer-chainid</remarks>
+    public static List<Digest> ChainIds(IEnumerable<Digest> diffIds)
+    {
+        var chain = new List<Digest>();
+        foreach (Digest diffId in diffIds)
+        {
+            chain.Add(chain.Count == 0 ? diffId : Digest.Compute(Encoding.ASCII.GetBytes($"{chain[^1]} {diffId}")));
+        }
+        return chain;
+    }
+
+    public string PathOf(Digest chainId) => Path.Combine(_directory, chainId.Encoded[..16]);
+
+    public string FsOf(Digest chainId) => Path.Combine(PathOf(chainId), "fs");
+
+    public bool Exists(Digest chainId)
+    {
+        string marker = Path.Combine(PathOf(chainId), "chainid");
+        return File.Exists(marker) && File.ReadAllText(marker) == chainId.ToString();
+    }
+
+    /// <summary>Makes sure every prefix of the chain is unpacked; returns the snapshot fs dirs, base first.</summary>
+    public async Task<List<string>> PrepareAsync(IReadOnlyList<LayerSource> layers, CancellationToken cancellationToken)
+    {
+        List<Digest> chain = ChainIds(layers.Select(l => l.DiffId));
+        var result = new List<string>(chain.Count);
+        for (int i = 0; i < chain.Count; i++)
+        {
+            Digest chainId = chain[i];
+            if (!Exists(chainId))
+            {
+                SemaphoreSlim gate = Locks.GetOrAdd(chainId.ToString(), _ => new SemaphoreSlim(1, 1));
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (!Exists(chainId)) { await UnpackAsync(layers[i], chainId, i == 0 ? null : FsOf(chain[i - 1]), cancellationToken).ConfigureAwait(false); }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+            result.Add(FsOf(chainId));
+        }
+        return result;
+    }
+
+    /// <summary>Moves a finished tree (an overlay upper dir, or a native rootfs) into place as the snapshot of <paramref name="chainId"/>.</summary>
+    public void Commit(Digest chainId, string tree)
+    {
+        if (Exists(chainId)) { return; }
+        string staging = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(staging);
+        Directory.Move(tree, Path.Combine(staging, "fs"));
+        File.WriteAllText(Path.Combine(staging, "chainid"), chainId.ToString());
+        Publish(staging, chainId);
+    }
+
+    private async Task UnpackAsync(LayerSource layer, Digest chainId, string? parentFs, CancellationToken cancellationToken)
+    {
+        string staging = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
+        string fs = Path.Combine(staging, "fs");
+        try
+        {
+            Directory.CreateDirectory(staging);
+            if (!_overlay && parentFs is not null) { await CopyTree.CopyAsync(parentFs, fs, cancellationToken).ConfigureAwait(false); }
+            Stream blob = await layer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (blob.ConfigureAwait(false))
+            {
+                await LayerExtractor.ExtractAsync(blob, fs, new LayerExtractOptions
+                {
+                    Whiteouts = _overlay ? WhiteoutHandling.Overlay : WhiteoutHandling.Apply,
+                    OverlayOpaqueXattr = OpaqueXattr,
+                    AllowDeviceNodes = !_inUserNamespace,
+                    FileSystem = LinuxLayerFileSystem.Instance,
+                    ExpectedDiffId = layer.DiffId,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            await File.WriteAllTextAsync(Path.Combine(staging, "chainid"), chainId.ToString(), cancellationToken).ConfigureAwait(false);
+            Publish(staging, chainId);
+            Log.SnapshotUnpacked(_logger, layer.DiffId, chainId);
+        }
+        catch
+        {
+            TryDelete(staging);
+            throw;
+        }
+    }
+
+    private void Publish(string staging, Digest chainId)
+    {
+        string final = PathOf(chainId);
+        if (Directory.Exists(final))
+        {
+            // A half-written or colliding snapshot; ours is complete, so replace it.
+            string old = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
+            Directory.Move(final, old);
+            TryDelete(old);
+        }
+        Directory.Move(staging, final);
+    }
+
+    internal static void TryDelete(string directory)
+    {
+        try { if (Directory.Exists(directory)) { Directory.Delete(directory, recursive: true); } }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dbuild.Oci;
+
+namespace Dbuild.Runtime;
+
+public sealed partial class StepExecutor
+{
+    private const int MaxMountDataLength = 4000; // the mount(2) data page is 4096 bytes
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> CacheLocks = new(StringComparer.Ordinal);
+
+    private async Task<List<SpecMount>> PrepareMountsAsync(StepRequest request, StepContext step, List<string> env, CancellationToken cancellationToken)
+    {
+        var mounts = new List<SpecMount>();
+        string hosts = Path.Combine(step.Directory, "hosts");
+        var hostsText = new StringBuilder($"127.0.0.1\tlocalhost {request.Hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        foreach ((string host, string address) in request.ExtraHosts) { hostsText.Append(CultureInfo.InvariantCulture, $"{address}\t{host}\n"); }
+        await File.WriteAllTextAsync(hosts, hostsText.ToString(), cancellationToken).ConfigureAwait(false);
+        string resolv = Path.Combine(step.Directory, "resolv.conf");
+        await File.WriteAllTextAsync(resolv, ResolvConf(request.Network), cancellationToken).ConfigureAwait(false);
+        mounts.Add(new SpecMount("/etc/hosts", "bind", hosts, ["rbind", "ro"]));
+        mounts.Add(new SpecMount("/etc/resolv.conf", "bind", resolv, ["rbind", "ro"]));
+
+        string? secretsDir = null;
+        int index = 0;
+        foreach (StepMount mount in request.Mounts)
+        {
+            index++;
+            if (!mount.Target.StartsWith('/')) { throw new ArgumentException($"Mount target '{mount.Target}' must be absolute.", nameof(request)); }
+            switch (mount)
+            {
+                case BindMount bind:
+                    mounts.Add(await PrepareBindAsync(bind, step, index, cancellationToken).ConfigureAwait(false));
+                    break;
+                case CacheMount cache:
+                    mounts.Add(await PrepareCacheAsync(cache, step, cancellationToken).ConfigureAwait(false));
+                    break;
+                case TmpfsMount tmpfs:
+                    var options = new List<string> { "nosuid", "nodev" };
+                    if (tmpfs.SizeBytes is { } size) { options.Add(string.Create(CultureInfo.InvariantCulture, $"size={size}")); }
+                    mounts.Add(new SpecMount(tmpfs.Target, "tmpfs", "tmpfs", options));
+                    break;
+                case SecretMount secret:
+                    if (secret.EnvironmentVariable is { } name) { env.Add(name + "=" + Encoding.UTF8.GetString(secret.Value.Span)); }
+                    if (!secret.FileMount) { break; }
+                    if (secretsDir is null)
+                    {
+                        // Secrets live on a private tmpfs: never on disk, never in the upper dir.
+                        secretsDir = Path.Combine(step.Directory, "secrets");
+                        Directory.CreateDirectory(secretsDir);
+                        Interop.Mount("tmpfs", secretsDir, "tmpfs", Interop.MountFlags.NoExec | Interop.MountFlags.NoDev | Interop.MountFlags.NoSuid, "mode=0700,size=16m");
+                        step.Unmounts.Add(secretsDir);
+                    }
+                    string secretFile = Path.Combine(secretsDir, index.ToString(CultureInfo.InvariantCulture));
+                    await File.WriteAllBytesAsync(secretFile, secret.Value, cancellationToken).ConfigureAwait(false);
+                    Interop.LChown(secretFile, secret.Uid, secret.Gid);
+                    File.SetUnixFileMode(secretFile, secret.Mode);
+                    mounts.Add(new SpecMount(secret.Target, "bind", secretFile, ["rbind", "ro", "nosuid", "nodev", "noexec"]));
+                    break;
+                case SshMount ssh:
+                    if (!File.Exists(ssh.SocketPath) && Interop.TryLStat(ssh.SocketPath) is not { IsSocket: true })
+                    {
+                        throw new InvalidOperationException($"SSH agent socket '{ssh.SocketPath}' (--ssh {ssh.Id}) does not exist.");
+                    }
+                    mounts.Add(new SpecMount(ssh.Target, "bind", ssh.SocketPath, ["rbind"]));
+                    if (ssh.SetAuthSock) { env.Add("SSH_AUTH_SOCK=" + ssh.Target); }
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown mount type {mount.GetType().Name}.", nameof(request));
+            }
+        }
+        return mounts;
+    }
+
+    private async Task<SpecMount> PrepareBindAsync(BindMount bind, StepContext step, int index, CancellationToken cancellationToken)
+    {
+        if ((bind.Source is null) == (bind.SourceLayers is null)) { throw new ArgumentException($"Bind mount at {bind.Target} needs exactly one of Source and SourceLayers."); }
+        string mountRoot = Path.Combine(step.Directory, "mounts", index.ToString(CultureInfo.InvariantCulture));
+        string source;
+        if (bind.SourceLayers is { } layers)
+        {
+            List<string> lowers = await _snapshots!.PrepareAsync(layers, cancellationToken).ConfigureAwait(false);
+            lowers.Reverse();
+            lowers.Add(_snapshots.EmptyDirectory);
+            string merged = Path.Combine(mountRoot, "merged");
+            Directory.CreateDirectory(merged);
+            if (_overlay && bind.ReadWrite)
+            {
+                Directory.CreateDirectory(Path.Combine(mountRoot, "upper"));
+                Directory.CreateDirectory(Path.Combine(mountRoot, "work"));
+                await MountOverlayAsync(lowers, Path.Combine(mountRoot, "upper"), Path.Combine(mountRoot, "work"), merged, cancellationToken).ConfigureAwait(false);
+            }
+            else if (_overlay)
+            {
+                await MountOverlayAsync(lowers, null, null, merged, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await CopyTree.CopyAsync(lowers[0], merged, cancellationToken).ConfigureAwait(false);
+            }
+            if (_overlay) { step.Unmounts.Add(merged); }
+            source = RootPath.Resolve(merged, bind.SubPath.Length == 0 ? "/" : bind.SubPath);
+        }
+        else
+        {
+            source = bind.SubPath.Length == 0 ? bind.Source! : RootPath.Resolve(bind.Source!, bind.SubPath);
+            if (bind.ReadWrite && Directory.Exists(source))
+            {
+                // Writes to a rw bind are thrown away: mount an overlay over the source and bind that.
+                string merged = Path.Combine(mountRoot, "merged");
+                Directory.CreateDirectory(merged);
+                if (_overlay)
+                {
+                    Directory.CreateDirectory(Path.Combine(mountRoot, "upper"));
+                    Directory.CreateDirectory(Path.Combine(mountRoot, "work"));
+                    await MountOverlayAsync([source], Path.Combine(mountRoot, "upper"), Path.Combine(mountRoot, "work"), merged, cancellationToken).ConfigureAwait(false);
+                    step.Unmounts.Add(merged);
+                }
+                else
+                {
+                    await CopyTree.CopyAsync(source, merged, cancellationToken).ConfigureAwait(false);
+                }
+                source = merged;
+            }
+        }
+        if (Interop.TryLStat(source) is null) { throw new InvalidOperationException($"Bind mount source '{bind.SubPath}' for {bind.Target} does not exist."); }
+        return new SpecMount(bind.Target, "bind", source, bind.ReadWrite ? ["rbind", "rw"] : ["rbind", "ro"]);
+    }
+
+    private async Task<SpecMount> PrepareCacheAsync(CacheMount cache, StepContext step, CancellationToken cancellationToken)
+    {
+        string key = Digest.Compute(Encoding.UTF8.GetBytes(cache.Id)).Encoded[..32];
+        string directory = Path.Combine(_runtimeRoot, "cache", key);
+        SemaphoreSlim gate = CacheLocks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        switch (cache.Sharing)
+        {
+            case CacheSharing.Locked:
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                step.Releases.Add(() => gate.Release());
+                break;
+            case CacheSharing.Private:
+                if (await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false)) { step.Releases.Add(() => gate.Release()); }
+                else
+                {
+                    directory = Path.Combine(_runtimeRoot, "cache", key + "-" + Guid.NewGuid().ToString("N")[..8]);
+                    string privateDirectory = directory;
+                    step.Releases.Add(() => SnapshotStore.TryDelete(privateDirectory));
+                }
+                break;
+        }
+        if (!Directory.Exists(directory))
+        {
+            string staging = directory + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+            if (cache.SeedDirectory is { } seed) { await CopyTree.CopyAsync(seed, staging, cancellationToken).ConfigureAwait(false); }
+            else { Directory.CreateDirectory(staging); }
+            File.SetUnixFileMode(staging, cache.Mode);
+            Interop.LChown(staging, cache.Uid, cache.Gid);
+            try { Directory.Move(staging, directory); }
+            catch (IOException) { SnapshotStore.TryDelete(staging); } // created concurrently
+        }
+        return new SpecMount(cache.Target, "bind", directory, cache.ReadOnly ? ["rbind", "ro"] : ["rbind", "rw"]);
+    }
+
+    /// <summary>BuildKit's resolv.conf: the host's, minus loopback nameservers outside the host network; Google DNS if none remain.</summary>
+    private static string ResolvConf(StepNetwork network)
+    {
+        string host = File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : "";
+        if (network is StepNetwork.Host or StepNetwork.Default && host.Length > 0) { return host; }
+        var lines = host.Split('\n').Where(l =>
+        {
+            string[] fields = l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            return !(fields is ["nameserver", var address, ..] && (address.StartsWith("127.", StringComparison.Ordinal) || address == "::1"));
+        }).ToList();
+        if (!lines.Any(l => l.TrimStart().StartsWith("nameserver", StringComparison.Ordinal)))
+        {
+            lines.Add("nameserver 8.8.8.8");
+            lines.Add("nameserver 8.8.4.4");
+        }
+        return string.Join('\n', lines.Where(l => l.Length > 0)) + "\n";
+    }
+
+    /// <summary>
+    /// Mounts overlay. When the lowerdir list would overflow mount(2)'s one-page data limit (100+ layers), mount(8)
+    /// runs with its working directory in the snapshot store and the lowerdirs given relative to it.
+    /// </summary>
+    private async Task MountOverlayAsync(List<string> lowers, string? upper, string? work, string target, CancellationToken cancellationToken)
+    {
+        string suffix = (upper is null ? "" : $",upperdir={upper},workdir={work}") + (_inUserNamespace ? ",userxattr" : "");
+        string data = "lowerdir=" + string.Join(':', lowers) + suffix;
+        if (data.Length <= MaxMountDataLength)
+        {
+            Interop.Mount("overlay", target, "overlay", Interop.MountFlags.None, data);
+            return;
+        }
+        string root = _snapshots!.Root;
+        string relative = "lowerdir=" + string.Join(':', lowers.Select(l => Path.GetRelativePath(root, l))) + suffix;
+        if (relative.Length > MaxMountDataLength) { throw new InvalidOperationException($"{lowers.Count} layers exceed the overlay mount option limit even with relative paths."); }
+        var startInfo = new ProcessStartInfo("mount")
+        {
+            ArgumentList = { "-t", "overlay", "overlay", "-o", relative, target },
+            WorkingDirectory = root,
+            RedirectStandardError = true,
+        };
+        using Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start 'mount'.");
+        Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new IOException($"Mounting overlay of {lowers.Count} layers on {target} failed: {(await stderr.ConfigureAwait(false)).Trim()}");
+        }
+    }
+}
