@@ -1,0 +1,43 @@
+namespace Dbuild.Dockerfile;
+
+/// <summary><c>RUN [--mount=…] [--network=…] [--security=…] command</c>.</summary>
+public sealed record RunInstruction : Instruction
+{
+    /// <summary>The command.</summary>
+    public required CommandLine Command { get; init; }
+
+    /// <summary>Mounts from <c>--mount</c>, defaults applied.</summary>
+    public IReadOnlyList<RunMount> Mounts { get; init; } = [];
+
+    /// <summary>The raw <c>--mount</c> values (expand them with <see cref="RunMount.Parse"/> once ARGs are known).</summary>
+    public IReadOnlyList<string> MountSpecs { get; init; } = [];
+
+    /// <summary><c>--network</c>: default, none or host.</summary>
+    public NetworkMode Network { get; init; } = NetworkMode.Default;
+
+    /// <summary><c>--security</c>: sandbox or insecure.</summary>
+    public SecurityMode Security { get; init; } = SecurityMode.Sandbox;
+
+    /// <summary>Here-documents; with <c>RUN &lt;&lt;EOF</c> the first is the script.</summary>
+    public IReadOnlyList<Heredoc> Heredocs { get; init; } = [];
+}
+
+/// <summary>RUN <c>--network</c>.</summary>
+public enum NetworkMode
+{
+    /// <summary>The build's default network.</summary>
+    Default,
+    /// <summary>No network.</summary>
+    None,
+    /// <summary>The host's network (needs the network.host entitlement).</summary>
+    Host,
+}
+
+/// <summary>RUN <c>--security</c>.</summary>
+public enum SecurityMode
+{
+    /// <summary>The default sandbox.</summary>
+    Sandbox,
+    /// <summary>Privileged (needs the security.insecure entitlement).</summary>
+    Insecure,
+}
