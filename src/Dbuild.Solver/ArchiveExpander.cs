@@ -75,30 +75,39 @@ internal static class ArchiveExpander
         return [.. result.Values];
     }
 
+    /// <summary>True when the file, after any gzip/bzip2/xz/zstd layer, starts with a ustar header (docker's test too).</summary>
     private static async Task<bool> IsArchiveAsync(LayerEntry entry, CancellationToken cancellationToken)
     {
-        byte[] head = new byte[512];
-        int filled = 0;
-        Stream stream = entry.OpenContent!();
-        await using (stream.ConfigureAwait(false))
+        Stream raw = entry.OpenContent!();
+        await using (raw.ConfigureAwait(false))
         {
-            int read;
-            while (filled < head.Length && (read = await stream.ReadAsync(head.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0) { filled += read; }
+            try
+            {
+                Stream tar = await DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+                await using (tar.ConfigureAwait(false))
+                {
+                    byte[] head = new byte[512];
+                    int filled = 0;
+                    int read;
+                    while (filled < head.Length && (read = await tar.ReadAsync(head.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0) { filled += read; }
+                    return filled == 512 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a' && head[261] == 'r';
+                }
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or NotSupportedException or ArgumentException)
+            {
+                return false;
+            }
         }
-        if (filled >= 2 && head[0] == 0x1f && head[1] == 0x8b) { return true; }
-        if (filled >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') { return true; }
-        if (filled >= 6 && head[0] == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X' && head[4] == 'Z' && head[5] == 0) { return true; }
-        if (filled >= 4 && head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD) { return true; }
-        return filled >= 262 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a' && head[261] == 'r';
     }
 
     private static async Task<Stream> DecompressAsync(Stream raw, CancellationToken cancellationToken)
     {
-        var buffered = new BufferedStream(raw, 1 << 16);
         byte[] head = new byte[6];
-        int n = await buffered.ReadAsync(head, cancellationToken).ConfigureAwait(false);
-        buffered.Seek(-n, SeekOrigin.Current);
-        _ = n;
+        int n = 0;
+        int read;
+        while (n < head.Length && (read = await raw.ReadAsync(head.AsMemory(n), cancellationToken).ConfigureAwait(false)) > 0) { n += read; }
+        raw.Seek(0, SeekOrigin.Begin); // sources are files or memory
+        Stream buffered = raw;
         if (head[0] == 'B' && head[1] == 'Z') { return SharpCompress.Compressors.BZip2.BZip2Stream.Create(buffered, SharpCompress.Compressors.CompressionMode.Decompress, false); }
         if (head[0] == 0xFD && head[1] == '7') { return new SharpCompress.Compressors.Xz.XZStream(buffered); }
         if (head[0] == 0x1f && head[1] == 0x8b) { return new GZipStream(buffered, CompressionMode.Decompress); }

@@ -15,7 +15,7 @@ internal sealed partial class BuildSession
             case "env":
                 {
                     var parts = new List<string>();
-                    for (int k = 0; k + 1 < i.Args.Count; k += 2)
+                    for (int k = 0; k + 1 < i.Args.Count; k += 3) // the parser gives (key, value, separator) triples
                     {
                         string key = Expand(i.Args[k], state);
                         string value = Expand(i.Args[k + 1], state);
@@ -41,7 +41,7 @@ internal sealed partial class BuildSession
             case "label":
                 {
                     var parts = new List<string>();
-                    for (int k = 0; k + 1 < i.Args.Count; k += 2)
+                    for (int k = 0; k + 1 < i.Args.Count; k += 3)
                     {
                         string key = Expand(i.Args[k], state);
                         string value = Expand(i.Args[k + 1], state);
@@ -93,13 +93,13 @@ internal sealed partial class BuildSession
                 state.Cmd = CommandLine(i, state);
                 state.CmdSet = true;
                 state.ArgsEscaped = true;
-                AddHistory(state, "CMD " + GoJson(state.Cmd));
+                AddHistory(state, "CMD " + GoQuoted(state.Cmd));
                 return pendingReason;
             case "entrypoint":
                 state.Entrypoint = CommandLine(i, state);
                 if (!state.CmdSet) { state.Cmd = null; }
                 state.ArgsEscaped = true;
-                AddHistory(state, "ENTRYPOINT " + GoJson(state.Entrypoint));
+                AddHistory(state, "ENTRYPOINT " + GoQuoted(state.Entrypoint));
                 return pendingReason;
             case "healthcheck":
                 Healthcheck(i, state);
@@ -110,8 +110,7 @@ internal sealed partial class BuildSession
                     string trigger = original[(original.IndexOf(' ', StringComparison.Ordinal) + 1)..].Trim();
                     int space = trigger.IndexOf(' ', StringComparison.Ordinal);
                     trigger = space < 0 ? trigger.ToUpperInvariant() : trigger[..space].ToUpperInvariant() + trigger[space..];
-                    state.OnBuild.Add(trigger);
-                    AddHistory(state, "ONBUILD " + trigger);
+                    state.OnBuild.Add(trigger); // BuildKit writes no history entry for ONBUILD
                     return pendingReason;
                 }
             case "workdir":
@@ -154,7 +153,7 @@ internal sealed partial class BuildSession
             };
         }
         HealthConfig h = state.Healthcheck;
-        AddHistory(state, $"HEALTHCHECK &{{[{string.Join(' ', (h.Test ?? []).Select(t => "\"" + t + "\""))}] \"{GoDuration(h.Interval)}\" \"{GoDuration(h.Timeout)}\" \"{GoDuration(h.StartPeriod)}\" \"{GoDuration(h.StartInterval)}\" '\\x{h.Retries:x2}'}}");
+        AddHistory(state, $"HEALTHCHECK &{{[{string.Join(' ', (h.Test ?? []).Select(t => "\"" + t + "\""))}] \"{GoDuration(h.Interval)}\" \"{GoDuration(h.Timeout)}\" \"{GoDuration(h.StartPeriod)}\" '\\x{h.Retries:x2}'}}");
     }
 
     /// <summary>A Go duration string ("30s", "1m30s", "500ms") to nanoseconds.</summary>
@@ -218,6 +217,11 @@ internal sealed partial class BuildSession
                 }
             }
         }
+        if (entries.Count == 0 && rel.Length > 0 && tree.Get(rel) is { } existing)
+        {
+            // BuildKit's mkdir on an existing directory still makes a layer holding that directory.
+            entries.Add(new LayerEntry { Path = rel, Type = existing.Type, Mode = existing.Mode, Uid = existing.Uid, Gid = existing.Gid, ModificationTime = _now });
+        }
         if (entries.Count == 0)
         {
             AddHistory(state, "WORKDIR " + absolute);
@@ -280,7 +284,7 @@ internal sealed partial class BuildSession
                 $"{string.Join(' ', spec.Sources)} -> {spec.Destination} in {state.WorkingDir}")
             .Add("source", sourceKey);
         foreach (KeyComponent file in plan.Files) { key.Add(file.Name, file.Value); }
-        string history = $"{keyword} {string.Join(' ', i.Args)} # buildkit";
+        string history = $"{keyword} {string.Join(' ', words)} # buildkit";
         return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason,
             (_, ct) => WriteLayerAsync(entries, ct), _ => tree.Apply(entries, state.Layers.Count - 1), history, cancellationToken).ConfigureAwait(false);
     }

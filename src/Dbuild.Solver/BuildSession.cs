@@ -299,16 +299,21 @@ internal sealed partial class BuildSession : IDisposable
     /// <summary>Go's %v of a string slice: <c>[a b]</c>.</summary>
     private static string GoSlice(IEnumerable<string> values) => "[" + string.Join(' ', values) + "]";
 
-    /// <summary>Go's json.Marshal of a string slice (HTML-escaped like Go).</summary>
-    private static string GoJson(IEnumerable<string> values)
+    /// <summary>Go's %q of a string slice: <c>["a" "b c"]</c>.</summary>
+    private static string GoQuoted(IEnumerable<string> values)
     {
         var sb = new StringBuilder("[");
         bool first = true;
         foreach (string v in values)
         {
-            if (!first) { sb.Append(','); }
+            if (!first) { sb.Append(' '); }
             first = false;
-            sb.Append(System.Text.Json.JsonSerializer.Serialize(v));
+            sb.Append('"');
+            foreach (char c in v)
+            {
+                sb.Append(c switch { '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\t' => "\\t", '\r' => "\\r", _ => c.ToString() });
+            }
+            sb.Append('"');
         }
         return sb.Append(']').ToString();
     }

@@ -195,8 +195,8 @@ internal static class CopyPlanner
                     Path = path,
                     Type = LayerEntryType.Directory,
                     Mode = (UnixFileMode)0b111_101_101,
-                    Uid = last ? owner?.Uid ?? 0 : 0,
-                    Gid = last ? owner?.Gid ?? 0 : 0,
+                    Uid = owner?.Uid ?? 0, // BuildKit gives every directory it creates the --chown owner
+                    Gid = owner?.Gid ?? 0,
                     ModificationTime = CreatedDirectoryTime,
                 };
             }

@@ -20,6 +20,9 @@ internal abstract class SourceTree(string root)
 
     public virtual bool IsExcluded(string relativePath) => false;
 
+    /// <summary>lstat without exclusion checks, for walking below excluded directories.</summary>
+    protected virtual SourceFile? StatRaw(string relativePath) => Stat(relativePath);
+
     /// <summary>Every path below <paramref name="relativeDirectory"/>, depth first in ordinal order, minus exclusions.</summary>
     public IEnumerable<SourceFile> Walk(string relativeDirectory)
     {
@@ -30,13 +33,17 @@ internal abstract class SourceTree(string root)
         foreach (string name in names)
         {
             string rel = FsTree.Combine(relativeDirectory, name);
-            if (IsExcluded(rel) && !MayContainIncluded(rel)) { continue; }
-            SourceFile? file = Stat(rel);
+            bool excluded = IsExcluded(rel);
+            if (excluded && !MayContainIncluded(rel)) { continue; }
+            SourceFile? file = StatRaw(rel);
             if (file is null) { continue; }
-            if (!IsExcluded(rel)) { yield return file; }
+            if (!excluded) { yield return file; }
             if (file.Type == LayerEntryType.Directory)
             {
-                foreach (SourceFile child in Walk(rel)) { yield return child; }
+                var children = Walk(rel).ToList();
+                // An excluded directory still appears when an exception re-includes something below it.
+                if (excluded && children.Count > 0) { yield return file; }
+                foreach (SourceFile child in children) { yield return child; }
             }
         }
     }
@@ -100,6 +107,8 @@ internal sealed class ContextTree : SourceTree
         relativePath.Length > 0 && _ignore.IsExcluded(relativePath) ? null : StatWith(_fs, Root, relativePath, keepOwners: false);
 
     public override bool IsExcluded(string relativePath) => _ignore.IsExcluded(relativePath);
+
+    protected override SourceFile? StatRaw(string relativePath) => StatWith(_fs, Root, relativePath, keepOwners: false);
 
     protected override bool MayContainIncluded(string relativePath) => _ignore.HasExceptions;
 
