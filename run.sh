@@ -24,19 +24,15 @@ curl -fsS "http://$reg/v2/" >/dev/null
 
 export DOCKER_HOST=$DBUILD_TEST_DOCKER_HOST
 root="$work/state"
-if "$dbuild" --help | grep -qE "^  build( |$)"; then
-  echo "== building the busybox base image with dbuild (FROM scratch) and pushing it"
-  "$dbuild" --root "$root" build -t "$reg/base/busybox:1" --push testdata/images/busybox-scratch
-  echo "== building Dockerfile.examples/multistage and pushing it"
-  "$dbuild" --root "$root" build --build-arg BASE="$reg/base/busybox:1" -t "$reg/examples/multistage:1" --push Dockerfile.examples/multistage
-else
-  echo "== (this build of dbuild has no 'build' verb yet) pushing the offline busybox image with skopeo instead"
-  skopeo copy -q --dest-tls-verify=false "oci:$DBUILD_TEST_BUSYBOX_OCI:latest" "docker://$reg/examples/multistage:1"
-fi
+echo "== building the busybox base image with dbuild (FROM scratch, offline from busybox-static) and pushing it"
+bash testdata/images/make-busybox-context.sh "$work/busybox-context" >/dev/null
+"$dbuild" --root "$root" build --progress plain -t "$reg/base/busybox:1" --push "$work/busybox-context"
+echo "== building Dockerfile.examples/hello-multistage and pushing it"
+"$dbuild" --root "$root" build --progress plain --build-arg BASE="$reg/base/busybox:1" -t "$reg/examples/hello:1" --push Dockerfile.examples/hello-multistage
 
 echo "== pulling it back with docker and running it"
-/usr/bin/docker pull "$reg/examples/multistage:1"
-/usr/bin/docker run --rm --network none "$reg/examples/multistage:1"
-/usr/bin/docker image inspect --format '{{.Id}} {{.RepoDigests}}' "$reg/examples/multistage:1"
-/usr/bin/docker rmi -f "$reg/examples/multistage:1" >/dev/null
+/usr/bin/docker pull "$reg/examples/hello:1"
+/usr/bin/docker run --rm --network none "$reg/examples/hello:1"
+/usr/bin/docker image inspect --format '{{.Id}} {{.RepoDigests}}' "$reg/examples/hello:1"
+/usr/bin/docker rmi -f "$reg/examples/hello:1" >/dev/null
 echo "== done"
