@@ -181,7 +181,7 @@ public sealed partial class StepExecutor : IStepExecutor
             OverlayWhiteouts = _overlay,
             Include = (path, _) => UpperDiff.IsChanged(upper, path, lowers),
         }));
-        if (!_overlay && lowers.Count > 0) { entries.AddRange(UpperDiff.Deletions(lowers[0], upper)); }
+        if (!_overlay && lowers.Count > 0) { UpperDiff.AddDeletions(entries, lowers[0], upper); }
         if (entries.Count == 0) { return new StepResult { Duration = duration }; }
 
         string tmp = Path.Combine(_runtimeRoot, "tmp");

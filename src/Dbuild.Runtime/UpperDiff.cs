@@ -42,12 +42,30 @@ internal static class UpperDiff
             .Where(kv => !kv.Key.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !kv.Key.StartsWith("user.overlay.", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
-    /// <summary>For the copying snapshotter: whiteouts for what exists in <paramref name="parent"/> but not in <paramref name="tree"/>.</summary>
-    public static List<LayerEntry> Deletions(string parent, string tree)
+    /// <summary>
+    /// For the copying snapshotter: adds whiteouts for what exists in <paramref name="parent"/> but not in
+    /// <paramref name="tree"/>, plus the directories holding them (as overlay's upper dir would have them).
+    /// </summary>
+    public static void AddDeletions(List<LayerEntry> entries, string parent, string tree)
     {
-        var result = new List<LayerEntry>();
-        Walk(parent, tree, "", result);
-        return result;
+        var deletions = new List<LayerEntry>();
+        Walk(parent, tree, "", deletions);
+        var present = new HashSet<string>(entries.Select(e => e.Path), StringComparer.Ordinal);
+        foreach (LayerEntry whiteout in deletions)
+        {
+            string directory = whiteout.Path;
+            while ((directory = directory[..Math.Max(0, directory.LastIndexOf('/'))]).Length > 0 && present.Add(directory))
+            {
+                LayerFileStatus status = LinuxLayerFileSystem.Instance.GetStatus(Path.Combine(tree, directory));
+                IReadOnlyDictionary<string, byte[]> xattrs = LinuxLayerFileSystem.Instance.GetExtendedAttributes(Path.Combine(tree, directory));
+                entries.Add(new LayerEntry
+                {
+                    Path = directory, Type = LayerEntryType.Directory, Mode = status.Mode, Uid = status.Uid, Gid = status.Gid,
+                    ModificationTime = status.ModificationTime, ExtendedAttributes = xattrs.Count == 0 ? null : xattrs,
+                });
+            }
+            entries.Add(whiteout);
+        }
     }
 
     private static void Walk(string parent, string tree, string relative, List<LayerEntry> result)
