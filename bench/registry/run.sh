@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Registry benchmark: skopeo pushes and pulls a 1 GiB single-layer image and a 200-small-layer image against
+# `dbuild registry serve` (Release build) and Debian's docker-registry (distribution 2.8.2) in the same run.
+# Prints MB/s, blobs/s, the ratio dbuild/registry:2 and dbuild's peak RSS (VmHWM).
+#
+#   bench/registry/run.sh [WORK_DIR]        (default /var/tmp/dbuild-bench; needs ~5 GiB free; runs as any user)
+#   ROUNDS=3 bench/registry/run.sh          (best of N rounds per measurement; default 2)
+#   ArtifactsPath=/somewhere bench/registry/run.sh   (where the Release build goes; default <repo>/artifacts)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+work=${1:-/var/tmp/dbuild-bench}
+rounds=${ROUNDS:-2}
+artifacts=${ArtifactsPath:-$repo/artifacts}
+mkdir -p "$work"
+
+for tool in skopeo /usr/bin/docker-registry dotnet; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bash testdata/ci/setup.sh installs it)" >&2; exit 1; }
+done
+
+echo "bench: building dbuild (Release) into $artifacts" >&2
+(cd "$repo" && ArtifactsPath="$artifacts" dotnet build src/Dbuild.Cli -c Release -v q -nologo >/dev/null)
+dbuild_dll="$artifacts/bin/Dbuild.Cli/release/dbuild.dll"
+[ -f "$dbuild_dll" ] || { echo "bench: $dbuild_dll not built" >&2; exit 1; }
+
+"$here/make-images.sh" "$work/images"
+big_bytes=$(du -sb "$work/images/big/blobs" | cut -f1)
+small_bytes=$(du -sb "$work/images/small/blobs" | cut -f1)
+small_blobs=$(( $(ls "$work/images/small/blobs/sha256" | wc -l) - 1 ))  # layers + config; the manifest is not a blob upload
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(shuf -i 20000-60000 -n 1)
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo "bench: no free port" >&2; exit 1
+}
+now() { date +%s.%N; }
+
+pid=""
+cleanup() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+
+start_server() { # kind -> sets pid, port
+  local kind=$1 data="$work/data-$1"
+  rm -rf "$data"; mkdir -p "$data"
+  port=$(free_port)
+  cat > "$work/$kind.yml" <<YML
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YML
+  if [ "$kind" = dbuild ]; then
+    dotnet "$dbuild_dll" registry serve --config "$work/$kind.yml" > "$work/$kind.log" 2>&1 &
+  else
+    /usr/bin/docker-registry serve "$work/$kind.yml" > "$work/$kind.log" 2>&1 &
+  fi
+  pid=$!
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "bench: $kind did not start"; cat "$work/$kind.log"; exit 1
+}
+
+seconds() { # command... : runs it, prints the wall time in seconds
+  local t0 t1
+  t0=$(now); "$@" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc -l
+}
+min() { if [ -z "$1" ] || (( $(echo "$2 < $1" | bc -l) )); then echo "$2"; else echo "$1"; fi; }
+
+# Each push round gets a fresh server (new port, empty storage): skopeo's blob-info cache would otherwise turn the
+# second round into cross-repository mounts. Pulls then run against the last server. Best of $rounds rounds.
+declare -A result
+rss_kb=0
+for kind in registry2 dbuild; do
+  for image in big small; do
+    best_push=""; best_pull=""
+    for r in $(seq 1 "$rounds"); do
+      start_server "$kind"
+      best_push=$(min "$best_push" "$(seconds skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/images/$image:latest" "docker://127.0.0.1:$port/$image:1")")
+      if [ "$r" -lt "$rounds" ]; then cleanup; pid=""; fi
+    done
+    for r in $(seq 1 "$rounds"); do
+      rm -rf /dev/shm/dbuild-bench-pull
+      best_pull=$(min "$best_pull" "$(seconds skopeo --insecure-policy copy -q --src-tls-verify=false "docker://127.0.0.1:$port/$image:1" "oci:/dev/shm/dbuild-bench-pull:x")")
+    done
+    rm -rf /dev/shm/dbuild-bench-pull
+    if [ "$kind" = dbuild ]; then
+      hwm=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")
+      [ "$hwm" -gt "$rss_kb" ] && rss_kb=$hwm
+    fi
+    cleanup; pid=""
+    result[$kind,$image,push]=$best_push
+    result[$kind,$image,pull]=$best_pull
+  done
+done
+
+printf '\n%-22s %17s %17s %7s\n' "measurement" "registry:2" "dbuild" "ratio"
+row() { # label image dir unit
+  local label=$1 image=$2 dir=$3 unit=$4 a b ra rb
+  a=${result[registry2,$image,$dir]}; b=${result[dbuild,$image,$dir]}
+  if [ "$unit" = MB/s ]; then
+    ra=$(echo "$big_bytes / 1000000 / $a" | bc -l); rb=$(echo "$big_bytes / 1000000 / $b" | bc -l)
+  else
+    ra=$(echo "$small_blobs / $a" | bc -l); rb=$(echo "$small_blobs / $b" | bc -l)
+  fi
+  printf '%-22s %9.1f %-7s %9.1f %-7s %6.2fx   (%.2fs vs %.2fs)\n' "$label" "$ra" "$unit" "$rb" "$unit" "$(echo "$rb / $ra" | bc -l)" "$a" "$b"
+}
+row "1 GiB push" big push MB/s
+row "1 GiB pull" big pull MB/s
+row "200 layers push" small push blobs/s
+row "200 layers pull" small pull blobs/s
+printf '\ndbuild peak RSS (VmHWM): %d MB\n' $((rss_kb / 1024))
+printf 'sizes: big %d bytes, small %d bytes in %d blobs; best of %d rounds; %s\n' "$big_bytes" "$small_bytes" "$small_blobs" "$rounds" "$(date -u +%FT%TZ)"

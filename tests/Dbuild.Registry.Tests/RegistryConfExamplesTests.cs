@@ -1,0 +1,34 @@
+using Dbuild.Registry.Configuration;
+using Dbuild.Testing;
+
+namespace Dbuild.Registry.Tests;
+
+/// <summary>The commented examples in registry-conf/ load without errors or warnings.</summary>
+public sealed class RegistryConfExamplesTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("filesystem.yml")]
+    [InlineData("htpasswd.yml")]
+    [InlineData("tls.yml")]
+    public void Example_Loads_WithoutWarnings(string file)
+    {
+        // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.
+        string standIn = _dir.Combine("stand-in");
+        File.WriteAllText(standIn, "");
+        var environment = new Dictionary<string, string>
+        {
+            ["REGISTRY_AUTH_HTPASSWD_PATH"] = standIn,
+            ["REGISTRY_HTTP_TLS_CERTIFICATE"] = standIn,
+            ["REGISTRY_HTTP_TLS_KEY"] = standIn,
+        };
+        if (file != "tls.yml") { environment.Remove("REGISTRY_HTTP_TLS_CERTIFICATE"); environment.Remove("REGISTRY_HTTP_TLS_KEY"); }
+        var warnings = new List<string>();
+        RegistryOptions options = RegistryConfigLoader.Load(Path.Combine(RepositoryPaths.Root, "registry-conf", file), environment, "/unused", warnings.Add);
+        Assert.Empty(warnings);
+        Assert.Equal("/var/lib/dbuild/registry", options.StorageRoot);
+    }
+}
