@@ -55,6 +55,16 @@ internal static partial class Heredocs
         return new Heredoc(name, fd, expand, chomp, "");
     }
 
+    /// <summary>The heredoc of <paramref name="heredocs"/> that <paramref name="word"/> opens, or null.</summary>
+    public static Heredoc? Find(IReadOnlyList<Heredoc> heredocs, string word)
+    {
+        if (heredocs.Count == 0 || !word.Contains("<<", StringComparison.Ordinal)) { return null; }
+        Heredoc? parsed;
+        try { parsed = Parse(word); }
+        catch (FormatException) { return null; }
+        return parsed is null ? null : heredocs.FirstOrDefault(h => h.Name == parsed.Name && h.FileDescriptor == parsed.FileDescriptor);
+    }
+
     private static int CountQuotes(string s)
     {
         int n = 0;

@@ -181,4 +181,16 @@ public sealed class InstructionParserTests
     [InlineData("2h45m", 99000000000L)]
     [InlineData("0", 0L)]
     public void GoDuration_Parses(string text, long ticks) => Assert.Equal(TimeSpan.FromTicks(ticks), GoDuration.Parse(text));
+
+    [Fact]
+    public void Heredocs_ResolvedForCopyAndRun()
+    {
+        IReadOnlyList<Instruction> all = ParseAll("FROM scratch\nCOPY <<-\"CONF\" /etc/app.conf\n\tkey=1\n\tCONF\nRUN <<EOF\necho hi\nEOF\nRUN cat <<EOF\nx\nEOF\n");
+        var copy = Assert.IsType<CopyInstruction>(all[1]);
+        Heredoc conf = Assert.IsType<Heredoc>(copy.HeredocFor(copy.Sources[0]));
+        Assert.Equal(("CONF", false, true, "key=1\n"), (conf.Name, conf.Expand, conf.Chomp, conf.EffectiveContent));
+        Assert.Null(copy.HeredocFor("/etc/app.conf"));
+        Assert.Equal("echo hi\n", Assert.IsType<RunInstruction>(all[2]).Script?.Content);
+        Assert.Null(Assert.IsType<RunInstruction>(all[3]).Script);
+    }
 }

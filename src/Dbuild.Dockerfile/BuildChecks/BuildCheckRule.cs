@@ -38,7 +38,7 @@ public sealed record BuildCheckRule(string Name, string Description, string Url,
     /// <summary>RedundantTargetPlatform.</summary>
     public static BuildCheckRule RedundantTargetPlatform { get; } = New("RedundantTargetPlatform", "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior", "redundant-target-platform");
     /// <summary>SecretsUsedInArgOrEnv.</summary>
-    public static BuildCheckRule SecretsUsedInArgOrEnv { get; } = New("SecretsUsedInArgOrEnv", "Sensitive data should not be used in the ARG or ENV commands", "secrets-used-in-arg-or-env");
+    public static BuildCheckRule SecretsUsedInArgOrEnv { get; } = New("SecretsUsedInArgOrEnv", "Potentially sensitive data should not be used in the ARG or ENV commands", "secrets-used-in-arg-or-env");
     /// <summary>InvalidDefaultArgInFrom.</summary>
     public static BuildCheckRule InvalidDefaultArgInFrom { get; } = New("InvalidDefaultArgInFrom", "Default value for global ARG results in an empty or invalid base image name", "invalid-default-arg-in-from");
     /// <summary>FromPlatformFlagConstDisallowed.</summary>

@@ -29,6 +29,9 @@ public abstract record FileInstruction : Instruction
 
     /// <summary>True when the sources came from a JSON array.</summary>
     public bool IsJson { get; init; }
+
+    /// <summary>The here-document a source word stands for (<c>&lt;&lt;EOF</c>, <c>&lt;&lt;-"EOF"</c>), or null for a path or URL.</summary>
+    public Heredoc? HeredocFor(string source) => Dbuild.Dockerfile.Heredocs.Find(Heredocs, source);
 }
 
 /// <summary><c>COPY [--from=stage|image] … src… dest</c>.</summary>

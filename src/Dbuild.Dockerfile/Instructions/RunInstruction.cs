@@ -20,6 +20,13 @@ public sealed record RunInstruction : Instruction
 
     /// <summary>Here-documents; with <c>RUN &lt;&lt;EOF</c> the first is the script.</summary>
     public IReadOnlyList<Heredoc> Heredocs { get; init; } = [];
+
+    /// <summary>
+    /// The heredoc that is the whole script (<c>RUN &lt;&lt;EOF</c> with nothing else on the line), or null when the
+    /// command is an ordinary one (heredocs then feed its file descriptors).
+    /// </summary>
+    public Heredoc? Script => Command.PrependShell && Heredocs.Count > 0 && Command.Arguments.Count == 1
+        && Dbuild.Dockerfile.Heredocs.Find(Heredocs, GoText.TrimSpace(Command.Arguments[0])) is { FileDescriptor: 0 } h ? h : null;
 }
 
 /// <summary>RUN <c>--network</c>.</summary>
