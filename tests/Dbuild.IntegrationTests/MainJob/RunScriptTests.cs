@@ -15,7 +15,7 @@ public sealed class RunScriptTests
             workingDirectory: RepositoryPaths.Root, timeout: TimeSpan.FromMinutes(8));
         result.EnsureSuccess();
         Assert.Contains("hello from a dbuild multi-stage build", result.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("pushing 127.0.0.1:", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("pushing 127.0.0.1:", result.StandardError, StringComparison.Ordinal); // progress goes to stderr, as with buildx
         Assert.Contains("== done", result.StandardOutput, StringComparison.Ordinal);
     }
 }
