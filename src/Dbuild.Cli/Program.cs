@@ -10,6 +10,17 @@ RootCommand root = new("dbuild: build container images from Dockerfiles and serv
 // One line per verb; each verb lives in Commands/<Verb>Command.cs.
 root.Subcommands.Add(DebugCommand.Create());
 root.Subcommands.Add(BuildCommand.Create());
+root.Subcommands.Add(PushCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(ImagesCommand.Create());
+root.Subcommands.Add(TagCommand.Create());
+root.Subcommands.Add(RmiCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(HistoryCommand.Create());
+root.Subcommands.Add(PruneCommand.Create());
+root.Subcommands.Add(LoginCommand.Create());
+root.Subcommands.Add(LogoutCommand.Create());
+root.Subcommands.Add(ManifestCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
 

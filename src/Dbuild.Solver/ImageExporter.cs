@@ -147,7 +147,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     var entry = new JsonObject
                     {
                         ["Config"] = "blobs/sha256/" + image.Config.Digest.Encoded,
-                        ["RepoTags"] = new JsonArray([.. request.Tags.Select(t => (JsonNode)JsonValue.Create(t.FamiliarName + ":" + (t.Tag ?? Reference.DefaultTag))!)]),
+                        ["RepoTags"] = new JsonArray([.. request.Tags.Select(t => (JsonNode)JsonValue.Create(t.FamiliarRepository + ":" + (t.Tag ?? Reference.DefaultTag))!)]),
                         ["Layers"] = new JsonArray([.. image.Layers.Select(l => (JsonNode)JsonValue.Create("blobs/sha256/" + l.Digest.Encoded)!)]),
                     };
                     await AddBytesAsync(writer, "manifest.json", Encoding.UTF8.GetBytes(new JsonArray(entry).ToJsonString()), cancellationToken).ConfigureAwait(false);

@@ -13,14 +13,16 @@ namespace Dbuild.Cli.Commands;
 internal static class BuildCommand
 {
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+    private static readonly Option<string[]> BuildArgsOption = new("--build-arg") { Description = "Build-time variable K=V, or K to take it from the environment." };
+    private static readonly Option<string?> TargetOption = new("--target") { Description = "Stage to build." };
 
     public static Command Create()
     {
         Argument<string> context = new("context") { Description = "Build context: a directory, or '-' for a tar on stdin." };
         Option<string[]> tags = new("--tag", "-t") { Description = "Name the result, e.g. registry.example/app:1.2 (repeatable).", AllowMultipleArgumentsPerToken = false };
         Option<string?> file = new("--file", "-f") { Description = "Dockerfile path (default CONTEXT/Dockerfile); '-' reads it from stdin." };
-        Option<string[]> buildArgs = new("--build-arg") { Description = "Build-time variable K=V, or K to take it from the environment." };
-        Option<string?> target = new("--target") { Description = "Stage to build." };
+        Option<string[]> buildArgs = BuildArgsOption;
+        Option<string?> target = TargetOption;
         Option<bool> push = new("--push") { Description = "Push the tags after building (shorthand for --output type=image,push=true)." };
         Option<string[]> outputs = new("--output", "-o") { Description = "type=image|oci|docker|local|tar[,dest=…][,compression=gzip|zstd|uncompressed][,compression-level=N][,oci-mediatypes=true|false]" };
         Option<bool> noCache = new("--no-cache") { Description = "Do not use the build cache." };
@@ -90,7 +92,7 @@ internal static class BuildCommand
                     StateRoot = root,
                     Registry = CreateRegistryClient(http),
                     Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }),
-                    FileSystem = null, // LinuxLayerFileSystem (inodes, owners) once Dbuild.Runtime commits it
+                    FileSystem = LinuxLayerFileSystem.Instance,
                 });
                 var clock = Stopwatch.StartNew();
                 BuildResult result;
@@ -127,12 +129,10 @@ internal static class BuildCommand
 
     private static async Task<int> RunCheckAsync(ParseResult parseResult, string contextArg, string? fileArg, CancellationToken token)
     {
-        _ = parseResult;
-        _ = contextArg;
-        _ = fileArg;
+        _ = (parseResult, contextArg, fileArg);
         await Task.CompletedTask;
-        // BuildChecksReporter (Dbuild.Dockerfile's owner) is not in the tree yet; wire it here once it lands.
-        throw new UsageException("--check is not available yet in this build.");
+        // Wired to BuildChecksReporter.ReportAsync as soon as Dbuild.Dockerfile's owner commits it.
+        throw new UsageException("--check is not available in this build yet.");
     }
 
     private static async Task<(string Directory, string? Cleanup)> PrepareContextAsync(string context, CancellationToken cancellationToken)
