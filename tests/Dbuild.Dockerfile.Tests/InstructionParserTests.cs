@@ -43,6 +43,14 @@ public sealed class InstructionParserTests
     }
 
     [Fact]
+    public void Flag_Error_PointsAtTheFlag()
+    {
+        var ex = Fails("COPY --link --chmod=0644 --lnk a b");
+        Assert.Equal((2, 26), (ex.Line, ex.Column));
+        Assert.StartsWith("Dockerfile:2:26: unknown flag: lnk", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_Mounts_AllTypesWithDefaults()
     {
         var run = Single<RunInstruction>(

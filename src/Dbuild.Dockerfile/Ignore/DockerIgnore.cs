@@ -135,15 +135,27 @@ public sealed class DockerIgnore
     }
 
     /// <summary>
-    /// True when an excluded directory can be skipped whole: no <c>!</c> pattern can match anything inside it.
+    /// True when an excluded directory can be skipped whole: no <c>!</c> pattern after the last one excluding it can
+    /// match anything inside it.
     /// </summary>
     public bool CanSkipDirectory(string relativeDirectory)
     {
         ArgumentNullException.ThrowIfNull(relativeDirectory);
         if (!_hasExclusions) { return true; }
         string dir = Normalize(relativeDirectory);
-        foreach (IgnorePattern pattern in _patterns)
+        // Only a '!' pattern after the last pattern that excludes the directory can re-include something in it.
+        int start = 0;
+        for (int i = _patterns.Count - 1; i >= 0; i--)
         {
+            if (!_patterns[i].Exclusion && MatchesSelfOrParent(_patterns[i], dir))
+            {
+                start = i + 1;
+                break;
+            }
+        }
+        for (int i = start; i < _patterns.Count; i++)
+        {
+            IgnorePattern pattern = _patterns[i];
             if (!pattern.Exclusion) { continue; }
             string literal = pattern.LiteralPrefix;
             // A wildcard in the first component (e.g. "!**/keep", "!*.go") can reach anywhere.
@@ -154,6 +166,16 @@ public sealed class DockerIgnore
             }
         }
         return true;
+    }
+
+    private static bool MatchesSelfOrParent(IgnorePattern pattern, string path)
+    {
+        if (pattern.Match(path)) { return true; }
+        for (int idx = path.IndexOf('/', StringComparison.Ordinal); idx >= 0; idx = path.IndexOf('/', idx + 1))
+        {
+            if (pattern.Match(path[..idx])) { return true; }
+        }
+        return false;
     }
 
     /// <summary>

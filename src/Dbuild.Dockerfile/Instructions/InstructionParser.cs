@@ -38,8 +38,18 @@ public static partial class InstructionParser
         }
         catch (FormatException ex) when (ex is not DockerfileSyntaxException)
         {
-            throw file.Error(node.StartLine, node.Column, ex.Message);
+            throw file.Error(node.StartLine, FlagColumn(node, file, ex.Message) ?? node.Column, ex.Message);
         }
+    }
+
+    /// <summary>Points a flag error at the flag itself when it is on the instruction's first line.</summary>
+    private static int? FlagColumn(Node node, ParsedDockerfile file, string message)
+    {
+        int colon = message.IndexOf(": ", StringComparison.Ordinal);
+        if (colon < 0 || !message.Contains("flag", StringComparison.Ordinal) || node.StartLine > file.SourceLines.Count) { return null; }
+        string name = message[(colon + 2)..].Split(' ', ',')[0];
+        int at = file.SourceLines[node.StartLine - 1].IndexOf("--" + name, StringComparison.Ordinal);
+        return at < 0 ? null : at + 1;
     }
 
     private static List<string> Args(Node node)
