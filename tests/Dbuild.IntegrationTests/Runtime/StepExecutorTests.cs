@@ -110,7 +110,7 @@ public sealed class StepExecutorTests(RuntimeFixture fixture) : IClassFixture<Ru
         RuntimeFixture.RequireRuntime();
         var busybox = RuntimeFixture.BusyboxLayers();
         var error = await Assert.ThrowsAsync<StepFailedException>(() => fixture.CreateExecutor().RunAsync(
-            RuntimeFixture.Shell(busybox, "for i in $(seq 1 30); do echo line$i; done; echo oops >&2; exit 3") with { DisplayName = "RUN failing" }, Token));
+            RuntimeFixture.Shell(busybox, "for i in $(seq 1 30); do echo line$i; done; sleep 0.5; echo oops >&2; exit 3") with { DisplayName = "RUN failing" }, Token));
         Assert.Equal(3, error.ExitCode);
         Assert.Equal("RUN failing", error.Command);
         Assert.Equal(20, error.LastLines.Count);
