@@ -124,7 +124,7 @@ public static partial class BuildChecker
                 {
                     FireAt(BuildCheckRule.RedundantTargetPlatform, from, $"Setting platform to predefined {platform} in FROM is redundant as this is the default behavior");
                 }
-                else if (!platform.Contains('$', StringComparison.Ordinal))
+                else if (!platform.Contains('$', StringComparison.Ordinal) && !NamedForPlatform(from.StageName, platform))
                 {
                     FireAt(BuildCheckRule.FromPlatformFlagConstDisallowed, from, $"FROM --platform flag should not use constant value \"{platform}\"");
                 }
@@ -301,6 +301,14 @@ public static partial class BuildChecker
         int end = 0;
         while (end < trimmed.Length && !GoText.IsSpace(trimmed[end])) { end++; }
         return trimmed[..end];
+    }
+
+    /// <summary>A stage named for its platform (<c>build_amd64</c>, <c>windows-base</c>) may pin it.</summary>
+    private static bool NamedForPlatform(string? stageName, string platform)
+    {
+        if (stageName is null) { return false; }
+        string[] parts = platform.ToLowerInvariant().Split('/');
+        return parts.Take(2).Any(p => p.Length > 0 && stageName.Contains(p, StringComparison.Ordinal));
     }
 
     private static bool IsConsistent(string word) => IsLower(word) || IsUpper(word);
