@@ -83,6 +83,34 @@ internal sealed class StageEvaluator(DockerfileModel model, Stage stage, Diction
         }
     }
 
+    /// <summary>
+    /// COPY/ADD heredoc bodies with an unquoted marker get variables expanded (quotes and escapes kept as written);
+    /// RUN heredocs are left to the shell.
+    /// </summary>
+    private IReadOnlyList<Heredoc> ExpandHeredocs(IReadOnlyList<Heredoc> heredocs, Dictionary<string, string> scope, Instruction at)
+    {
+        if (heredocs.Count == 0 || !heredocs.Any(h => h.Expand)) { return heredocs; }
+        var lexer = new ShellLexer(model.File.EscapeToken) { SkipProcessQuotes = true, RawEscapes = true };
+        var result = new List<Heredoc>(heredocs.Count);
+        foreach (Heredoc h in heredocs)
+        {
+            if (!h.Expand)
+            {
+                result.Add(h);
+                continue;
+            }
+            try
+            {
+                result.Add(h with { Content = lexer.ProcessWord(h.Content, scope) });
+            }
+            catch (WordExpansionException ex)
+            {
+                throw model.File.Error(at.Location.StartLine, at.Location.Column, ex.Message);
+            }
+        }
+        return result;
+    }
+
     private Instruction Expand(Instruction instruction, Dictionary<string, string> scope)
     {
         switch (instruction)
@@ -120,6 +148,7 @@ internal sealed class StageEvaluator(DockerfileModel model, Stage stage, Diction
             case CopyInstruction c:
                 return c with
                 {
+                    Heredocs = ExpandHeredocs(c.Heredocs, scope, c),
                     Sources = [.. c.Sources.Select(s => Word(s, scope, c))],
                     Destination = Word(c.Destination, scope, c),
                     From = OptionalWord(c.From, scope, c),
@@ -130,6 +159,7 @@ internal sealed class StageEvaluator(DockerfileModel model, Stage stage, Diction
             case AddInstruction d:
                 return d with
                 {
+                    Heredocs = ExpandHeredocs(d.Heredocs, scope, d),
                     Sources = [.. d.Sources.Select(s => Word(s, scope, d))],
                     Destination = Word(d.Destination, scope, d),
                     Chown = OptionalWord(d.Chown, scope, d),

@@ -134,4 +134,13 @@ public sealed class ArgScopingTests
         Assert.Equal("80", ((UserInstruction)steps[4].Instruction).User);
         Assert.Equal(["echo $D"], ((RunInstruction)steps[5].Instruction).Command.Arguments);
     }
+
+    [Fact]
+    public void CopyHeredoc_ExpandedUnlessMarkerQuoted()
+    {
+        DockerfileModel model = Model("FROM scratch\nARG NAME=world\nCOPY <<A <<\"B\" /dst/\nhello $NAME \"q\"\nA\nraw $NAME\nB\n");
+        var copy = (CopyInstruction)Last(model).Instruction;
+        Assert.Equal("hello world \"q\"\n", copy.Heredocs[0].Content);
+        Assert.Equal("raw $NAME\n", copy.Heredocs[1].Content);
+    }
 }
