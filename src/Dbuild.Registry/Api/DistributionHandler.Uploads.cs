@@ -31,7 +31,7 @@ internal sealed partial class DistributionHandler
             Digest expected = ParseDigest(digestValue.ToString());
             LiftBodyLimit(context);
             string monolithic = await storage.StartUploadAsync(name, cancellationToken).ConfigureAwait(false);
-            long size = await storage.AppendUploadAsync(name, monolithic, context.Request.Body, null, cancellationToken).ConfigureAwait(false);
+            long size = await storage.AppendUploadAsync(name, monolithic, context.Request.BodyReader, null, cancellationToken).ConfigureAwait(false);
             CountBytesIn(context, size);
             await FinishAsync(context, name, monolithic, expected, cancellationToken).ConfigureAwait(false);
             return;
@@ -108,7 +108,7 @@ internal sealed partial class DistributionHandler
         LiftBodyLimit(context);
         try
         {
-            long size = await storage.AppendUploadAsync(name, id, context.Request.Body, start, cancellationToken).ConfigureAwait(false);
+            long size = await storage.AppendUploadAsync(name, id, context.Request.BodyReader, start, cancellationToken).ConfigureAwait(false);
             CountBytesIn(context, size - current.Value);
             return size;
         }

@@ -38,6 +38,10 @@ public static class RegistryHost
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = DefaultMaxRequestBodyBytes;
+            // Larger pipes let a layer's bytes keep flowing while the other side hashes or writes (64 KiB and 1 MiB by
+            // default); they are per connection and bounded, so memory stays flat with blob size.
+            kestrel.Limits.MaxResponseBufferSize = 1024 * 1024;
+            kestrel.Limits.MaxRequestBufferSize = 2 * 1024 * 1024;
             // A slow client must not be cut off mid-layer; the minimum rate guards against idle connections only.
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1, gracePeriod: TimeSpan.FromSeconds(60));
             if (!RegistryConfigLoader.TryParseAddress(options.Address, out IPAddress? host, out int port))

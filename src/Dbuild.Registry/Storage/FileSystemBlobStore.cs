@@ -84,11 +84,7 @@ public sealed class FileSystemBlobStore : IBlobStore
     {
         string full = Full(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        // Unbuffered: callers write large, already-coalesced chunks.
-        Stream stream = new FileStream(full, new FileStreamOptions
-        {
-            Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read | FileShare.Delete, BufferSize = 0,
-        });
+        Stream stream = new AppendFileStream(File.OpenHandle(full, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete));
         return Task.FromResult(stream);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -9,7 +10,7 @@ namespace Dbuild.Registry.Storage;
 
 internal sealed partial class RegistryStorage
 {
-    /// <summary>Copies are coalesced into chunks of at least this size before a write, up to <see cref="CopyBufferSize"/>.</summary>
+    /// <summary>Body segments are batched to at least this size per write.</summary>
     private const int MinWriteSize = 512 * 1024;
     private const int CopyBufferSize = 1024 * 1024;
 
@@ -46,10 +47,12 @@ internal sealed partial class RegistryStorage
     }
 
     /// <summary>
-    /// Appends <paramref name="body"/> to the upload, hashing while writing. With <paramref name="expectedStart"/> the
-    /// upload must currently hold exactly that many bytes. Returns the new size.
+    /// Appends the request body to the upload, hashing while writing. With <paramref name="expectedStart"/> the upload
+    /// must currently hold exactly that many bytes. Kestrel's body pipe is consumed directly: segments are hashed in
+    /// place and written with one gathered write per batch of at least <see cref="MinWriteSize"/>, with no copy.
+    /// Returns the new size.
     /// </summary>
-    public async Task<long> AppendUploadAsync(string name, string id, Stream body, long? expectedStart, CancellationToken cancellationToken)
+    public async Task<long> AppendUploadAsync(string name, string id, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
     {
         UploadState state = _uploads.GetOrAdd(id, static _ => new UploadState());
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -61,29 +64,31 @@ internal sealed partial class RegistryStorage
             Stream output = await store.OpenAppendAsync(UploadDataPath(name, id), cancellationToken).ConfigureAwait(false);
             await using (output.ConfigureAwait(false))
             {
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-                try
+                var gathered = output as ISequenceWriter;
+                while (true)
                 {
-                    while (true)
+                    ReadResult result = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    ReadOnlySequence<byte> buffer = result.Buffer;
+                    if (buffer.Length < MinWriteSize && !result.IsCompleted && !result.IsCanceled)
                     {
-                        int filled = 0;
-                        int read;
-                        do
-                        {
-                            read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                            filled += read;
-                        }
-                        while (read > 0 && filled < MinWriteSize);
-                        if (filled == 0) { break; }
-                        state.Offset = -1; // a failed write leaves the hash unknown until re-hashed
-                        await output.WriteAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
-                        hash.AppendData(buffer, 0, filled);
-                        size += filled;
-                        state.Offset = size;
-                        if (read == 0) { break; }
+                        body.AdvanceTo(buffer.Start, buffer.End); // wait for a bigger batch
+                        continue;
                     }
+                    if (!buffer.IsEmpty)
+                    {
+                        state.Offset = -1; // a failed write leaves the hash unknown until re-hashed
+                        if (gathered is not null) { await gathered.WriteAsync(buffer, cancellationToken).ConfigureAwait(false); }
+                        else
+                        {
+                            foreach (ReadOnlyMemory<byte> segment in buffer) { await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false); }
+                        }
+                        foreach (ReadOnlyMemory<byte> segment in buffer) { hash.AppendData(segment.Span); }
+                        size += buffer.Length;
+                        state.Offset = size;
+                    }
+                    body.AdvanceTo(buffer.End);
+                    if (result.IsCompleted || result.IsCanceled) { break; }
                 }
-                finally { ArrayPool<byte>.Shared.Return(buffer); }
             }
             return size;
         }

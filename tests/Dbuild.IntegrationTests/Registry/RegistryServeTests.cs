@@ -51,6 +51,33 @@ public sealed class RegistryServeTests
     }
 
     [Fact]
+    public async Task LargeUpload_PastKestrelsDefaultLimit_StreamsWithFlatMemory()
+    {
+        using var work = new TempDirectory();
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("data"), Ct);
+        using var client = new HttpClient { BaseAddress = new Uri(registry.BaseUrl), Timeout = TimeSpan.FromMinutes(3) };
+        const long size = 300L * 1024 * 1024; // far above the 16 MiB limit every non-upload request keeps
+        byte[] block = RandomNumberGenerator.GetBytes(1024 * 1024);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (long i = 0; i < size / block.Length; i++) { hash.AppendData(block); }
+        Digest digest = Digest.FromSha256(hash.GetHashAndReset());
+        using var content = new StreamContent(new RepeatingStream(block, size));
+        content.Headers.ContentLength = size;
+        using HttpResponseMessage post = await client.PostAsync($"/v2/big/blobs/uploads/?digest={digest}", content, Ct);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+        Assert.True(File.Exists(Path.Combine(registry.StorageRoot, "docker", "registry", "v2", "blobs", "sha256", digest.Encoded[..2], digest.Encoded, "data")));
+        long peakKb = long.Parse(File.ReadLines($"/proc/{registry.ProcessId}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(peakKb < 150 * 1024, $"peak RSS {peakKb / 1024} MB after a {size >> 20} MiB upload");
+
+        // A manifest is not an upload: over 4 MiB it is refused with 413 before being read.
+        using var manifest = new ByteArrayContent(new byte[5 * 1024 * 1024]);
+        manifest.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.OciManifest);
+        using HttpResponseMessage put = await client.PutAsync("/v2/big/manifests/v1", manifest, Ct);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, put.StatusCode);
+    }
+
+    [Fact]
     public async Task Serve_InvalidConfig_ExitsWithUsageErrorNamingTheKey()
     {
         using var work = new TempDirectory();
@@ -88,6 +115,28 @@ public sealed class RegistryServeTests
         // 0 when the host drained first; 143 (SIGTERM) when System.CommandLine's 2 s termination timeout answered first and
         // the foreground keeper thread held the process until the drain finished.
         Assert.Contains(await stop, new[] { 0, 143 });
+    }
+
+    /// <summary>Serves the same block again and again up to a length, so the test holds only one block.</summary>
+    private sealed class RepeatingStream(byte[] block, long length) : Stream
+    {
+        private long _position;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = (int)Math.Min(count, Math.Min(length - _position, block.Length - (_position % block.Length)));
+            Array.Copy(block, _position % block.Length, buffer, offset, n);
+            _position += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A request body that arrives slowly, in chunks with pauses.</summary>
