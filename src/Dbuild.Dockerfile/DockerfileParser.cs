@@ -144,7 +144,7 @@ public static partial class DockerfileParser
                 if (_currentLine == 0 && raw.Length > 0 && raw[0] == '\uFEFF') { raw = raw[1..]; }
                 if (IsComment(raw))
                 {
-                    string comment = GoText.TrimSpace(GoText.TrimLeftSpace(raw)[1..]);
+                    string comment = GoText.TrimSpace(raw[1..]); // as BuildKit: an indented comment keeps its "#"
                     if (comment.Length == 0) { comments = []; } else { comments.Add(comment); }
                 }
                 string processed = ProcessLine(raw, stripLeftWhitespace: true);

@@ -60,7 +60,7 @@ internal static class GoJson
 
     private static bool SkipValue(string text, ref int pos, int depth)
     {
-        if (depth > 10000) { return false; }
+        if (depth > 10000 || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) { return false; }
         SkipWhitespace(text, ref pos);
         if (pos >= text.Length) { return false; }
         char c = text[pos];

@@ -214,6 +214,11 @@ public sealed class ShellLexer
 
         private string ProcessDollar()
         {
+            // Nesting recurses; Go's stacks grow, ours do not, so a hostile ${a:-${a:-…}} must fail cleanly.
+            if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            {
+                throw new WordExpansionException("syntax error: substitutions nested too deeply");
+            }
             Next();
             if (Peek() != '{')
             {

@@ -152,4 +152,17 @@ public sealed class ParserTests
         var ex = Assert.Throws<DockerfileSyntaxException>(() => Parse("# only a comment\n\n"));
         Assert.Equal("file with no instructions", ex.Reason);
     }
+
+    [Fact]
+    public void Parse_DeeplyNestedSubstitutionAndJson_NoCrash()
+    {
+        string nested = string.Concat(Enumerable.Repeat("${a:-", 20000)) + "x" + new string('}', 20000);
+        // Physical lines stay under the 65,535-byte limit; the continued logical line does not.
+        string continued = string.Join("\\\n", nested.Chunk(30000).Select(c => new string(c)));
+        ParsedDockerfile parsed = Parse("FROM scratch\nRUN <<EOF " + continued + "\nEOF\n");
+        Assert.True(parsed.Instructions.Count >= 2);
+        Assert.Throws<WordExpansionException>(() => new ShellLexer().ProcessWord(nested, new Dictionary<string, string>()));
+        string json = new string('[', 30000) + new string(']', 30000);
+        Assert.Equal(2, Parse("FROM scratch\nCMD " + json + "\n").Instructions.Count);
+    }
 }
