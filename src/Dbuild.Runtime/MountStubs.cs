@@ -10,7 +10,7 @@ namespace Dbuild.Runtime;
 [SupportedOSPlatform("linux")]
 internal sealed class MountStubs
 {
-    private readonly List<(string Path, string Parent, long Seconds, uint Nanoseconds)> _stubs = [];
+    private readonly List<(string Path, string Parent, long Seconds, uint Nanoseconds, HashSet<string> Names)> _stubs = [];
 
     public static MountStubs Record(string rootfs, IEnumerable<string> destinations)
     {
@@ -26,7 +26,7 @@ internal sealed class MountStubs
                 if (Interop.TryLStat(host) is not null) { continue; }
                 if (Interop.TryLStat(parentHost) is { IsDirectory: true } parent && !stubs._stubs.Any(s => s.Path == host))
                 {
-                    stubs._stubs.Add((host, parentHost, parent.MtimeSeconds, parent.MtimeNanoseconds));
+                    stubs._stubs.Add((host, parentHost, parent.MtimeSeconds, parent.MtimeNanoseconds, Names(parentHost)));
                 }
                 break;
             }
@@ -38,13 +38,18 @@ internal sealed class MountStubs
     {
         for (int i = _stubs.Count - 1; i >= 0; i--)
         {
-            (string path, string parent, long seconds, uint nanoseconds) = _stubs[i];
+            (string path, string parent, long seconds, uint nanoseconds, HashSet<string> before) = _stubs[i];
             if (Interop.TryLStat(path) is not { } status) { continue; }
             if (status.IsDirectory ? !IsEmptyTree(path) : !(status.IsRegular && status.Size == 0)) { continue; }
             if (status.IsDirectory) { Directory.Delete(path, recursive: true); } else { File.Delete(path); }
-            if (Interop.TryLStat(parent) is not null) { Interop.LUtimes(parent, seconds, nanoseconds); }
+            // Only the stub touched the parent: give it its old mtime back. If the step changed the directory too, its
+            // mtime is the step's, and stays.
+            if (Interop.TryLStat(parent) is not null && Names(parent).SetEquals(before)) { Interop.LUtimes(parent, seconds, nanoseconds); }
         }
     }
+
+    private static HashSet<string> Names(string directory) =>
+        new(Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName)!, StringComparer.Ordinal);
 
     private static bool IsEmptyTree(string directory)
     {
