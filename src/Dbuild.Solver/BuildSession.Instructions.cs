@@ -201,34 +201,37 @@ internal sealed partial class BuildSession
         string path = Expand(i.Args[0], state);
         string absolute = "/" + CopyPlanner.Clean(path.StartsWith('/') ? path : state.WorkingDir.TrimEnd('/') + "/" + path);
         state.WorkingDir = absolute;
-        FsTree tree = await TreeAsync(state, cancellationToken).ConfigureAwait(false);
-        string rel = tree.Resolve(CopyPlanner.Clean(absolute));
-        var key = new CacheKeyBuilder().Add("parent", state.Key.ToString()).Add("instruction", "WORKDIR " + absolute);
-        var entries = new List<LayerEntry>();
-        if (rel.Length > 0 && tree.Get(rel) is null)
-        {
-            string[] parts = rel.Split('/');
-            for (int k = 0; k < parts.Length; k++)
-            {
-                string p = string.Join('/', parts[..(k + 1)]);
-                if (tree.Get(p) is null)
-                {
-                    entries.Add(new LayerEntry { Path = p, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101, ModificationTime = _now });
-                }
-            }
-        }
-        if (entries.Count == 0 && rel.Length > 0 && tree.Get(rel) is { } existing)
-        {
-            // BuildKit's mkdir on an existing directory still makes a layer holding that directory.
-            entries.Add(new LayerEntry { Path = rel, Type = existing.Type, Mode = existing.Mode, Uid = existing.Uid, Gid = existing.Gid, ModificationTime = _now });
-        }
-        if (entries.Count == 0)
+        if (absolute == "/")
         {
             AddHistory(state, "WORKDIR " + absolute);
             return pendingReason;
         }
-        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason,
-            (_, ct) => WriteLayerAsync(entries, ct), _ => tree.Apply(entries, state.Layers.Count - 1), "WORKDIR " + absolute, cancellationToken).ConfigureAwait(false);
+        var key = new CacheKeyBuilder().Add("parent", state.Key.ToString()).Add("instruction", "WORKDIR " + absolute);
+        IReadOnlyList<LayerEntry>? written = null;
+        FsTree? plannedOn = null;
+        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (_, ct) =>
+        {
+            FsTree tree = await TreeAsync(state, ct).ConfigureAwait(false);
+            string rel = tree.Resolve(CopyPlanner.Clean(absolute));
+            var entries = new List<LayerEntry>();
+            string[] parts = rel.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (int k = 0; k < parts.Length; k++)
+            {
+                string p = string.Join('/', parts[..(k + 1)]);
+                FsNode? existing = tree.Get(p);
+                if (existing is null)
+                {
+                    entries.Add(new LayerEntry { Path = p, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101, ModificationTime = _now });
+                }
+                else if (k == parts.Length - 1)
+                {
+                    // BuildKit's mkdir on an existing directory still makes a layer holding that directory.
+                    entries.Add(new LayerEntry { Path = p, Type = existing.Type, Mode = existing.Mode, Uid = existing.Uid, Gid = existing.Gid, ModificationTime = _now });
+                }
+            }
+            (written, plannedOn) = (entries, tree);
+            return await WriteLayerAsync(entries, ct).ConfigureAwait(false);
+        }, _ => ApplyOrForget(state, written, plannedOn), "WORKDIR " + absolute, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<string?> CopyAsync(StagePlan stage, StageState state, Instruction i, string name, Digest stepId, string? pendingReason,
@@ -239,35 +242,11 @@ internal sealed partial class BuildSession
         Dictionary<string, string> env = state.ExpansionEnvironment();
         var words = i.Args.Select(a => a.StartsWith("<<", StringComparison.Ordinal) ? a : _lexer.ProcessWord(a, env)).ToList();
         var heredocs = i.Heredocs.ToDictionary(h => h.Name, h => h.Expand ? _lexer.ProcessWord(h.EffectiveContent, env) : h.EffectiveContent, StringComparer.Ordinal);
-        SourceTree source;
-        string sourceKey;
-        if (i.Flag("from") is { } fromRaw)
-        {
-            string from = _lexer.ProcessWord(fromRaw, _metaArgs);
-            (source, sourceKey) = await SourceFromAsync(stage, from, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            foreach (string src in words.Take(words.Count - 1))
-            {
-                if (keyword == "ADD" && (src.StartsWith("http://", StringComparison.Ordinal) || src.StartsWith("https://", StringComparison.Ordinal) || src.StartsWith("git@", StringComparison.Ordinal)))
-                {
-                    throw new BuildException($"{_request.DockerfileName}:{i.Line}: ADD from a URL is not supported yet; download it in a RUN step or COPY it from the context.");
-                }
-            }
-            source = _context.Value;
-            sourceKey = "context";
-        }
-        (int, int)? owner = null;
-        if (i.Flag("chown") is { } chown)
-        {
-            owner = await ResolveOwnerAsync(state, _lexer.ProcessWord(chown, env), cancellationToken).ConfigureAwait(false);
-        }
+        string? chown = i.Flag("chown") is { } c ? _lexer.ProcessWord(c, env) : null;
         var spec = new CopySpec
         {
             Sources = words.Take(words.Count - 1).ToList(),
             Destination = words[^1],
-            Owner = owner,
             Chmod = i.Flag("chmod"),
             Excludes = [.. i.FlagValues("exclude")],
             Parents = i.Flag("parents") is "true",
@@ -275,18 +254,53 @@ internal sealed partial class BuildSession
             Keyword = keyword,
         };
         bool unpack = keyword == "ADD" && i.Flag("unpack") is not "false";
-        FsTree tree = await TreeAsync(state, cancellationToken).ConfigureAwait(false);
-        CopyPlan plan = await CopyPlanner.PlanAsync(spec, source, tree, state.WorkingDir, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<LayerEntry> entries = unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, tree, _tmp, cancellationToken).ConfigureAwait(false) : plan.Entries;
         var key = new CacheKeyBuilder()
             .Add("parent", state.Key.ToString())
-            .Add("instruction", $"{keyword} chown={owner} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " +
-                $"{string.Join(' ', spec.Sources)} -> {spec.Destination} in {state.WorkingDir}")
-            .Add("source", sourceKey);
-        foreach (KeyComponent file in plan.Files) { key.Add(file.Name, file.Value); }
+            .Add("instruction", $"{keyword} chown={chown} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " +
+                $"{string.Join(' ', spec.Sources)} -> {spec.Destination} in {state.WorkingDir}");
+        Func<CancellationToken, Task<(SourceTree Tree, string Key)>> openSource;
+        if (i.Flag("from") is { } fromRaw)
+        {
+            // Another stage or image: its chain key covers its whole filesystem, so nothing is unpacked unless the step runs.
+            string from = _lexer.ProcessWord(fromRaw, _metaArgs);
+            string sourceKey = await SourceKeyAsync(stage, from, cancellationToken).ConfigureAwait(false);
+            key.Add("source", sourceKey);
+            openSource = ct => SourceFromAsync(stage, from, ct);
+        }
+        else
+        {
+            foreach (string src in spec.Sources)
+            {
+                if (keyword == "ADD" && (src.StartsWith("http://", StringComparison.Ordinal) || src.StartsWith("https://", StringComparison.Ordinal) || src.StartsWith("git@", StringComparison.Ordinal)))
+                {
+                    throw new BuildException($"{_request.DockerfileName}:{i.Line}: ADD from a URL is not supported yet; download it in a RUN step or COPY it from the context.");
+                }
+            }
+            ContextTree context = _context.Value;
+            key.Add("source", "context");
+            foreach (KeyComponent file in await CopyPlanner.KeyComponentsAsync(spec, context, cancellationToken).ConfigureAwait(false)) { key.Add(file.Name, file.Value); }
+            openSource = _ => Task.FromResult<(SourceTree, string)>((context, "context"));
+        }
         string history = $"{keyword} {string.Join(' ', words)} # buildkit";
-        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason,
-            (_, ct) => WriteLayerAsync(entries, ct), _ => tree.Apply(entries, state.Layers.Count - 1), history, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LayerEntry>? written = null;
+        FsTree? plannedOn = null;
+        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (vertex, ct) =>
+        {
+            SourceTree source = (await openSource(ct).ConfigureAwait(false)).Tree;
+            CopySpec owned = chown is null ? spec : spec with { Owner = await ResolveOwnerAsync(state, chown, ct).ConfigureAwait(false) };
+            FsTree tree = await TreeAsync(state, ct).ConfigureAwait(false);
+            CopyPlan plan = await CopyPlanner.PlanAsync(owned, source, tree, state.WorkingDir, ct).ConfigureAwait(false);
+            IReadOnlyList<LayerEntry> entries = unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, tree, _tmp, ct).ConfigureAwait(false) : plan.Entries;
+            (written, plannedOn) = (entries, tree);
+            return await WriteLayerAsync(entries, ct).ConfigureAwait(false);
+        }, _ => ApplyOrForget(state, written, plannedOn), history, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After a layer step: keep the stage's tree current when this build planned the entries on it, else drop it (rebuilt on demand).</summary>
+    private static void ApplyOrForget(StageState state, IReadOnlyList<LayerEntry>? entries, FsTree? plannedOn)
+    {
+        if (entries is not null && plannedOn is not null && ReferenceEquals(state.Tree, plannedOn)) { plannedOn.Apply(entries, state.Layers.Count - 1); }
+        else { state.Tree = null; }
     }
 
     private async Task<string?> RunAsync(StagePlan stage, StageState state, Instruction i, string name, Digest stepId, string? pendingReason,
@@ -325,7 +339,6 @@ internal sealed partial class BuildSession
         string prefix = argsInScope.Count > 0 ? $"|{argsInScope.Count} {string.Join(' ', argsInScope.Select(a => $"{a.Key}={a.Value}"))} " : "";
         string history = $"RUN {prefix}{string.Join(' ', args)} # buildkit";
         IReadOnlyList<LayerRef> layers = [.. state.Layers];
-        FsTree? tree = state.Tree;
         return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (vertex, ct) =>
         {
             IStepExecutor executor = _options.Executor ?? throw new BuildException(
@@ -345,15 +358,19 @@ internal sealed partial class BuildSession
                 SourceDateEpoch = _request.SourceDateEpoch,
             };
             StepResult result;
+            // The runtime's snapshot store is not safe for concurrent use by several builds on one state root yet:
+            // RUN steps take a root-wide lock (file ops and other stages still run in parallel).
+            FileStream runLock = await RootLock.AcquireAsync(Path.Combine(_options.StateRoot, "locks", "run.lock"), ct).ConfigureAwait(false);
             try { result = await executor.RunAsync(request, ct).ConfigureAwait(false); }
             catch (StepFailedException ex)
             {
                 throw new BuildException($"process \"{string.Join(' ', args)}\" did not complete successfully: exit code: {ex.ExitCode}" +
                     (ex.LastLines.Count > 0 ? "\n" + string.Join('\n', ex.LastLines.TakeLast(10)) : ""), ex);
             }
+            finally { await runLock.DisposeAsync().ConfigureAwait(false); }
             if (result.Layer is not { } layer || result.LayerPath is null) { return null; }
             return await IngestAsync(result.LayerPath, layer, ct).ConfigureAwait(false);
-        }, layer => { if (layer is not null && tree is not null) { state.Tree = null; } }, history, cancellationToken).ConfigureAwait(false);
+        }, layer => { if (layer is not null) { state.Tree = null; } }, history, cancellationToken).ConfigureAwait(false);
     }
 
     private List<StepMount> Mounts(Instruction i, StageState state)

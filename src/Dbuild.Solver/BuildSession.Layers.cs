@@ -69,6 +69,25 @@ internal sealed partial class BuildSession
         return tree;
     }
 
+    /// <summary>The cache-key input of COPY --from: the source stage's or image's chain key, or the named context's file hashes.</summary>
+    private async Task<string> SourceKeyAsync(StagePlan stage, string from, CancellationToken cancellationToken)
+    {
+        if (_request.NamedContexts.TryGetValue(from, out string? named) && !named.StartsWith("docker-image://", StringComparison.Ordinal))
+        {
+            var tree = new ContextTree(named, _fs, DockerIgnore.Load(named), _options.StateRoot);
+            var all = await CopyPlanner.KeyComponentsAsync(new CopySpec { Sources = ["."], Destination = "/" }, tree, cancellationToken).ConfigureAwait(false);
+            await tree.SaveAsync(cancellationToken).ConfigureAwait(false);
+            return "context " + new CacheKeyBuilder().Add("files", string.Join('\n', all.Select(c => c.Name + "=" + c.Value))).Build();
+        }
+        if (named is not null) { from = named["docker-image://".Length..]; }
+        if (_plan.FindStage(from, stage.Index) is { } other)
+        {
+            return "stage " + (await StageAsync(other, cancellationToken).ConfigureAwait(false)).Key;
+        }
+        BaseImage image = await ResolveImageAsync(from, cancellationToken).ConfigureAwait(false);
+        return "image " + image.ManifestDigest;
+    }
+
     /// <summary>COPY --from: a stage, a named context, or an image, unpacked once per build.</summary>
     private async Task<(SourceTree Tree, string Key)> SourceFromAsync(StagePlan stage, string from, CancellationToken cancellationToken)
     {

@@ -40,30 +40,7 @@ internal static class CopyPlanner
         bool endsWithSlash = destinationText.EndsWith('/') || destinationText is "." or ".." || destinationText.EndsWith("/.", StringComparison.Ordinal);
         string destRel = destination.Resolve(Clean(absolute));
 
-        var matches = new List<SourceFile>();
-        var heredocs = new List<(string Name, string Content)>();
-        foreach (string raw in spec.Sources)
-        {
-            if (raw.StartsWith("<<", StringComparison.Ordinal) && spec.Heredocs.TryGetValue(raw.TrimStart('<').TrimStart('-').Trim('"', '\''), out string? content))
-            {
-                heredocs.Add((raw.TrimStart('<').TrimStart('-').Trim('"', '\''), content));
-                continue;
-            }
-            string rel = Clean(raw);
-            if (DockerIgnore.HasWildcard(rel))
-            {
-                var found = source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>().ToList();
-                if (found.Count == 0) { throw new BuildException($"{spec.Keyword} failed: no source files were specified: '{raw}' matched nothing in the {source.Description}."); }
-                matches.AddRange(found);
-            }
-            else
-            {
-                SourceFile file = source.Stat(rel) ?? throw new BuildException(
-                    $"{spec.Keyword} failed: file not found in build {source.Description}: stat {raw}: file does not exist" +
-                    (source is ContextTree ? " (or excluded by .dockerignore)." : "."));
-                matches.Add(Follow(source, file));
-            }
-        }
+        (List<SourceFile> matches, List<(string Name, string Content)> heredocs) = Select(spec, source);
         int count = matches.Count + heredocs.Count;
         bool destExistsAsDir = destination.IsDirectory(destRel) && destination.Get(destRel) is not null || destRel.Length == 0;
         bool destIsDir = endsWithSlash || destExistsAsDir || (count == 1 && matches.Count == 1 && matches[0].Type == LayerEntryType.Directory);
@@ -153,6 +130,71 @@ internal static class CopyPlanner
             components.Add(new KeyComponent("heredoc " + name, Oci.Digest.Compute(bytes).ToString()));
         }
         return new CopyPlan([.. entries.Values], [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)]);
+    }
+
+    private static (List<SourceFile> Matches, List<(string Name, string Content)> Heredocs) Select(CopySpec spec, SourceTree source)
+    {
+        var matches = new List<SourceFile>();
+        var heredocs = new List<(string Name, string Content)>();
+        foreach (string raw in spec.Sources)
+        {
+            if (raw.StartsWith("<<", StringComparison.Ordinal) && spec.Heredocs.TryGetValue(raw.TrimStart('<').TrimStart('-').Trim('"', '\''), out string? content))
+            {
+                heredocs.Add((raw.TrimStart('<').TrimStart('-').Trim('"', '\''), content));
+                continue;
+            }
+            string rel = Clean(raw);
+            if (DockerIgnore.HasWildcard(rel))
+            {
+                var found = source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>().ToList();
+                if (found.Count == 0) { throw new BuildException($"{spec.Keyword} failed: no source files were specified: '{raw}' matched nothing in the {source.Description}."); }
+                matches.AddRange(found);
+            }
+            else
+            {
+                SourceFile file = source.Stat(rel) ?? throw new BuildException(
+                    $"{spec.Keyword} failed: file not found in build {source.Description}: stat {raw}: file does not exist" +
+                    (source is ContextTree ? " (or excluded by .dockerignore)." : "."));
+                matches.Add(Follow(source, file));
+            }
+        }
+        return (matches, heredocs);
+    }
+
+    /// <summary>
+    /// The cache-key inputs of a COPY from the context without planning targets: every selected file's path, type,
+    /// mode, size, content hash and link target (targets follow from the instruction and the parent key).
+    /// </summary>
+    public static async Task<IReadOnlyList<KeyComponent>> KeyComponentsAsync(CopySpec spec, SourceTree source, CancellationToken cancellationToken)
+    {
+        (List<SourceFile> matches, List<(string Name, string Content)> heredocs) = Select(spec, source);
+        var files = new List<SourceFile>();
+        foreach (SourceFile match in matches)
+        {
+            files.Add(match);
+            if (match.Type != LayerEntryType.Directory) { continue; }
+            foreach (SourceFile child in source.Walk(match.RelativePath))
+            {
+                string under = match.RelativePath.Length == 0 ? child.RelativePath : child.RelativePath[(match.RelativePath.Length + 1)..];
+                if (spec.Excludes.Any(x => DockerIgnore.GlobMatch(Clean(x), under) || DockerIgnore.GlobMatch(Clean(x), child.RelativePath))) { continue; }
+                files.Add(child);
+            }
+        }
+        var components = new ConcurrentBag<KeyComponent>();
+        await Parallel.ForEachAsync(files.DistinctBy(f => f.RelativePath), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (file, token) =>
+            {
+                string content = file.Type switch
+                {
+                    LayerEntryType.File => await source.HashAsync(file, token).ConfigureAwait(false),
+                    LayerEntryType.Symlink => "link:" + file.LinkTarget,
+                    _ => "",
+                };
+                components.Add(new KeyComponent("file " + file.RelativePath,
+                    string.Create(CultureInfo.InvariantCulture, $"{file.Type}|{Convert.ToString((int)file.Mode, 8)}|{file.Uid}:{file.Gid}|{file.Size}|{content}")));
+            }).ConfigureAwait(false);
+        foreach ((string name, string content) in heredocs) { components.Add(new KeyComponent("heredoc " + name, Oci.Digest.Compute(Encoding.UTF8.GetBytes(content)).ToString())); }
+        return [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)];
     }
 
     private static SourceFile Follow(SourceTree source, SourceFile file)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# CI-shaped build benchmark (not a timed test): a 4-stage Dockerfile over a 5,000-file, ~100 MB context, build + push,
+# dbuild vs BuildKit (docker build + docker push) in the same run, four scenarios:
+#   cold          empty caches (fresh dbuild state root; docker builder prune + rmi)
+#   no-op         same inputs again
+#   one-file      one source file changed
+#   big-file      a 512 MiB incompressible file added to the context
+# Usage: bash bench/build/run.sh [DBUILD_DLL]   (root; needs testdata/ci/setup.sh done). Prints a table.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$repo/testdata/ci/env.sh"
+export DOCKER_HOST=$DBUILD_TEST_DOCKER_HOST DOCKER_BUILDKIT=1
+dbuild_dll=${1:-$repo/artifacts/bin/Dbuild.Cli/release/dbuild.dll}
+if [ ! -f "$dbuild_dll" ]; then dotnet build "$repo/src/Dbuild.Cli" -c Release --nologo -v quiet; fi
+work=${BENCH_WORK:-/var/tmp/dbuild-bench}
+rm -rf "$work"; mkdir -p "$work"
+regpid=""
+cleanup() { [ -n "$regpid" ] && kill "$regpid" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+reg=127.0.0.1:$port
+printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/registry\nhttp:\n  addr: %s\n' "$work" "$reg" > "$work/registry.yml"
+/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+regpid=$!
+for _ in $(seq 1 100); do curl -fs "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
+skopeo copy -q --dest-tls-verify=false "oci:$DBUILD_TEST_BUSYBOX_OCI:latest" "docker://$reg/bench/busybox:latest"
+
+ctx=$work/ctx
+mkdir -p "$ctx/src" "$ctx/deps" "$ctx/assets"
+python3 - "$ctx" <<'PY'
+import os, random, sys, base64
+root = sys.argv[1]; rnd = random.Random(42)
+# 5,000 files, ~100 MB: source-like text (compressible) in src/ and deps/, binary-ish assets.
+for i in range(5000):
+    d = ("src", "deps", "assets")[i % 3]
+    sub = os.path.join(root, d, f"m{i % 50:02d}")
+    os.makedirs(sub, exist_ok=True)
+    size = 20000 + rnd.randrange(0, 2000)
+    if d == "assets":
+        data = rnd.randbytes(size)
+    else:
+        data = base64.b64encode(rnd.randbytes(size * 3 // 4))[:size]
+    with open(os.path.join(sub, f"f{i}.dat"), "wb") as f:
+        f.write(data)
+PY
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE} AS deps
+WORKDIR /deps
+COPY deps/ ./
+RUN find . -type f | wc -l > /deps.count
+
+FROM ${BASE} AS build
+WORKDIR /src
+COPY src/ ./
+RUN find . -type f | wc -l > /build.count
+
+FROM ${BASE} AS assets
+COPY assets/ /assets/
+
+FROM ${BASE}
+COPY --from=deps /deps.count /app/
+COPY --from=build /build.count /app/
+COPY --from=build /src /app/src
+COPY --from=assets /assets /app/assets
+CMD ["ls", "/app"]
+DOCKERFILE
+du -sh "$ctx" | sed 's/^/context: /'; find "$ctx" -type f | wc -l | sed 's/^/files: /'
+
+state=$work/dbuild-state
+t() { local s e; s=$(date +%s.%N); "$@" >>"$work/log.txt" 2>&1; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
+dbuild_run() { dotnet "$dbuild_dll" --root "$state" build --progress plain --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/dbuild:latest" --push "$ctx"; }
+buildkit_run() { /usr/bin/docker build --network none --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/buildkit:latest" "$ctx" && /usr/bin/docker push "$reg/bench/buildkit:latest"; }
+
+results=()
+scenario() {
+  local name=$1 d b
+  d=$(t dbuild_run); b=$(t buildkit_run)
+  results+=("$(printf '%-10s %8ss %8ss %6s' "$name" "$d" "$b" "$(python3 -c "print(f'{$d/$b:.2f}x')")")")
+}
+/usr/bin/docker builder prune -af >/dev/null 2>&1 || true
+/usr/bin/docker rmi -f "$reg/bench/buildkit:latest" >/dev/null 2>&1 || true
+scenario cold
+scenario no-op
+echo "// changed $(date +%s%N)" >> "$ctx/src/m07/f7.dat"
+scenario one-file
+head -c $((512 * 1024 * 1024)) /dev/urandom > "$ctx/assets/big.bin"
+scenario big-file
+printf '%-10s %9s %9s %7s\n' scenario dbuild buildkit ratio
+printf '%s\n' "${results[@]}"
