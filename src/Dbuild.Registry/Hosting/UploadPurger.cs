@@ -17,11 +17,18 @@ internal sealed class UploadPurger(RegistryStorage storage, IOptions<RegistryOpt
         RegistryOptions settings = options.Value;
         if (!settings.UploadPurgingEnabled || settings.ReadOnly) { return; }
         using var timer = new PeriodicTimer(settings.UploadPurgingInterval, timeProvider);
-        do
+        try
         {
-            await PurgeOnceAsync(stoppingToken).ConfigureAwait(false);
+            do
+            {
+                await PurgeOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException)
+        {
+            // Stopping (also when the host never started, e.g. the port was taken): not a failure of the purge.
+        }
     }
 
     /// <summary>One purge pass; failures are logged, never fatal.</summary>

@@ -78,6 +78,21 @@ public sealed class RegistryServeTests
     }
 
     [Fact]
+    public async Task Serve_WithoutConfig_UsesTheStateRootAndRegistryEnvironmentVariables()
+    {
+        using var work = new TempDirectory();
+        int port = RegistryServer.FreePort();
+        var environment = new Dictionary<string, string> { ["REGISTRY_HTTP_ADDR"] = $"127.0.0.1:{port}" };
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(["--root", work.Path, "registry", "serve"], environment, port,
+            work.Combine("registry"), Ct);
+        using var client = new HttpClient { BaseAddress = new Uri(registry.BaseUrl) };
+        byte[] data = RandomNumberGenerator.GetBytes(100);
+        using HttpResponseMessage post = await client.PostAsync($"/v2/default/blobs/uploads/?digest={Digest.Compute(data)}", new ByteArrayContent(data), Ct);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+        Assert.True(Directory.Exists(work.Combine("registry", "docker", "registry", "v2", "blobs")), registry.Output);
+    }
+
+    [Fact]
     public async Task Serve_InvalidConfig_ExitsWithUsageErrorNamingTheKey()
     {
         using var work = new TempDirectory();

@@ -118,11 +118,18 @@ internal sealed class RegistryServer : IAsyncDisposable
         return Prerequisites.FindTool("dotnet") ?? throw new FileNotFoundException("dotnet is not on PATH.");
     }
 
-    private static async Task<RegistryServer> StartAsync(string fileName, IReadOnlyList<string> arguments, int port, string root, bool tls, CancellationToken cancellationToken)
+    /// <summary>Starts dbuild with arbitrary arguments and environment (e.g. no config file at all).</summary>
+    public static Task<RegistryServer> StartDbuildAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, int port, string root,
+        CancellationToken cancellationToken) =>
+        StartAsync(FindDotnet(), [DbuildDll, .. arguments], port, root, false, cancellationToken, environment);
+
+    private static async Task<RegistryServer> StartAsync(string fileName, IReadOnlyList<string> arguments, int port, string root, bool tls,
+        CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments) { startInfo.ArgumentList.Add(argument); }
         startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>()) { startInfo.Environment[key] = value; }
         var server = new RegistryServer(Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}."), port, root, tls);
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
