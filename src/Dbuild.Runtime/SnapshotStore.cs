@@ -134,6 +134,12 @@ internal sealed class SnapshotStore
     private void Publish(string staging, Digest chainId)
     {
         string final = PathOf(chainId);
+        if (Exists(chainId))
+        {
+            // Another process published the same snapshot first (and may have it mounted): keep theirs.
+            TryDelete(staging);
+            return;
+        }
         if (Directory.Exists(final))
         {
             // A half-written or colliding snapshot; ours is complete, so replace it.
