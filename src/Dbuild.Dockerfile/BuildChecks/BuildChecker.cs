@@ -2,34 +2,6 @@ using System.Text.RegularExpressions;
 
 namespace Dbuild.Dockerfile;
 
-/// <summary>Inputs for <see cref="BuildChecker.Run"/> beyond the Dockerfile itself.</summary>
-public sealed record BuildCheckOptions
-{
-    /// <summary>Build args, target and platforms.</summary>
-    public BuildOptions Build { get; init; } = new();
-
-    /// <summary>The context's .dockerignore, for CopyIgnoredFile; null when there is none.</summary>
-    public DockerIgnore? Ignore { get; init; }
-
-    /// <summary>
-    /// The environment of a base image (by its expanded reference), or null when unknown. UndefinedVar only runs for
-    /// stages whose base environment is known (scratch, or given here), as BuildKit only knows it after resolving.
-    /// </summary>
-    public Func<string, IReadOnlyDictionary<string, string>?>? ImageEnvironment { get; init; }
-
-    /// <summary>The platform a base image was resolved to (os/arch[/variant]), or null; feeds InvalidBaseImagePlatform.</summary>
-    public Func<string, string?>? ImagePlatform { get; init; }
-}
-
-/// <summary>The checks that fired and whether they fail the build (<c>error=true</c>).</summary>
-/// <param name="Checks">Fired checks, by line.</param>
-/// <param name="Config">The check configuration in effect.</param>
-public sealed record BuildCheckReport(IReadOnlyList<BuildCheck> Checks, BuildCheckConfig Config)
-{
-    /// <summary>True when <c># check=error=true</c> is set and a check fired.</summary>
-    public bool Failed => Config.Error && Checks.Count > 0;
-}
-
 /// <summary>BuildKit's 22 build checks (lint rules) over a parsed Dockerfile.</summary>
 public static partial class BuildChecker
 {

@@ -28,23 +28,3 @@ public sealed record RunInstruction : Instruction
     public Heredoc? Script => Command.PrependShell && Heredocs.Count > 0 && Command.Arguments.Count == 1
         && Dbuild.Dockerfile.Heredocs.Find(Heredocs, GoText.TrimSpace(Command.Arguments[0])) is { FileDescriptor: 0 } h ? h : null;
 }
-
-/// <summary>RUN <c>--network</c>.</summary>
-public enum NetworkMode
-{
-    /// <summary>The build's default network.</summary>
-    Default,
-    /// <summary>No network.</summary>
-    None,
-    /// <summary>The host's network (needs the network.host entitlement).</summary>
-    Host,
-}
-
-/// <summary>RUN <c>--security</c>.</summary>
-public enum SecurityMode
-{
-    /// <summary>The default sandbox.</summary>
-    Sandbox,
-    /// <summary>Privileged (needs the security.insecure entitlement).</summary>
-    Insecure,
-}

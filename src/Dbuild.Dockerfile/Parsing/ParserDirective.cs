@@ -5,8 +5,3 @@ namespace Dbuild.Dockerfile;
 /// <param name="Value">The value, surrounding blanks removed.</param>
 /// <param name="Line">1-based line.</param>
 public sealed record ParserDirective(string Name, string Value, int Line);
-
-/// <summary>A parser warning, such as an empty continuation line.</summary>
-/// <param name="Line">1-based line the warning is reported on.</param>
-/// <param name="Message">BuildKit's short message.</param>
-public sealed record ParseWarning(int Line, string Message);

@@ -1,33 +1,6 @@
 using System.Globalization;
-using System.Text;
 
 namespace Dbuild.Dockerfile;
-
-/// <summary>RUN <c>--mount</c> types.</summary>
-public enum MountType
-{
-    /// <summary>A directory or file from the context, a stage or an image (read-only by default).</summary>
-    Bind,
-    /// <summary>A persistent cache directory (read-write, sharing=shared, mode 0755).</summary>
-    Cache,
-    /// <summary>A tmpfs (read-write).</summary>
-    Tmpfs,
-    /// <summary>A secret file or environment variable (read-only, mode 0400).</summary>
-    Secret,
-    /// <summary>An SSH agent socket (read-only, id=default, mode 0600).</summary>
-    Ssh,
-}
-
-/// <summary>Cache mount <c>sharing</c>.</summary>
-public enum CacheSharing
-{
-    /// <summary>Concurrent writers share one cache.</summary>
-    Shared,
-    /// <summary>Each writer gets its own cache.</summary>
-    Private,
-    /// <summary>Writers wait for each other.</summary>
-    Locked,
-}
 
 /// <summary>
 /// One parsed <c>RUN --mount=…</c> value with BuildKit's defaults applied: bind is read-only; cache and tmpfs are
@@ -278,48 +251,5 @@ public sealed record RunMount
             _ => throw new FormatException($"invalid size: '{value}'"),
         };
         return (long)(number * multiplier);
-    }
-}
-
-/// <summary>Go's encoding/csv for one record (used by <c>--mount</c>).</summary>
-internal static class Csv
-{
-    public static List<string> ReadRecord(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        int i = 0;
-        while (true)
-        {
-            field.Clear();
-            if (i < line.Length && line[i] == '"')
-            {
-                i++;
-                while (true)
-                {
-                    if (i >= line.Length) { throw new FormatException("failed to parse csv mounts: extraneous or missing \" in quoted-field"); }
-                    if (line[i] == '"')
-                    {
-                        if (i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i += 2; continue; }
-                        i++;
-                        break;
-                    }
-                    field.Append(line[i++]);
-                }
-                if (i < line.Length && line[i] != ',') { throw new FormatException("failed to parse csv mounts: extraneous or missing \" in quoted-field"); }
-            }
-            else
-            {
-                while (i < line.Length && line[i] != ',')
-                {
-                    if (line[i] == '"') { throw new FormatException("failed to parse csv mounts: bare \" in non-quoted-field"); }
-                    field.Append(line[i++]);
-                }
-            }
-            fields.Add(field.ToString());
-            if (i >= line.Length) { break; }
-            i++; // ','
-        }
-        return fields;
     }
 }

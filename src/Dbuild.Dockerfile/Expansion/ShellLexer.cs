@@ -3,9 +3,6 @@ using System.Text.RegularExpressions;
 
 namespace Dbuild.Dockerfile;
 
-/// <summary>The outcome of expanding one word: the text, the words it splits into, and which variables it used.</summary>
-public sealed record WordExpansion(string Result, IReadOnlyList<string> Words, IReadOnlySet<string> Matched, IReadOnlySet<string> Unmatched);
-
 /// <summary>
 /// BuildKit's shell-word expander (frontend/dockerfile/shell): quotes, escapes and <c>$v</c>, <c>${v}</c>,
 /// <c>${v:-x}</c>, <c>${v-x}</c>, <c>${v:+x}</c>, <c>${v+x}</c>, <c>${v:?m}</c>, <c>${v?m}</c>, <c>${v#p}</c>,
