@@ -149,6 +149,19 @@ public sealed class StepExecutorTests(RuntimeFixture fixture) : IClassFixture<Ru
     }
 
     [Fact]
+    public async Task Run_HostsAndResolvConf_ProvidedLikeBuildKit()
+    {
+        var busybox = RuntimeFixture.BusyboxLayers();
+        (StepResult result, List<string> output) = await RunAsync(busybox, "cat /etc/hosts; grep -c nameserver /etc/resolv.conf; grep -c 127.0.0 /etc/resolv.conf || true",
+            r => r with { Network = StepNetwork.None, ExtraHosts = [new("db.internal", "10.1.2.3")] });
+        Assert.Equal("127.0.0.1\tlocalhost buildkitsandbox", output[0]);
+        Assert.Contains("10.1.2.3\tdb.internal", output);
+        Assert.NotEqual("0", output[^2]); // some nameserver
+        Assert.Equal("0", output[^1]); // no loopback resolver inside a private network namespace
+        Assert.True(result.IsEmptyLayer); // the bind-mount stubs never reach the layer
+    }
+
+    [Fact]
     public async Task Run_NetworkNone_OnlyLoopback()
     {
         var busybox = RuntimeFixture.BusyboxLayers();
