@@ -1,4 +1,3 @@
-using Dbuild.IntegrationTests.Registry;
 using Dbuild.IntegrationTests.RegistryClient;
 using Dbuild.Testing;
 
@@ -48,7 +47,7 @@ public sealed class DifferentialEnvironment : IAsyncDisposable
             new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerHost, ["DOCKER_BUILDKIT"] = "1" }, timeout: TimeSpan.FromMinutes(5));
 
     public Task<ProcessResult> DbuildAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
-        ProcessRunner.RunAsync("dotnet", [RegistryServer.DbuildDll, "--root", DbuildRoot, .. arguments], cancellationToken, timeout: TimeSpan.FromMinutes(5));
+        DbuildCli.RunAsync(["--root", DbuildRoot, .. arguments], cancellationToken, timeout: TimeSpan.FromMinutes(5));
 
     public async ValueTask DisposeAsync()
     {
