@@ -129,10 +129,10 @@ internal static class BuildCommand
 
     private static async Task<int> RunCheckAsync(ParseResult parseResult, string contextArg, string? fileArg, CancellationToken token)
     {
-        _ = (parseResult, contextArg, fileArg);
-        await Task.CompletedTask;
-        // Wired to BuildChecksReporter.ReportAsync as soon as Dbuild.Dockerfile's owner commits it.
-        throw new UsageException("--check is not available in this build yet.");
+        string contextDir = contextArg == "-" ? Directory.GetCurrentDirectory() : contextArg;
+        string dockerfile = fileArg is null ? Path.Combine(contextDir, "Dockerfile") : Path.IsPathRooted(fileArg) || File.Exists(fileArg) ? fileArg : Path.Combine(contextDir, fileArg);
+        return await BuildChecksReporter.ReportAsync(dockerfile, ParsePairs(parseResult.GetValue(BuildArgsOption), "--build-arg", fromEnvironment: true),
+            parseResult.GetValue(TargetOption), Console.Out, token);
     }
 
     private static async Task<(string Directory, string? Cleanup)> PrepareContextAsync(string context, CancellationToken cancellationToken)
