@@ -22,7 +22,7 @@ public sealed class BuildCheckTests
         { "ConsistentInstructionCasing", "FROM scratch\nRUN a\nrun b\n", "Command 'run' should match the case of the command majority (uppercase)", "FROM scratch\nRUN a\n" },
         { "DuplicateStageName", "FROM scratch AS a\nFROM scratch AS a\n", "Duplicate stage name \"a\", stage names should be unique", "FROM scratch AS a\nFROM scratch AS b\n" },
         { "ReservedStageName", "FROM scratch AS context\n", "Stage name should not use the same name as reserved stage \"context\"", "FROM scratch AS ctx\n" },
-        { "JSONArgsRecommended", "FROM scratch\nCMD run.sh\n", "JSON arguments recommended for CMD to prevent unintended behavior related to OS signals", "FROM scratch\nCMD [\"run.sh\"]\n" },
+        { "JSONArgsRecommended", "FROM scratch\nCMD run.sh\n", "JSON arguments recommended for CMD to prevent unintended behavior related to OS signals", "FROM scratch\nSHELL [\"/bin/bash\", \"-c\"]\nCMD run.sh\n" },
         { "MaintainerDeprecated", "FROM scratch\nMAINTAINER me\n", "Maintainer instruction is deprecated in favor of using label", "FROM scratch\nLABEL org.opencontainers.image.authors=me\n" },
         { "UndefinedArgInFrom", "ARG VERSION=1\nFROM alpine:$VERSON\n", "FROM argument 'VERSON' is not declared (did you mean VERSION?)", "ARG VERSION=1\nFROM alpine:$VERSION\n" },
         { "WorkdirRelativePath", "FROM scratch\nWORKDIR app\n", "Relative workdir \"app\" can have unexpected results if the base image changes", "FROM scratch\nWORKDIR /srv\nWORKDIR app\n" },

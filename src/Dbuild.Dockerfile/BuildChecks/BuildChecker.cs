@@ -65,6 +65,7 @@ public static partial class BuildChecker
 
         var seenNames = new HashSet<string>(StringComparer.Ordinal);
         var absoluteWorkdir = new Dictionary<int, bool>();
+        var customShell = new Dictionary<int, bool>();
         foreach (Stage stage in model.Stages)
         {
             FromInstruction from = stage.From;
@@ -118,17 +119,19 @@ public static partial class BuildChecker
                     FireAt(BuildCheckRule.InvalidBaseImagePlatform, from, $"Base image {stage.BaseName} was pulled with platform \"{pulled}\", expected \"{expected}\" for current build");
                 }
             }
-            CheckStage(model, stage, options, lexer, absoluteWorkdir, FireAt);
+            CheckStage(model, stage, options, absoluteWorkdir, customShell, FireAt);
         }
         return new BuildCheckReport([.. checks.OrderBy(c => c.Line)], config);
     }
 
-    private static void CheckStage(DockerfileModel model, Stage stage, BuildCheckOptions options, ShellLexer lexer,
-        Dictionary<int, bool> absoluteWorkdir, Action<BuildCheckRule, Instruction, string> fire)
+    private static void CheckStage(DockerfileModel model, Stage stage, BuildCheckOptions options,
+        Dictionary<int, bool> absoluteWorkdir, Dictionary<int, bool> customShell, Action<BuildCheckRule, Instruction, string> fire)
     {
         IReadOnlyDictionary<string, string>? baseEnv = RootEnvironment(stage, options, out bool known);
         IReadOnlyList<EvaluatedInstruction> evaluated = model.Evaluate(stage, baseEnv);
         bool workdirSet = stage.BaseStage is not null && absoluteWorkdir.GetValueOrDefault(stage.BaseStage.Index);
+        // With a SHELL of its own the stage chose shell form on purpose (BuildKit then skips JSONArgsRecommended).
+        bool shellSet = stage.BaseStage is not null && customShell.GetValueOrDefault(stage.BaseStage.Index);
         var lastOf = new Dictionary<string, Instruction>(StringComparer.Ordinal);
         foreach (EvaluatedInstruction step in evaluated)
         {
@@ -149,10 +152,13 @@ public static partial class BuildChecker
                         fire(BuildCheckRule.MultipleInstructionsDisallowed, previous, $"Multiple {ins.Keyword} instructions should not be used in the same stage because only the last one will be used");
                     }
                     lastOf[ins.Keyword] = ins;
-                    if (ins is CmdInstruction { Command.PrependShell: true } or EntrypointInstruction { Command.PrependShell: true })
+                    if (!shellSet && ins is CmdInstruction { Command.PrependShell: true } or EntrypointInstruction { Command.PrependShell: true })
                     {
                         fire(BuildCheckRule.JsonArgsRecommended, ins, $"JSON arguments recommended for {ins.Keyword} to prevent unintended behavior related to OS signals");
                     }
+                    break;
+                case ShellInstruction:
+                    shellSet = true;
                     break;
                 case MaintainerInstruction:
                     fire(BuildCheckRule.MaintainerDeprecated, ins, "Maintainer instruction is deprecated in favor of using label");
@@ -200,6 +206,7 @@ public static partial class BuildChecker
             }
         }
         absoluteWorkdir[stage.Index] = workdirSet;
+        customShell[stage.Index] = shellSet;
     }
 
     private static IReadOnlyDictionary<string, string>? RootEnvironment(Stage stage, BuildCheckOptions options, out bool known)
