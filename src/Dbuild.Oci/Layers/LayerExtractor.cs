@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 
 namespace Dbuild.Oci.Layers;
 
@@ -29,15 +28,12 @@ public static class LayerExtractor
         Digest diffId;
         await using (tar.ConfigureAwait(false))
         {
-            var reader = new TarReader(tar, leaveOpen: true);
-            await using (reader.ConfigureAwait(false))
+            var reader = new TarStreamReader(tar);
+            while (await reader.NextAsync(cancellationToken).ConfigureAwait(false) is { } next)
             {
-                while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } tarEntry)
-                {
-                    if (LayerReader.ToLayerEntry(tarEntry) is not { } entry) { continue; }
-                    count++;
-                    await state.ExtractEntryAsync(tarEntry.Name, entry, tarEntry.DataStream, cancellationToken).ConfigureAwait(false);
-                }
+                count++;
+                LayerEntry entry = next.Entry;
+                await state.ExtractEntryAsync(entry.Path, entry with { Path = LayerReader.TrimName(entry.Path) }, next.Data, cancellationToken).ConfigureAwait(false);
             }
             byte[] drain = new byte[16 * 1024];
             while (await tar.ReadAsync(drain, cancellationToken).ConfigureAwait(false) > 0) { }

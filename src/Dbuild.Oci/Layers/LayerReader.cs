@@ -1,7 +1,5 @@
-using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
-using System.Text;
 using ZstdSharp;
 
 namespace Dbuild.Oci.Layers;
@@ -9,9 +7,6 @@ namespace Dbuild.Oci.Layers;
 /// <summary>Reads layer blobs: detects gzip, zstd or plain tar from the magic bytes and enumerates entries.</summary>
 public static class LayerReader
 {
-    private const string XattrPrefix = "SCHILY.xattr.";
-    private const string LibarchiveXattrPrefix = "LIBARCHIVE.xattr.";
-
     /// <summary>gzip (<c>1f 8b</c>), zstd (<c>28 b5 2f fd</c>), or else a plain tar.</summary>
     public static LayerCompression DetectCompression(ReadOnlySpan<byte> prefix) =>
         prefix is [0x1f, 0x8b, ..] ? LayerCompression.Gzip
@@ -32,13 +27,15 @@ public static class LayerReader
         Stream tar = await OpenDecompressedAsync(blob, leaveOpen: true, cancellationToken).ConfigureAwait(false);
         await using (tar.ConfigureAwait(false))
         {
-            var reader = new TarReader(tar, leaveOpen: true);
-            await using (reader.ConfigureAwait(false))
+            var reader = new TarStreamReader(tar);
+            while (await reader.NextAsync(cancellationToken).ConfigureAwait(false) is { } next)
             {
-                while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } tarEntry)
+                LayerEntry entry = next.Entry;
+                yield return entry with
                 {
-                    if (ToLayerEntry(tarEntry) is { } entry) { yield return entry; }
-                }
+                    Path = TrimName(entry.Path),
+                    LinkTarget = entry.Type == LayerEntryType.HardLink && entry.LinkTarget is { } target ? TrimName(target) : entry.LinkTarget,
+                };
             }
         }
     }
@@ -74,52 +71,5 @@ public static class LayerReader
         while (name.StartsWith("./", StringComparison.Ordinal)) { name = name[2..]; }
         name = name.TrimEnd('/');
         return name == "." ? "" : name;
-    }
-
-    internal static LayerEntry? ToLayerEntry(TarEntry tarEntry)
-    {
-        LayerEntryType? type = tarEntry.EntryType switch
-        {
-            TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile => LayerEntryType.File,
-            TarEntryType.Directory => LayerEntryType.Directory,
-            TarEntryType.SymbolicLink => LayerEntryType.Symlink,
-            TarEntryType.HardLink => LayerEntryType.HardLink,
-            TarEntryType.CharacterDevice => LayerEntryType.CharacterDevice,
-            TarEntryType.BlockDevice => LayerEntryType.BlockDevice,
-            TarEntryType.Fifo => LayerEntryType.Fifo,
-            TarEntryType.SparseFile => throw new InvalidDataException($"Layer entry '{tarEntry.Name}' is a GNU sparse file, which layers do not support."),
-            _ => null, // global PAX headers, GNU volume headers and the like carry no file
-        };
-        if (type is null) { return null; }
-        Dictionary<string, byte[]>? xattrs = null;
-        if (tarEntry is PaxTarEntry pax)
-        {
-            foreach ((string key, string value) in pax.ExtendedAttributes)
-            {
-                if (key.StartsWith(XattrPrefix, StringComparison.Ordinal))
-                {
-                    (xattrs ??= new(StringComparer.Ordinal))[key[XattrPrefix.Length..]] = Encoding.UTF8.GetBytes(value);
-                }
-                else if (key.StartsWith(LibarchiveXattrPrefix, StringComparison.Ordinal))
-                {
-                    (xattrs ??= new(StringComparer.Ordinal))[Uri.UnescapeDataString(key[LibarchiveXattrPrefix.Length..])] = Convert.FromBase64String(value);
-                }
-            }
-        }
-        var posix = tarEntry as PosixTarEntry;
-        return new LayerEntry
-        {
-            Path = TrimName(tarEntry.Name),
-            Type = type.Value,
-            Mode = tarEntry.Mode,
-            Uid = tarEntry.Uid,
-            Gid = tarEntry.Gid,
-            ModificationTime = tarEntry.ModificationTime,
-            Size = type == LayerEntryType.File ? tarEntry.Length : 0,
-            LinkTarget = type is LayerEntryType.Symlink ? tarEntry.LinkName : type is LayerEntryType.HardLink ? TrimName(tarEntry.LinkName) : null,
-            DeviceMajor = posix?.DeviceMajor ?? 0,
-            DeviceMinor = posix?.DeviceMinor ?? 0,
-            ExtendedAttributes = xattrs,
-        };
     }
 }

@@ -1,0 +1,51 @@
+using Dbuild.Oci.Layers;
+using Dbuild.Testing;
+
+namespace Dbuild.Oci.Tests.Layers;
+
+public sealed class LayerReaderTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ReadEntriesAsync_BinaryXattr_RoundTripsByteForByte()
+    {
+        byte[] capability = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0xff, 0xfe, 0x80, 0x00]; // not valid UTF-8
+        var entry = LayerWriterTests.File("bin/ping", "x") with { ExtendedAttributes = new Dictionary<string, byte[]> { ["security.capability"] = capability } };
+        using var blob = new MemoryStream();
+        await LayerWriter.WriteAsync([entry], blob, cancellationToken: Token);
+        blob.Position = 0;
+        LayerEntry read = Assert.Single(await LayerWriterTests.ToListAsync(LayerReader.ReadEntriesAsync(blob, Token)));
+        Assert.Equal(capability, read.ExtendedAttributes!["security.capability"]);
+    }
+
+    [Theory]
+    [InlineData("gnu")]
+    [InlineData("posix")]
+    [InlineData("ustar")]
+    public async Task ReadEntriesAsync_TarsFromGnuTar_AllFormats(string format)
+    {
+        using var temp = new TempDirectory();
+        string deep = Path.Combine(temp.Path, "src", string.Join('/', Enumerable.Repeat("long-directory-name", format == "ustar" ? 4 : 9)));
+        Directory.CreateDirectory(deep);
+        await File.WriteAllTextAsync(Path.Combine(deep, "file.txt"), "content", Token);
+        File.CreateSymbolicLink(Path.Combine(temp.Path, "src", "link"), "target");
+        string tarPath = temp.Combine("out.tar");
+        (await ProcessRunner.RunAsync("tar", ["--format=" + format, "--owner=1234", "--group=5678", "-C", temp.Combine("src"), "-cf", tarPath, "."], Token)).EnsureSuccess();
+
+        await using FileStream tar = File.OpenRead(tarPath);
+        List<LayerEntry> entries = await LayerWriterTests.ToListAsync(LayerReader.ReadEntriesAsync(tar, Token));
+        string relative = Path.GetRelativePath(temp.Combine("src"), Path.Combine(deep, "file.txt"));
+        LayerEntry file = Assert.Single(entries, e => e.Path == relative);
+        Assert.Equal((LayerEntryType.File, 7L, 1234, 5678), (file.Type, file.Size, file.Uid, file.Gid));
+        Assert.Equal("target", Assert.Single(entries, e => e.Path == "link").LinkTarget);
+        Assert.DoesNotContain(entries, e => e.Path.StartsWith("./", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReadEntriesAsync_NotATar_Throws()
+    {
+        using var blob = new MemoryStream(new byte[1024].Select((_, i) => (byte)(i % 7 + 1)).ToArray());
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await LayerWriterTests.ToListAsync(LayerReader.ReadEntriesAsync(blob, Token)));
+    }
+}
