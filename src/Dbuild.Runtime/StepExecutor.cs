@@ -54,6 +54,8 @@ public sealed partial class StepExecutor : IStepExecutor
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         string containerId = "dbuild-" + Guid.NewGuid().ToString("N")[..16];
         var step = new StepContext(Path.Combine(WorkDirectory, containerId));
+        Directory.CreateDirectory(step.Directory);
+        await File.WriteAllTextAsync(Path.Combine(step.Directory, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         string display = request.DisplayName ?? string.Join(' ', request.Args);
         try
         {
@@ -245,6 +247,30 @@ public sealed partial class StepExecutor : IStepExecutor
             };
             _snapshots = new SnapshotStore(Path.Combine(_runtimeRoot, _overlay ? "snapshots" : "snapshots-native"), _overlay, _inUserNamespace, _logger);
             _runtime = await OciRuntime.SelectAsync(_options, _runtimeRoot, _inUserNamespace, WorkDirectory, _logger, cancellationToken).ConfigureAwait(false);
+            await RecoverAbandonedStepsAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A dbuild that was killed (SIGKILL, power loss) leaves its step's container, mounts and directory behind. Each
+    /// step dir records its process id; dirs whose process is gone are cleaned up by the next executor.
+    /// </summary>
+    private async Task RecoverAbandonedStepsAsync(CancellationToken cancellationToken)
+    {
+        foreach (string directory in Directory.EnumerateDirectories(WorkDirectory, "dbuild-*"))
+        {
+            string pidFile = Path.Combine(directory, "owner.pid");
+            if (!File.Exists(pidFile) || !int.TryParse(await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false),
+                    System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)) { continue; }
+            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) { continue; }
+            string containerId = Path.GetFileName(directory);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _runtime!.KillAndDeleteAsync(containerId, timeout.Token).ConfigureAwait(false);
+            var step = new StepContext(directory);
+            string prefix = directory + "/";
+            step.Unmounts.AddRange(File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
+                .Where(m => m.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+            foreach (string problem in step.Cleanup()) { Log.CleanupFailed(_logger, containerId, problem); }
         }
     }
 

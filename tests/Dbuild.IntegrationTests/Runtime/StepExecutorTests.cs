@@ -139,6 +139,23 @@ public sealed class StepExecutorTests(RuntimeFixture fixture) : IClassFixture<Ru
     }
 
     [Fact]
+    public async Task Run_AfterACrashedProcess_CleansItsStepUp()
+    {
+        RuntimeFixture.RequireRuntime();
+        StepExecutor executor = fixture.CreateExecutor();
+        string abandoned = Path.Combine(executor.WorkDirectory, "dbuild-" + Guid.NewGuid().ToString("N")[..16]);
+        Directory.CreateDirectory(Path.Combine(abandoned, "rootfs"));
+        int deadPid = Enumerable.Range(4_000_000, 1000).First(p => !Directory.Exists($"/proc/{p}"));
+        await File.WriteAllTextAsync(Path.Combine(abandoned, "owner.pid"), deadPid.ToString(System.Globalization.CultureInfo.InvariantCulture), Token);
+        await Dbuild.Testing.ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "tmpfs", Path.Combine(abandoned, "rootfs")], Token);
+        Assert.NotEmpty(fixture.LeftoverMounts());
+
+        await executor.RunAsync(RuntimeFixture.Shell(RuntimeFixture.BusyboxLayers(), "true"), Token);
+        Assert.False(Directory.Exists(abandoned));
+        Assert.Empty(fixture.LeftoverMounts());
+    }
+
+    [Fact]
     public async Task Run_Output_StreamsStdoutAndStderr()
     {
         var busybox = RuntimeFixture.BusyboxLayers();
