@@ -243,7 +243,7 @@ internal sealed partial class BuildSession
         var words = i.Args.Select(a => a.StartsWith("<<", StringComparison.Ordinal) ? a : _lexer.ProcessWord(a, env)).ToList();
         var heredocs = i.Heredocs.ToDictionary(h => h.Name, h => h.Expand ? _lexer.ProcessWord(h.EffectiveContent, env) : h.EffectiveContent, StringComparer.Ordinal);
         string? chown = i.Flag("chown") is { } c ? _lexer.ProcessWord(c, env) : null;
-        var spec = new CopySpec
+        CopySpec spec = new()
         {
             Sources = words.Take(words.Count - 1).ToList(),
             Destination = words[^1],
@@ -265,23 +265,33 @@ internal sealed partial class BuildSession
             string from = _lexer.ProcessWord(fromRaw, _metaArgs);
             string sourceKey = await SourceKeyAsync(stage, from, cancellationToken).ConfigureAwait(false);
             key.Add("source", sourceKey);
-            openSource = ct => SourceFromAsync(stage, from, ct);
+            openSource = ct => SourceFromAsync(stage, from, spec.Sources, ct);
         }
         else
         {
-            foreach (string src in spec.Sources)
+            if (keyword == "ADD" && spec.Sources.Any(IsUrl))
             {
-                if (keyword == "ADD" && (src.StartsWith("http://", StringComparison.Ordinal) || src.StartsWith("https://", StringComparison.Ordinal) || src.StartsWith("git@", StringComparison.Ordinal)))
-                {
-                    throw new BuildException($"{_request.DockerfileName}:{i.Line}: ADD from a URL is not supported yet; download it in a RUN step or COPY it from the context.");
-                }
+                if (spec.Sources.Count != 1) { throw new BuildException($"{_request.DockerfileName}:{i.Line}: ADD with a URL takes exactly one source."); }
+                (SourceTree downloaded, string digest) = await DownloadAsync(spec.Sources[0], i.Flag("checksum"), cancellationToken).ConfigureAwait(false);
+                key.Add("source", "url " + spec.Sources[0]).Add("file " + spec.Sources[0], digest);
+                spec = spec with { Sources = [((UrlTree)downloaded).FileName] };
+                unpack = false; // BuildKit never unpacks a downloaded archive
+                openSource = _ => Task.FromResult<(SourceTree, string)>((downloaded, "url"));
+                return await FinishCopyAsync(stage, state, name, stepId, key, pendingReason, spec, chown, unpack, openSource, $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
             }
             ContextTree context = _context.Value;
             key.Add("source", "context");
             foreach (KeyComponent file in await CopyPlanner.KeyComponentsAsync(spec, context, cancellationToken).ConfigureAwait(false)) { key.Add(file.Name, file.Value); }
             openSource = _ => Task.FromResult<(SourceTree, string)>((context, "context"));
         }
-        string history = $"{keyword} {string.Join(' ', words)} # buildkit";
+        return await FinishCopyAsync(stage, state, name, stepId, key, pendingReason, spec, chown, unpack, openSource, $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsUrl(string source) => source.StartsWith("http://", StringComparison.Ordinal) || source.StartsWith("https://", StringComparison.Ordinal);
+
+    private async Task<string?> FinishCopyAsync(StagePlan stage, StageState state, string name, Digest stepId, CacheKeyBuilder key, string? pendingReason, CopySpec spec,
+        string? chown, bool unpack, Func<CancellationToken, Task<(SourceTree Tree, string Key)>> openSource, string history, CancellationToken cancellationToken)
+    {
         IReadOnlyList<LayerEntry>? written = null;
         FsTree? plannedOn = null;
         return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (vertex, ct) =>

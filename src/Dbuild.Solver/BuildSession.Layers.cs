@@ -69,6 +69,42 @@ internal sealed partial class BuildSession
         return tree;
     }
 
+    /// <summary>
+    /// ADD https://…: downloads into the build's temp dir (verifying --checksum), as a one-file source tree. The file is
+    /// named after the URL's last path segment, mode 0600 and mtime from Last-Modified, as BuildKit does.
+    /// </summary>
+    private async Task<(SourceTree Tree, string Digest)> DownloadAsync(string url, string? checksum, CancellationToken cancellationToken)
+    {
+        HttpClient http = _options.Http ?? throw new BuildException($"ADD {url}: downloads need an HTTP client.");
+        var uri = new Uri(url);
+        string fileName = Path.GetFileName(uri.AbsolutePath.TrimEnd('/'));
+        if (fileName.Length == 0) { fileName = "__unnamed__"; }
+        string dir = Path.Combine(_tmp, "url-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, fileName);
+        using HttpResponseMessage response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) { throw new BuildException($"ADD {url} failed: {(int)response.StatusCode} {response.ReasonPhrase}."); }
+        Digest digest;
+        FileStream file = File.Create(path);
+        await using (file.ConfigureAwait(false))
+        {
+            Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                var hashing = new DigestingReadStream(body);
+                await hashing.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                digest = hashing.ActualDigest ?? throw new BuildException($"ADD {url}: the download ended early.");
+            }
+        }
+        if (checksum is not null && checksum != digest.ToString())
+        {
+            throw new BuildException($"ADD {url}: digest mismatch: expected {checksum}, got {digest}.");
+        }
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (response.Content.Headers.LastModified is { } modified) { File.SetLastWriteTimeUtc(path, modified.UtcDateTime); }
+        return (new UrlTree(dir, fileName, _fs), digest.ToString());
+    }
+
     /// <summary>The cache-key input of COPY --from: the source stage's or image's chain key, or the named context's file hashes.</summary>
     private async Task<string> SourceKeyAsync(StagePlan stage, string from, CancellationToken cancellationToken)
     {
@@ -88,8 +124,11 @@ internal sealed partial class BuildSession
         return "image " + image.ManifestDigest;
     }
 
-    /// <summary>COPY --from: a stage, a named context, or an image, unpacked once per build.</summary>
-    private async Task<(SourceTree Tree, string Key)> SourceFromAsync(StagePlan stage, string from, CancellationToken cancellationToken)
+    /// <summary>
+    /// COPY --from: a stage, a named context, or an image. Only the paths the COPY names are unpacked (everything when a
+    /// source has a wildcard), in one pass over the source's layers that also records their owners and modes.
+    /// </summary>
+    private async Task<(SourceTree Tree, string Key)> SourceFromAsync(StagePlan stage, string from, IReadOnlyList<string> sources, CancellationToken cancellationToken)
     {
         if (_request.NamedContexts.TryGetValue(from, out string? named))
         {
@@ -112,23 +151,91 @@ internal sealed partial class BuildSession
             source = StageState.FromImage(image.Config, image.Layers, new CacheKeyBuilder().Add("base image", image.ManifestDigest.ToString()).Build());
             label = $"image {image.Reference}";
         }
-        StageTree tree = await _rootfs.GetOrAdd(source.Key.ToString(), _ => new Lazy<Task<StageTree>>(async () =>
+        var prefixes = sources.Select(CopyPlanner.Clean).ToList();
+        bool everything = prefixes.Any(p => p.Length == 0 || DockerIgnore.HasWildcard(p));
+        string dir = Path.Combine(_tmp, "from-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var meta = new FsTree();
+        for (int i = 0; i < source.Layers.Count; i++)
         {
-            string dir = Path.Combine(_tmp, "rootfs-" + source.Key.Encoded[..16]);
-            foreach (LayerRef layer in source.Layers)
+            var entries = new List<LayerEntry>();
+            Stream blob = _store.OpenBlob(source.Layers[i].Blob.Digest);
+            await using (blob.ConfigureAwait(false))
             {
-                Stream blob = _store.OpenBlob(layer.Blob.Digest);
-                await using (blob.ConfigureAwait(false))
+                Stream tar = await LayerReader.OpenDecompressedAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await using (tar.ConfigureAwait(false))
                 {
-                    await LayerExtractor.ExtractAsync(blob, dir, new LayerExtractOptions { PreserveOwnership = false, AllowDeviceNodes = false, FileSystem = _fs },
-                        cancellationToken).ConfigureAwait(false);
+                    using var reader = new TarReader(tar);
+                    while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken).ConfigureAwait(false) is { } t)
+                    {
+                        string path = CopyPlanner.Clean(t.Name);
+                        if (path.Length == 0) { continue; }
+                        string name = Path.GetFileName(path);
+                        bool whiteout = name.StartsWith(LayerEntry.WhiteoutPrefix, StringComparison.Ordinal);
+                        string target = whiteout && name != LayerEntry.OpaqueWhiteoutName
+                            ? FsTree.Combine(FsTree.Parent(path), name[LayerEntry.WhiteoutPrefix.Length..]) : path;
+                        if (!everything && !prefixes.Any(p => IsWithin(target, p) || IsWithin(p, target))) { continue; }
+                        string full = Path.Combine(dir, path);
+                        if (whiteout)
+                        {
+                            string gone = name == LayerEntry.OpaqueWhiteoutName ? FsTree.Parent(full) : Path.Combine(dir, target);
+                            if (name == LayerEntry.OpaqueWhiteoutName && Directory.Exists(gone)) { foreach (string child in Directory.EnumerateFileSystemEntries(gone)) { Delete(child); } }
+                            else { Delete(gone); }
+                            entries.Add(new LayerEntry { Path = path, Type = LayerEntryType.File });
+                            continue;
+                        }
+                        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                        var mode = (UnixFileMode)((int)t.Mode & 0xFFF);
+                        LayerEntryType type;
+                        switch (t.EntryType)
+                        {
+                            case TarEntryType.Directory:
+                                if (File.Exists(full) || IsLink(full)) { Delete(full); }
+                                Directory.CreateDirectory(full);
+                                type = LayerEntryType.Directory;
+                                break;
+                            case TarEntryType.SymbolicLink:
+                                Delete(full);
+                                File.CreateSymbolicLink(full, t.LinkName);
+                                type = LayerEntryType.Symlink;
+                                break;
+                            case TarEntryType.HardLink:
+                                Delete(full);
+                                string linked = Path.Combine(dir, CopyPlanner.Clean(t.LinkName));
+                                if (File.Exists(linked)) { File.Copy(linked, full); }
+                                type = LayerEntryType.File;
+                                break;
+                            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                                Delete(full);
+                                FileStream output = File.Create(full);
+                                await using (output.ConfigureAwait(false))
+                                {
+                                    if (t.DataStream is { } data) { await data.CopyToAsync(output, cancellationToken).ConfigureAwait(false); }
+                                }
+                                File.SetUnixFileMode(full, mode);
+                                type = LayerEntryType.File;
+                                break;
+                            default:
+                                continue; // devices and fifos are not copied from another stage
+                        }
+                        entries.Add(new LayerEntry { Path = path, Type = type, Mode = mode, Uid = t.Uid, Gid = t.Gid, LinkTarget = t.EntryType == TarEntryType.SymbolicLink ? t.LinkName : null });
+                    }
                 }
             }
-            Directory.CreateDirectory(dir);
-            FsTree meta = await TreeAsync(source, cancellationToken).ConfigureAwait(false);
-            return new StageTree(dir, meta, label, _fs);
-        })).Value.ConfigureAwait(false);
-        return (tree, "stage " + source.Key);
+            meta.Apply(entries, i);
+        }
+        return (new StageTree(dir, meta, label, _fs), "stage " + source.Key);
+    }
+
+    private static bool IsWithin(string path, string prefix) =>
+        prefix.Length == 0 || path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
+
+    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    private static void Delete(string path)
+    {
+        if (IsLink(path) || File.Exists(path)) { File.Delete(path); }
+        else if (Directory.Exists(path)) { Directory.Delete(path, recursive: true); }
     }
 
     /// <summary>Resolves <c>user[:group]</c> with the stage's /etc/passwd and /etc/group; a bare user takes its primary group.</summary>

@@ -23,7 +23,6 @@ internal sealed partial class BuildSession : IDisposable
     private readonly Dictionary<string, string> _metaArgs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, Lazy<Task<StageState>>> _stages = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task<CacheRecord>>> _inflight = new();
-    private readonly ConcurrentDictionary<string, Lazy<Task<StageTree>>> _rootfs = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<StepReport> _reports = [];
     private readonly DateTimeOffset _now;
     private readonly Lazy<ContextTree> _context;
@@ -114,6 +113,8 @@ internal sealed partial class BuildSession : IDisposable
 
     public async Task<BuildResult> RunAsync(CancellationToken cancellationToken)
     {
+        // Every stage the target needs starts now, so independent stages run side by side (steps share _slots).
+        foreach (int index in _needed.Where(n => n != _target.Index)) { _ = StageAsync(_plan.Stages[index], cancellationToken); }
         StageState final = await StageAsync(_target, cancellationToken).ConfigureAwait(false);
         if (_context.IsValueCreated) { await _context.Value.SaveAsync(cancellationToken).ConfigureAwait(false); }
         foreach (var label in _request.Labels) { final.Labels[label.Key] = label.Value; }

@@ -16,6 +16,9 @@ public sealed record BuilderOptions
     /// <summary>For FROM images not in the store and for pushes; null builds offline.</summary>
     public RegistryClient? Registry { get; init; }
 
+    /// <summary>Downloads ADD's http(s) sources; null makes such an ADD fail with a clear message.</summary>
+    public HttpClient? Http { get; init; }
+
     /// <summary>Runs RUN steps; null makes a RUN fail with a clear message.</summary>
     public IStepExecutor? Executor { get; init; }
 

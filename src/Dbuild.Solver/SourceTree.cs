@@ -168,3 +168,13 @@ internal sealed class StageTree(string root, FsTree tree, string description, IL
         return node is null ? file : file with { Uid = node.Uid, Gid = node.Gid, Mode = node.Mode };
     }
 }
+
+/// <summary>A downloaded ADD source: one file in its own directory.</summary>
+internal sealed class UrlTree(string root, string fileName, ILayerFileSystem fs) : SourceTree(root)
+{
+    public string FileName { get; } = fileName;
+
+    public override string Description => "download";
+
+    public override SourceFile? Stat(string relativePath) => StatWith(fs, Root, relativePath, keepOwners: false);
+}

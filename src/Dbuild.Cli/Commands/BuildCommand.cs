@@ -91,6 +91,7 @@ internal static class BuildCommand
                 {
                     StateRoot = root,
                     Registry = CreateRegistryClient(http),
+                    Http = http,
                     Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }),
                     FileSystem = LinuxLayerFileSystem.Instance,
                 });
