@@ -4,7 +4,8 @@ namespace Dbuild.IntegrationTests.Differential;
 
 /// <summary>
 /// Builds every context under testdata/differential/&lt;case&gt;/ with BuildKit (dockerd 20.10, the oracle) and with
-/// dbuild, and compares the unpacked final file trees, the config fields, the history and the layer counts.
+/// dbuild, and compares the unpacked final file trees, the config fields, the history and the layer counts, and then
+/// each layer's own entries (so a step's diff matches BuildKit's, not only the sum of them).
 /// A case may hold <c>diff.args</c> (extra build arguments for both builders, one per line) and
 /// <c>diff.prepare</c> (a shell script run in a copy of the case first: setuid modes, empty directories, archives).
 /// A case with <c>diff.expected</c> is dbuild-only: it uses a feature the daemon's built-in Dockerfile frontend lacks, so dbuild's

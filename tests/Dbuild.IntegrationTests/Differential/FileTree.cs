@@ -14,6 +14,9 @@ internal sealed class FileTree
 {
     private readonly SortedDictionary<string, Node> _nodes = new(StringComparer.Ordinal);
 
+    /// <summary>Per layer, what its tar holds: path → entry line (whiteouts and hardlinks named as such; unchanged directories left out).</summary>
+    public List<SortedDictionary<string, string>> LayerEntries { get; } = [];
+
     private sealed class Inode
     {
         public required char Type { get; init; }
@@ -31,6 +34,8 @@ internal sealed class FileTree
     /// <summary>Applies one layer blob (gzip, zstd or plain tar).</summary>
     public async Task ApplyLayerAsync(Stream blob, int layerIndex, CancellationToken cancellationToken)
     {
+        var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        LayerEntries.Add(entries);
         await using Stream tar = await LayerReader.OpenDecompressedAsync(blob, leaveOpen: true, cancellationToken);
         await using var reader = new TarReader(tar, leaveOpen: true);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
@@ -41,11 +46,13 @@ internal sealed class FileTree
             string parent = path[..Math.Max(0, path.LastIndexOf('/'))];
             if (name == LayerEntry.OpaqueWhiteoutName)
             {
+                entries["/" + path] = "opaque";
                 foreach (string child in Descendants(parent).Where(c => _nodes[c].Layer < layerIndex).ToList()) { _nodes.Remove(child); }
                 continue;
             }
             if (name.StartsWith(LayerEntry.WhiteoutPrefix, StringComparison.Ordinal))
             {
+                entries["/" + path] = "whiteout";
                 Remove(JoinPath(parent, name[LayerEntry.WhiteoutPrefix.Length..]));
                 continue;
             }
@@ -55,10 +62,15 @@ internal sealed class FileTree
                 string target = Normalize(entry.LinkName);
                 inode = _nodes.TryGetValue(target, out Node? existing) ? existing.Inode
                     : throw new InvalidDataException($"hardlink '{path}' points at '{target}', which is not in the tree");
+                entries["/" + path] = "hardlink to /" + target;
             }
             else
             {
                 inode = await ReadInodeAsync(entry, cancellationToken);
+                // A directory restated with the metadata it already had below is noise (BuildKit restates the parents
+                // of what changed, and /etc after a RUN); only new or changed directories count.
+                bool restated = inode.Type == 'd' && _nodes.TryGetValue(path, out Node? below) && Line(below.Inode) == Line(inode);
+                if (!restated) { entries["/" + path] = Line(inode); }
             }
             if (_nodes.TryGetValue(path, out Node? old) && !(old.Inode.Type == 'd' && inode.Type == 'd')) { Remove(path); }
             EnsureParents(parent, layerIndex);
@@ -82,19 +94,24 @@ internal sealed class FileTree
         foreach ((string path, Node node) in _nodes)
         {
             Inode i = node.Inode;
-            int mode = i.Type == 'l' ? 0x1FF : i.Mode; // a symlink's mode means nothing on Linux; tar writers differ
-            string line = $"{i.Type} {Convert.ToString(mode, 8).PadLeft(4, '0')} {i.Uid}:{i.Gid}";
-            line += i.Type switch
-            {
-                'f' => $" {i.Size} sha256:{i.Sha256}",
-                'l' => $" -> {i.LinkTarget}",
-                'c' or 'b' => $" {i.Device}",
-                _ => "",
-            };
+            string line = Line(i);
             if (i.Type == 'f' && groups[i].Count > 1) { line += " hardlinks=" + string.Join(',', groups[i]); }
             lines["/" + path] = line;
         }
         return lines;
+    }
+
+    private static string Line(Inode i)
+    {
+        int mode = i.Type == 'l' ? 0x1FF : i.Mode; // a symlink's mode means nothing on Linux; tar writers differ
+        string line = $"{i.Type} {Convert.ToString(mode, 8).PadLeft(4, '0')} {i.Uid}:{i.Gid}";
+        return line + i.Type switch
+        {
+            'f' => $" {i.Size} sha256:{i.Sha256}",
+            'l' => $" -> {i.LinkTarget}",
+            'c' or 'b' => $" {i.Device}",
+            _ => "",
+        };
     }
 
     private static async Task<Inode> ReadInodeAsync(TarEntry entry, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ namespace Dbuild.IntegrationTests.Differential;
 /// manifest.json + config + layer tars) or an OCI layout tar (index.json → manifest → blobs).
 /// </summary>
 internal sealed record ImageSnapshot(SortedDictionary<string, string> Fields, IReadOnlyList<string> History, int LayerCount,
-    SortedDictionary<string, string> Files)
+    SortedDictionary<string, string> Files, IReadOnlyList<SortedDictionary<string, string>> LayerContents)
 {
     /// <summary>The config fields BuildKit writes from Dockerfile instructions.</summary>
     public static readonly IReadOnlyList<string> ConfigFields =
@@ -50,7 +50,7 @@ internal sealed record ImageSnapshot(SortedDictionary<string, string> Fields, IR
             await using FileStream blob = File.OpenRead(layerPaths[i]);
             await tree.ApplyLayerAsync(blob, i, cancellationToken);
         }
-        return new ImageSnapshot(fields, history, layerPaths.Count, tree.Describe());
+        return new ImageSnapshot(fields, history, layerPaths.Count, tree.Describe(), tree.LayerEntries);
     }
 
     private static (string ConfigPath, List<string> LayerPaths) FromDockerArchive(string root)
@@ -107,6 +107,14 @@ internal sealed record ImageSnapshot(SortedDictionary<string, string> Fields, IR
                 + "\n    dbuild:   " + string.Join("\n              ", actual.History));
         }
         differences.AddRange(CompareTrees(expected.Files, actual.Files, "BuildKit"));
+        if (differences.Count == 0)
+        {
+            // Same final tree: each layer must also hold the same entries (what BuildKit puts in a step's diff).
+            for (int i = 0; i < expected.LayerContents.Count; i++)
+            {
+                differences.AddRange(CompareTrees(expected.LayerContents[i], actual.LayerContents[i], "BuildKit").Select(d => $"layer {i + 1}: {d}"));
+            }
+        }
         return differences;
     }
 
