@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Registry benchmark: skopeo pushes and pulls a 1 GiB single-layer image and a 200-small-layer image against
 # `dbuild registry serve` (Release build) and Debian's docker-registry (distribution 2.8.2) in the same run.
-# Prints MB/s, blobs/s, the ratio dbuild/registry:2 and dbuild's peak RSS (VmHWM).
+# Prints MB/s, blobs/s, the ratio dbuild/registry:2, each server's CPU seconds and dbuild's peak RSS (VmHWM).
+# The machine's other load skews wall times; rounds alternate between the servers, and CPU seconds are load-independent.
 #
 #   bench/registry/run.sh [WORK_DIR]        (default /var/tmp/dbuild-bench; needs ~5 GiB free; runs as any user)
 #   ROUNDS=3 bench/registry/run.sh          (best of N rounds per measurement; default 2)
@@ -37,13 +38,21 @@ free_port() {
   echo "bench: no free port" >&2; exit 1
 }
 now() { date +%s.%N; }
+hz=$(getconf CLK_TCK)
 
-pid=""
-cleanup() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi; }
+declare -A pids ports
+cleanup() {
+  local k
+  for k in "${!pids[@]}"; do
+    if kill -0 "${pids[$k]}" 2>/dev/null; then kill -TERM "${pids[$k]}"; wait "${pids[$k]}" 2>/dev/null || true; fi
+    unset "pids[$k]"
+  done
+}
+stop_server() { if kill -0 "${pids[$1]}" 2>/dev/null; then kill -TERM "${pids[$1]}"; wait "${pids[$1]}" 2>/dev/null || true; fi; unset "pids[$1]"; }
 trap cleanup EXIT
 
-start_server() { # kind -> sets pid, port
-  local kind=$1 data="$work/data-$1"
+start_server() { # kind -> sets pids[kind], ports[kind]
+  local kind=$1 data="$work/data-$1" port
   rm -rf "$data"; mkdir -p "$data"
   port=$(free_port)
   cat > "$work/$kind.yml" <<YML
@@ -63,49 +72,55 @@ YML
   else
     /usr/bin/docker-registry serve "$work/$kind.yml" > "$work/$kind.log" 2>&1 &
   fi
-  pid=$!
+  pids[$kind]=$!
+  ports[$kind]=$port
   local up=0
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
   [ $up = 1 ] || { echo "bench: $kind did not start"; cat "$work/$kind.log"; exit 1; }
   # The same warm-up for both servers, so the first measured request does not pay for JIT or cold caches.
   skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/images/warm:latest" "docker://127.0.0.1:$port/warm:1" >/dev/null
-  rm -rf /dev/shm/dbuild-bench-warm
-  skopeo --insecure-policy copy -q --src-tls-verify=false "docker://127.0.0.1:$port/warm:1" "oci:/dev/shm/dbuild-bench-warm:x" >/dev/null
-  rm -rf /dev/shm/dbuild-bench-warm
+  rm -rf "/dev/shm/dbuild-bench-warm-$kind"
+  skopeo --insecure-policy copy -q --src-tls-verify=false "docker://127.0.0.1:$port/warm:1" "oci:/dev/shm/dbuild-bench-warm-$kind:x" >/dev/null
+  rm -rf "/dev/shm/dbuild-bench-warm-$kind"
 }
 
-seconds() { # command... : runs it, prints the wall time in seconds
-  local t0 t1
+measure() { # kind command... : runs it, records wall seconds in $wall and the server's CPU seconds in $cpu
+  local kind=$1; shift
+  local t0 t1 c0 c1
+  c0=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pids[$kind]}/stat")
   t0=$(now); "$@" >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc -l
+  c1=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pids[$kind]}/stat")
+  wall=$(echo "$t1 - $t0" | bc -l); cpu=$(echo "$c1 - $c0" | bc -l)
 }
-min() { if [ -z "$1" ] || (( $(echo "$2 < $1" | bc -l) )); then echo "$2"; else echo "$1"; fi; }
+keep_best() { # key : keeps the shortest wall time (and the CPU of that round)
+  if [ -z "${result[$1]:-}" ] || (( $(echo "$wall < ${result[$1]}" | bc -l) )); then result[$1]=$wall; cpu_of[$1]=$cpu; fi
+}
 
-# Each push round gets a fresh server (new port, empty storage): skopeo's blob-info cache would otherwise turn the
-# second round into cross-repository mounts. Pulls then run against the last server. Best of $rounds rounds.
-declare -A result
+# Rounds alternate between the two servers so both see the same background load. Each push round gets a fresh
+# server (new port, empty storage): skopeo's blob-info cache would otherwise turn later rounds into cross-repository
+# mounts. Pulls then run against the last pair of servers, alternating too. Best of $rounds rounds per measurement.
+declare -A result cpu_of
 rss_kb=0
-for kind in registry2 dbuild; do
-  for image in big small; do
-    best_push=""; best_pull=""
-    for r in $(seq 1 "$rounds"); do
+for image in big small; do
+  for r in $(seq 1 "$rounds"); do
+    for kind in registry2 dbuild; do
       start_server "$kind"
-      best_push=$(min "$best_push" "$(seconds skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/images/$image:latest" "docker://127.0.0.1:$port/$image:1")")
-      if [ "$r" -lt "$rounds" ]; then cleanup; pid=""; fi
+      measure "$kind" skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/images/$image:latest" "docker://127.0.0.1:${ports[$kind]}/$image:1"
+      keep_best "$kind,$image,push"
+      if [ "$r" -lt "$rounds" ]; then stop_server "$kind"; fi
     done
-    for r in $(seq 1 "$rounds"); do
-      rm -rf /dev/shm/dbuild-bench-pull
-      best_pull=$(min "$best_pull" "$(seconds skopeo --insecure-policy copy -q --src-tls-verify=false "docker://127.0.0.1:$port/$image:1" "oci:/dev/shm/dbuild-bench-pull:x")")
-    done
-    rm -rf /dev/shm/dbuild-bench-pull
-    if [ "$kind" = dbuild ]; then
-      hwm=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")
-      [ "$hwm" -gt "$rss_kb" ] && rss_kb=$hwm
-    fi
-    cleanup; pid=""
-    result[$kind,$image,push]=$best_push
-    result[$kind,$image,pull]=$best_pull
   done
+  for r in $(seq 1 "$rounds"); do
+    for kind in registry2 dbuild; do
+      rm -rf /dev/shm/dbuild-bench-pull
+      measure "$kind" skopeo --insecure-policy copy -q --src-tls-verify=false "docker://127.0.0.1:${ports[$kind]}/$image:1" "oci:/dev/shm/dbuild-bench-pull:x"
+      keep_best "$kind,$image,pull"
+    done
+  done
+  rm -rf /dev/shm/dbuild-bench-pull
+  hwm=$(awk '/VmHWM/{print $2}' "/proc/${pids[dbuild]}/status")
+  [ "$hwm" -gt "$rss_kb" ] && rss_kb=$hwm
+  cleanup
 done
 
 printf '\n%-22s %17s %17s %7s\n' "measurement" "registry:2" "dbuild" "ratio"
@@ -117,7 +132,8 @@ row() { # label image dir unit
   else
     ra=$(echo "$small_blobs / $a" | bc -l); rb=$(echo "$small_blobs / $b" | bc -l)
   fi
-  printf '%-22s %9.1f %-7s %9.1f %-7s %6.2fx   (%.2fs vs %.2fs)\n' "$label" "$ra" "$unit" "$rb" "$unit" "$(echo "$rb / $ra" | bc -l)" "$a" "$b"
+  printf '%-22s %9.1f %-7s %9.1f %-7s %6.2fx   wall %.2fs vs %.2fs, server CPU %.2fs vs %.2fs\n' "$label" "$ra" "$unit" "$rb" "$unit" \
+    "$(echo "$rb / $ra" | bc -l)" "$a" "$b" "${cpu_of[registry2,$image,$dir]}" "${cpu_of[dbuild,$image,$dir]}"
 }
 row "1 GiB push" big push MB/s
 row "1 GiB pull" big pull MB/s
