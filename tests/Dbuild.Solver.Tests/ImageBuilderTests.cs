@@ -1,0 +1,95 @@
+using Dbuild.Oci;
+using Dbuild.Testing;
+
+namespace Dbuild.Solver.Tests;
+
+/// <summary>Hermetic builds FROM scratch (no registry, no runtime): config, history, cache hits and miss reasons.</summary>
+public sealed class ImageBuilderTests
+{
+    private const string Dockerfile = """
+        FROM scratch
+        ARG VERSION=1
+        COPY app/ /app/
+        ENV VERSION=${VERSION}
+        WORKDIR /app
+        LABEL version=${VERSION}
+        ENTRYPOINT ["/app/run"]
+        """;
+
+    private static async Task<(BuildResult Result, ImageConfig Config)> BuildAsync(TempDirectory temp, CancellationToken ct, IReadOnlyDictionary<string, string>? args = null)
+    {
+        var builder = new ImageBuilder(new BuilderOptions { StateRoot = temp.Combine("root") });
+        BuildResult result = await builder.BuildAsync(new BuildRequest
+        {
+            ContextDirectory = temp.Combine("ctx"),
+            DockerfileText = Dockerfile,
+            Tags = [Reference.Parse("example/app:1")],
+            BuildArgs = args ?? new Dictionary<string, string>(),
+            Platform = Platform.LinuxAmd64,
+        }, cancellationToken: ct);
+        var store = ContentStore.ForStateRoot(temp.Combine("root"));
+        ImageConfig config = ImageConfig.Parse(await store.ReadBlobBytesAsync(result.ImageId, cancellationToken: ct));
+        return (result, config);
+    }
+
+    private static TempDirectory MakeContext()
+    {
+        var temp = new TempDirectory("dbuild-solver-");
+        Directory.CreateDirectory(temp.Combine("ctx", "app"));
+        File.WriteAllText(temp.Combine("ctx", "app", "run"), "#!/bin/sh\necho hi\n");
+        File.WriteAllText(temp.Combine("ctx", "app", "data.txt"), "data");
+        return temp;
+    }
+
+    [Fact]
+    public async Task Build_Scratch_ConfigAndHistoryLikeBuildKit()
+    {
+        using TempDirectory temp = MakeContext();
+
+        (_, ImageConfig config) = await BuildAsync(temp, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["VERSION=1"], config.Config!.Env);
+        Assert.Equal("/app", config.Config.WorkingDir);
+        Assert.Equal(["/app/run"], config.Config.Entrypoint);
+        Assert.Equal("1", config.Config.Labels!["version"]);
+        Assert.Equal(2, config.RootFs.DiffIds.Count); // COPY and WORKDIR make layers
+        Assert.Equal(["ARG VERSION=1", "COPY app/ /app/ # buildkit", "ENV VERSION=1", "WORKDIR /app", "LABEL version=1", "ENTRYPOINT [\"/app/run\"]"],
+            config.History!.Select(h => h.CreatedBy));
+    }
+
+    [Fact]
+    public async Task Build_Twice_SecondIsCachedWithSameImage()
+    {
+        using TempDirectory temp = MakeContext();
+        (_, ImageConfig first) = await BuildAsync(temp, TestContext.Current.CancellationToken);
+
+        (BuildResult second, ImageConfig again) = await BuildAsync(temp, TestContext.Current.CancellationToken);
+
+        Assert.All(second.Steps, s => Assert.True(s.Cached, s.Name));
+        Assert.Equal(first.RootFs.DiffIds, again.RootFs.DiffIds);
+    }
+
+    [Fact]
+    public async Task Build_FileChanged_MissSaysWhichFile()
+    {
+        using TempDirectory temp = MakeContext();
+        await BuildAsync(temp, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(temp.Combine("ctx", "app", "data.txt"), "changed", TestContext.Current.CancellationToken);
+
+        (BuildResult result, _) = await BuildAsync(temp, TestContext.Current.CancellationToken);
+
+        Assert.Equal("app/data.txt changed", result.Steps[0].MissReason);
+        Assert.Equal("previous step changed", result.Steps[1].MissReason);
+    }
+
+    [Fact]
+    public async Task Build_MissingSource_ThrowsBuildExceptionNamingIt()
+    {
+        using var temp = new TempDirectory("dbuild-solver-");
+        Directory.CreateDirectory(temp.Combine("ctx"));
+
+        BuildException ex = await Assert.ThrowsAsync<BuildException>(() => BuildAsync(temp, TestContext.Current.CancellationToken));
+
+        Assert.Contains("stat app/: file does not exist", ex.Message, StringComparison.Ordinal);
+    }
+}
