@@ -2,7 +2,7 @@
 # Makes the benchmark's two OCI layouts under $1 (idempotent):
 #   big/   one ~1 GiB gzip layer (random data, gzip -1, so skopeo neither recompresses nor decompresses it)
 #   small/ 200 layers of ~32 KiB each
-#   warm/  one 8 MiB and four 4 KiB layers, pushed and pulled once before measuring (JIT, caches, connections)
+#   warm/  one 8 MiB and 40 4 KiB layers, pushed and pulled once before measuring (JIT tiering, caches)
 set -euo pipefail
 out=${1:?usage: make-images.sh OUT_DIR}
 mkdir -p "$out"
@@ -48,11 +48,11 @@ if [ ! -f "$out/small/index.json" ]; then
   layout "$out/small" "${files[@]}"
   rmdir "$out/small/tmp"
 fi
-if [ ! -f "$out/warm/index.json" ]; then
+if [ ! -f "$out/warm/index.json" ] || [ "$(ls "$out/warm/blobs/sha256" | wc -l)" -lt 43 ]; then
   rm -rf "$out/warm"; mkdir -p "$out/warm/tmp"
   head -c $((8 * 1024 * 1024)) /dev/urandom | gzip -1 > "$out/warm/tmp/0.gz"
   files=("$out/warm/tmp/0.gz")
-  for i in 1 2 3 4; do head -c 4096 /dev/urandom | gzip -1 > "$out/warm/tmp/$i.gz"; files+=("$out/warm/tmp/$i.gz"); done
+  for i in $(seq 1 40); do head -c 4096 /dev/urandom | gzip -1 > "$out/warm/tmp/$i.gz"; files+=("$out/warm/tmp/$i.gz"); done
   layout "$out/warm" "${files[@]}"
   rmdir "$out/warm/tmp"
 fi
