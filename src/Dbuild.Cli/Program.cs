@@ -24,4 +24,6 @@ root.Subcommands.Add(ManifestCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
 
-return await root.Parse(args).InvokeAsync();
+// Ctrl+C / SIGTERM cancel the action's token; give it time to finish: the registry drains in-flight requests
+// (up to 30 s) and a build deletes its containers and mounts, instead of System.CommandLine's default 2 s.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) });
