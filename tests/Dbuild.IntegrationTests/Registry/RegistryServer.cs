@@ -42,22 +42,8 @@ internal sealed class RegistryServer : IAsyncDisposable
 
     public string Output { get { lock (_output) { return _output.ToString(); } } }
 
-    /// <summary>
-    /// The built dbuild CLI. Its own output folder comes first (artifacts/bin/Dbuild.Cli/&lt;config&gt;/, beside this
-    /// assembly's artifacts/bin/Dbuild.IntegrationTests/&lt;config&gt;/): the copy next to the tests resolves some
-    /// framework assemblies differently, because the test project references ASP.NET Core itself.
-    /// </summary>
-    public static string DbuildDll
-    {
-        get
-        {
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            string own = Path.Combine(testOutput.Parent!.Parent!.FullName, "Dbuild.Cli", testOutput.Name, "dbuild.dll");
-            if (File.Exists(own)) { return own; }
-            string beside = Path.Combine(AppContext.BaseDirectory, "dbuild.dll");
-            return File.Exists(beside) ? beside : throw new FileNotFoundException($"dbuild.dll not found at {own} or {beside}.");
-        }
-    }
+    /// <summary>The built dbuild CLI (see <see cref="DbuildCli.DllPath"/>).</summary>
+    public static string DbuildDll => DbuildCli.DllPath;
 
     public static int FreePort()
     {
