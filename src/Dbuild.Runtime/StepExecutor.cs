@@ -177,11 +177,12 @@ public sealed partial class StepExecutor : IStepExecutor
     private async Task<StepResult> CreateLayerAsync(StepRequest request, string containerId, string upper, List<string> lowers, StepContext step,
         TimeSpan duration, CancellationToken cancellationToken)
     {
+        var diff = new UpperDiff(upper, lowers);
         var entries = new List<LayerEntry>(DirectoryLayerScanner.Scan(upper, new DirectoryScanOptions
         {
             FileSystem = LinuxLayerFileSystem.Instance,
             OverlayWhiteouts = _overlay,
-            Include = (path, _) => UpperDiff.IsChanged(upper, path, lowers),
+            Include = (path, _) => diff.IsChanged(path),
         }));
         if (!_overlay && lowers.Count > 0) { UpperDiff.AddDeletions(entries, lowers[0], upper); }
         if (entries.Count == 0) { return new StepResult { Duration = duration }; }

@@ -5,24 +5,81 @@ namespace Dbuild.Runtime;
 
 /// <summary>
 /// Decides which entries of a changed tree go into the layer: everything new or different from the same path in the
-/// layers below; files overlay copied up (or cp copied) whose content and metadata did not change are left out.
+/// layers below; files overlay copied up (or cp copied) whose content and metadata did not change are left out, unless
+/// the step hard-linked them: a file whose upper inode also has a name that is not the same file below (e.g. after
+/// <c>ln /etc/group /x</c> overlay copies /etc/group up and both names share the new inode) stays in the layer, so
+/// the scanner writes the names as one hard-link group. This is containerd's rule too (its walking differ reports an
+/// unchanged file that has links, and the change writer emits it when a changed entry shares the inode), and what
+/// BuildKit's layer holds. A file whose link count only dropped (a lower pair broken by copy-up) stays out, as there.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal static class UpperDiff
+internal sealed class UpperDiff(string upperRoot, IReadOnlyList<string> lowers)
 {
-    /// <summary>True when <paramref name="upperPath"/> must go into the layer. <paramref name="lowers"/> are newest first.</summary>
-    public static bool IsChanged(string upperRoot, string upperPath, IReadOnlyList<string> lowers)
+    /// <summary>Upper-tree names per (device, inode) of non-directories with more than one link; built on first need.</summary>
+    private Dictionary<(uint Major, uint Minor, ulong Inode), List<string>>? _links;
+
+    /// <summary>Per upper inode: whether the step linked its names differently from the layers below.</summary>
+    private readonly Dictionary<(uint Major, uint Minor, ulong Inode), bool> _relinked = [];
+
+    /// <summary>True when <paramref name="upperPath"/> must go into the layer. The lowers are newest first.</summary>
+    public bool IsChanged(string upperPath)
     {
         string relative = Path.GetRelativePath(upperRoot, upperPath);
         Interop.FileStatus upper = Interop.LStat(upperPath);
+        if (FindBelow(relative) is not (string lowerPath, Interop.FileStatus lower)) { return true; }
+        if (IsWhiteout(lower)) { return true; } // deleted below, exists again
+        if (!SameMetadata(upperPath, upper, lowerPath, lower)) { return true; }
+        return !upper.IsDirectory && upper.LinkCount > 1 && Relinked((upper.DeviceMajor, upper.DeviceMinor, upper.Inode));
+    }
+
+    /// <summary>
+    /// True unless every upper name of the inode is, in the layers below, one and the same file: then the names were
+    /// linked there already (cp -a of the parent tree keeps its hard links). Otherwise the step made a link, and every
+    /// name has another name that was not its file below, so the whole group goes into the layer.
+    /// </summary>
+    private bool Relinked((uint, uint, ulong) inode)
+    {
+        if (_relinked.TryGetValue(inode, out bool known)) { return known; }
+        _links ??= CollectLinks(upperRoot);
+        bool relinked = false;
+        (uint, uint, ulong)? shared = null;
+        foreach (string name in _links.TryGetValue(inode, out List<string>? names) ? names : [])
+        {
+            if (FindBelow(name) is not (_, Interop.FileStatus below) || IsWhiteout(below)) { relinked = true; break; }
+            (uint, uint, ulong) id = (below.DeviceMajor, below.DeviceMinor, below.Inode);
+            if (shared is not null && shared != id) { relinked = true; break; }
+            shared = id;
+        }
+        _relinked[inode] = relinked;
+        return relinked;
+    }
+
+    private (string Path, Interop.FileStatus Status)? FindBelow(string relative)
+    {
         foreach (string lower in lowers)
         {
             string candidate = Path.Combine(lower, relative);
-            if (Interop.TryLStat(candidate) is not { } status) { continue; }
-            if (status.IsCharDevice && status.RdevMajor == 0 && status.RdevMinor == 0) { return true; } // deleted below, exists again
-            return !SameMetadata(upperPath, upper, candidate, status);
+            if (Interop.TryLStat(candidate) is { } status) { return (candidate, status); }
         }
-        return true;
+        return null;
+    }
+
+    private static bool IsWhiteout(Interop.FileStatus status) => status.IsCharDevice && status.RdevMajor == 0 && status.RdevMinor == 0;
+
+    private static Dictionary<(uint Major, uint Minor, ulong Inode), List<string>> CollectLinks(string root)
+    {
+        var links = new Dictionary<(uint, uint, ulong), List<string>>();
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        foreach (string path in Directory.EnumerateFileSystemEntries(root, "*", options))
+        {
+            Interop.FileStatus status = Interop.LStat(path);
+            // overlay links its whiteouts to one shared inode: those are deletions, never a hard-link group
+            if (status.IsDirectory || status.LinkCount < 2 || IsWhiteout(status)) { continue; }
+            (uint, uint, ulong) key = (status.DeviceMajor, status.DeviceMinor, status.Inode);
+            if (!links.TryGetValue(key, out List<string>? names)) { links[key] = names = []; }
+            names.Add(Path.GetRelativePath(root, path));
+        }
+        return links;
     }
 
     private static bool SameMetadata(string upperPath, Interop.FileStatus upper, string lowerPath, Interop.FileStatus lower)

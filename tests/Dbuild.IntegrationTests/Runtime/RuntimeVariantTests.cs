@@ -53,6 +53,22 @@ public sealed class RuntimeVariantTests(RuntimeFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task NativeSnapshotter_HardLinkToParentFile_OnePairInLayer_ParentLinksLeftOut()
+    {
+        RuntimeFixture.RequireRuntime();
+        var busybox = RuntimeFixture.BusyboxLayers();
+        StepExecutor executor = fixture.CreateExecutor(snapshotter: SnapshotterKind.Native);
+        StepResult first = await executor.RunAsync(RuntimeFixture.Shell(busybox, "echo data > /a && ln /a /b"), Token);
+        var chain = RuntimeFixture.Append(busybox, first);
+        // the copied tree keeps /a + /b linked as in the parent: no change; /etc/group linked to a new name is one
+        StepResult second = await executor.RunAsync(RuntimeFixture.Shell(chain, "mkdir /sp && ln /etc/group /sp/group-link"), Token);
+        Dictionary<string, LayerEntry> layer = await RuntimeFixture.ReadLayerAsync(second, Token);
+        Assert.Equal(["etc", "etc/group", "sp", "sp/group-link"], layer.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(LayerEntryType.File, layer["etc/group"].Type);
+        Assert.Equal((LayerEntryType.HardLink, "etc/group"), (layer["sp/group-link"].Type, layer["sp/group-link"].LinkTarget));
+    }
+
+    [Fact]
     public async Task LongChain_150Layers_Mounts()
     {
         RuntimeFixture.RequireRuntime();

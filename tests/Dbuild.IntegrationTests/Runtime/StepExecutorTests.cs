@@ -72,6 +72,23 @@ public sealed class StepExecutorTests(RuntimeFixture fixture) : IClassFixture<Ru
     }
 
     [Fact]
+    public async Task Run_HardLinkToLowerFile_LayerHoldsCopiedUpFileAndLinkAsOnePair()
+    {
+        // overlay copies /etc/group up for link(2); its content is unchanged, but BuildKit's layer holds both names
+        var busybox = RuntimeFixture.BusyboxLayers();
+        (StepResult result, _) = await RunAsync(busybox, "mkdir /sp && ln /etc/group /sp/group-link");
+        Dictionary<string, LayerEntry> layer = await RuntimeFixture.ReadLayerAsync(result, Token);
+        Assert.Equal(LayerEntryType.File, layer["etc/group"].Type);
+        Assert.True(layer["etc/group"].Size > 0);
+        Assert.Equal((LayerEntryType.HardLink, "etc/group"), (layer["sp/group-link"].Type, layer["sp/group-link"].LinkTarget));
+        Assert.DoesNotContain("etc/passwd", layer.Keys); // copied up or not, unlinked unchanged files stay out
+
+        // and the next step sees one inode under both names
+        (_, List<string> output) = await RunAsync(RuntimeFixture.Append(busybox, result), "stat -c %h /etc/group; [ /etc/group -ef /sp/group-link ] && echo same");
+        Assert.Equal(["2", "same"], output);
+    }
+
+    [Fact]
     public async Task Run_UserByNameAndByIds_ResolvedFromRootfs()
     {
         var busybox = RuntimeFixture.BusyboxLayers();
