@@ -10,7 +10,12 @@ namespace Dbuild.Solver;
 /// </summary>
 internal static class ArchiveExpander
 {
-    public static async Task<IReadOnlyList<LayerEntry>> ExpandAsync(IReadOnlyList<LayerEntry> entries, FsTree destination, string tempDirectory,
+    /// <param name="entries">The planned COPY entries.</param>
+    /// <param name="destinationPath">The destination as a path when it had no trailing slash: an archive copied to exactly that path is
+    /// unpacked into it (<c>ADD a.tar.gz /x/a</c> fills <c>/x/a/</c>); otherwise into the archive's parent directory.</param>
+    /// <param name="tempDirectory">Where extracted file contents wait for the layer writer.</param>
+    /// <param name="cancellationToken">Cancels the extraction.</param>
+    public static async Task<IReadOnlyList<LayerEntry>> ExpandAsync(IReadOnlyList<LayerEntry> entries, string destinationPath, string tempDirectory,
         CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, LayerEntry>(StringComparer.Ordinal);
@@ -21,7 +26,13 @@ internal static class ArchiveExpander
                 result[entry.Path] = entry;
                 continue;
             }
-            string into = FsTree.Parent(entry.Path);
+            string into = entry.Path == destinationPath ? entry.Path : FsTree.Parent(entry.Path);
+            result.Remove(entry.Path);
+            if (into == entry.Path)
+            {
+                // Unpacked to a path of its own: that directory is created like a COPY destination (0755, --chown owner).
+                result[into] = new LayerEntry { Path = into, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101, Uid = entry.Uid, Gid = entry.Gid, ModificationTime = entry.ModificationTime };
+            }
             string dir = Path.Combine(tempDirectory, "add-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
             Stream raw = entry.OpenContent();
@@ -71,7 +82,6 @@ internal static class ArchiveExpander
                 }
             }
         }
-        _ = destination;
         return [.. result.Values];
     }
 

@@ -15,10 +15,11 @@ internal sealed partial class BuildSession
             case "env":
                 {
                     var parts = new List<string>();
+                    Dictionary<string, string> before = state.ExpansionEnvironment(); // every word sees the values from before this ENV
                     for (int k = 0; k + 1 < i.Args.Count; k += 3) // the parser gives (key, value, separator) triples
                     {
-                        string key = Expand(i.Args[k], state);
-                        string value = Expand(i.Args[k + 1], state);
+                        string key = _lexer.ProcessWord(i.Args[k], before);
+                        string value = _lexer.ProcessWord(i.Args[k + 1], before);
                         state.SetEnv(key, value);
                         parts.Add($"{key}={value}");
                     }
@@ -41,10 +42,11 @@ internal sealed partial class BuildSession
             case "label":
                 {
                     var parts = new List<string>();
+                    Dictionary<string, string> before = state.ExpansionEnvironment();
                     for (int k = 0; k + 1 < i.Args.Count; k += 3)
                     {
-                        string key = Expand(i.Args[k], state);
-                        string value = Expand(i.Args[k + 1], state);
+                        string key = _lexer.ProcessWord(i.Args[k], before);
+                        string value = _lexer.ProcessWord(i.Args[k + 1], before);
                         state.Labels[key] = value;
                         parts.Add($"{key}={value}");
                     }
@@ -62,9 +64,20 @@ internal sealed partial class BuildSession
                     {
                         foreach (string word in _lexer.ProcessWords(raw, state.ExpansionEnvironment()))
                         {
-                            string port = word.Contains('/', StringComparison.Ordinal) ? word.ToLowerInvariant() : word + "/tcp";
-                            ports.Add(port);
-                            state.ExposedPorts[port] = EmptyObject.Instance;
+                            string spec = word.Contains('/', StringComparison.Ordinal) ? word.ToLowerInvariant() : word + "/tcp";
+                            string proto = spec[(spec.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                            string range = spec[..spec.IndexOf('/', StringComparison.Ordinal)];
+                            int dash = range.IndexOf('-', StringComparison.Ordinal);
+                            IEnumerable<string> expanded = dash > 0
+                                && int.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out int low)
+                                && int.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int high) && high >= low
+                                ? Enumerable.Range(low, high - low + 1).Select(p => $"{p.ToString(CultureInfo.InvariantCulture)}/{proto}") // 8000-8002/tcp: one port each, as BuildKit
+                                : [spec];
+                            foreach (string port in expanded)
+                            {
+                                ports.Add(port);
+                                state.ExposedPorts[port] = EmptyObject.Instance;
+                            }
                         }
                     }
                     AddHistory(state, "EXPOSE map[" + string.Join(' ', ports.Select(p => p + ":{}")) + "]");
@@ -92,8 +105,9 @@ internal sealed partial class BuildSession
             case "cmd":
                 state.Cmd = CommandLine(i, state);
                 state.CmdSet = true;
+                if (state.Cmd.Count == 0) { state.Cmd = null; } // CMD [] leaves Cmd out of the config
                 state.ArgsEscaped = true;
-                AddHistory(state, "CMD " + GoQuoted(state.Cmd));
+                AddHistory(state, "CMD " + GoQuoted(state.Cmd ?? []));
                 return pendingReason;
             case "entrypoint":
                 state.Entrypoint = CommandLine(i, state);
@@ -206,11 +220,14 @@ internal sealed partial class BuildSession
             AddHistory(state, "WORKDIR " + absolute);
             return pendingReason;
         }
-        var key = new CacheKeyBuilder().Add("parent", state.Key.ToString()).Add("instruction", "WORKDIR " + absolute);
+        string? user = state.User;
+        var key = new CacheKeyBuilder().Add("parent", state.Key.ToString()).Add("instruction", "WORKDIR " + absolute).Add("user", user ?? "");
         IReadOnlyList<LayerEntry>? written = null;
         FsTree? plannedOn = null;
         return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (_, ct) =>
         {
+            // Directories WORKDIR creates belong to the current USER, as in BuildKit.
+            (int uid, int gid) = string.IsNullOrEmpty(user) ? (0, 0) : await ResolveOwnerAsync(state, user, ct).ConfigureAwait(false);
             FsTree tree = await TreeAsync(state, ct).ConfigureAwait(false);
             string rel = tree.Resolve(CopyPlanner.Clean(absolute));
             var entries = new List<LayerEntry>();
@@ -221,7 +238,7 @@ internal sealed partial class BuildSession
                 FsNode? existing = tree.Get(p);
                 if (existing is null)
                 {
-                    entries.Add(new LayerEntry { Path = p, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101, ModificationTime = _now });
+                    entries.Add(new LayerEntry { Path = p, Type = LayerEntryType.Directory, Mode = (UnixFileMode)0b111_101_101, Uid = uid, Gid = gid, ModificationTime = _now });
                 }
                 else if (k == parts.Length - 1)
                 {
@@ -300,7 +317,9 @@ internal sealed partial class BuildSession
             CopySpec owned = chown is null ? spec : spec with { Owner = await ResolveOwnerAsync(state, chown, ct).ConfigureAwait(false) };
             FsTree tree = await TreeAsync(state, ct).ConfigureAwait(false);
             CopyPlan plan = await CopyPlanner.PlanAsync(owned, source, tree, state.WorkingDir, ct).ConfigureAwait(false);
-            IReadOnlyList<LayerEntry> entries = unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, tree, _tmp, ct).ConfigureAwait(false) : plan.Entries;
+            string destination = owned.Destination.StartsWith('/') ? owned.Destination : state.WorkingDir.TrimEnd('/') + "/" + owned.Destination;
+            string destinationPath = owned.Destination.EndsWith('/') ? "\0" : tree.Resolve(CopyPlanner.Clean(destination));
+            IReadOnlyList<LayerEntry> entries = unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, destinationPath, _tmp, ct).ConfigureAwait(false) : plan.Entries;
             (written, plannedOn) = (entries, tree);
             return await WriteLayerAsync(entries, ct).ConfigureAwait(false);
         }, _ => ApplyOrForget(state, written, plannedOn), history, cancellationToken).ConfigureAwait(false);

@@ -147,7 +147,13 @@ internal sealed partial class BuildSession : IDisposable
         int total = 1 + stage.Instructions.Count(IsStep);
         if (string.Equals(baseName, "scratch", StringComparison.OrdinalIgnoreCase))
         {
-            state = new StageState { BaseConfig = new ImageConfig(_request.Platform), Key = new CacheKeyBuilder().Add("scratch", _request.Platform.ToString()).Build() };
+            // BuildKit gives a scratch stage the default PATH and WorkingDir "/".
+            state = new StageState
+            {
+                BaseConfig = new ImageConfig(_request.Platform) { Config = new ContainerConfig { WorkingDir = "/" } },
+                Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                Key = new CacheKeyBuilder().Add("scratch", _request.Platform.ToString()).Build(),
+            };
         }
         else if (_plan.FindStage(baseName, stage.Index) is { } parent)
         {

@@ -42,6 +42,7 @@ internal static class CopyPlanner
 
         (List<SourceFile> matches, List<(string Name, string Content)> heredocs) = Select(spec, source);
         int count = matches.Count + heredocs.Count;
+        if (count == 0) { return new CopyPlan([], []); } // only empty wildcards: BuildKit copies nothing, not even the destination
         bool destExistsAsDir = destination.IsDirectory(destRel) && destination.Get(destRel) is not null || destRel.Length == 0;
         bool destIsDir = endsWithSlash || destExistsAsDir || (count == 1 && matches.Count == 1 && matches[0].Type == LayerEntryType.Directory);
         if (count > 1 && !endsWithSlash && !destExistsAsDir)
@@ -146,9 +147,8 @@ internal static class CopyPlanner
             string rel = Clean(raw);
             if (DockerIgnore.HasWildcard(rel))
             {
-                var found = source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>().ToList();
-                if (found.Count == 0) { throw new BuildException($"{spec.Keyword} failed: no source files were specified: '{raw}' matched nothing in the {source.Description}."); }
-                matches.AddRange(found);
+                // A wildcard may match nothing (BuildKit copies nothing for it); matched symlinks are followed like named sources.
+                matches.AddRange(source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>().Select(f => Follow(source, f)));
             }
             else
             {
@@ -158,6 +158,8 @@ internal static class CopyPlanner
                 matches.Add(Follow(source, file));
             }
         }
+        // --exclude drops named and matched sources too, not only files found below a directory.
+        matches.RemoveAll(m => spec.Excludes.Any(x => DockerIgnore.GlobMatch(Clean(x), m.RelativePath) || DockerIgnore.GlobMatch(Clean(x), Path.GetFileName(m.RelativePath))));
         return (matches, heredocs);
     }
 

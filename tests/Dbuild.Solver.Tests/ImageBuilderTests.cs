@@ -48,7 +48,7 @@ public sealed class ImageBuilderTests
 
         (_, ImageConfig config) = await BuildAsync(temp, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["VERSION=1"], config.Config!.Env);
+        Assert.Equal(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "VERSION=1"], config.Config!.Env); // scratch gets the default PATH
         Assert.Equal("/app", config.Config.WorkingDir);
         Assert.Equal(["/app/run"], config.Config.Entrypoint);
         Assert.Equal("1", config.Config.Labels!["version"]);
