@@ -5,10 +5,8 @@ namespace Dbuild.Cli.Tests;
 /// <summary>The dbuild executable itself: version, help, error shape and exit codes.</summary>
 public sealed class CliShellTests
 {
-    internal static string DbuildDll => Path.Combine(AppContext.BaseDirectory, "dbuild.dll");
-
     internal static Task<ProcessResult> RunAsync(params string[] args) =>
-        ProcessRunner.RunAsync("dotnet", [DbuildDll, .. args], TestContext.Current.CancellationToken, timeout: TimeSpan.FromMinutes(1));
+        DbuildCli.RunAsync(args, TestContext.Current.CancellationToken, timeout: TimeSpan.FromMinutes(1));
 
     [Fact]
     public async Task Version_PrintsVersion()

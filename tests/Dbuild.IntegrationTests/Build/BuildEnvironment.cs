@@ -45,18 +45,7 @@ internal sealed class BuildEnvironment
     /// <summary>Runs <c>dotnet dbuild.dll ARGS</c>.</summary>
     public static Task<ProcessResult> DbuildAsync(IEnumerable<string> arguments, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string?>? environment = null, string? standardInput = null) =>
-        ProcessRunner.RunAsync("dotnet", [DbuildDll, .. arguments], cancellationToken, environment, standardInput: standardInput, timeout: TimeSpan.FromMinutes(5));
-
-    /// <summary>The CLI's own build output (its deps.json resolves its packages), else the copy beside the tests.</summary>
-    public static string DbuildDll
-    {
-        get
-        {
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            string own = Path.Combine(testOutput.Parent!.Parent!.FullName, "Dbuild.Cli", testOutput.Name, "dbuild.dll");
-            return File.Exists(own) ? own : Path.Combine(AppContext.BaseDirectory, "dbuild.dll");
-        }
-    }
+        DbuildCli.RunAsync(arguments, cancellationToken, environment, standardInput: standardInput, timeout: TimeSpan.FromMinutes(5));
 
     public Task<ProcessResult> DockerAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         ProcessRunner.RunAsync(Docker, arguments, cancellationToken, DockerEnvironment, timeout: TimeSpan.FromMinutes(5));

@@ -32,10 +32,6 @@ public sealed class CacheTests
         string meta = temp.Combine($"meta-{Guid.NewGuid():N}.json");
         ProcessResult result = await BuildEnvironment.DbuildAsync(["build", "--root", temp.Combine(root), "--progress", "plain",
             "--build-arg", "BASE=" + (baseImage.Length > 0 ? baseImage : env.BaseImage), "--metadata-file", meta, .. extra, context], ct);
-        if (result.ExitCode != 0 && result.StandardError.Contains("step executor is not implemented", StringComparison.Ordinal))
-        {
-            Assert.Skip("RUN steps need Dbuild.Runtime's executor, which is not available here");
-        }
         result.EnsureSuccess();
         using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(meta, ct));
         return [.. json.RootElement.GetProperty("dbuild.steps").EnumerateArray().Select(s => (
