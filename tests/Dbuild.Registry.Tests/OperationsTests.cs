@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dbuild.Oci;
 using Dbuild.Registry.Hosting;
+using Dbuild.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dbuild.Registry.Tests;
@@ -136,25 +137,4 @@ public sealed class OperationsTests
         Assert.Equal(size, head.Content.Headers.ContentLength);
     }
 
-    /// <summary>Serves the same block again and again up to a length, so the test holds only one block.</summary>
-    private sealed class RepeatingStream(byte[] block, long length) : Stream
-    {
-        private long _position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int n = (int)Math.Min(count, Math.Min(length - _position, block.Length - (_position % block.Length)));
-            Array.Copy(block, _position % block.Length, buffer, offset, n);
-            _position += n;
-            return n;
-        }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
