@@ -5,15 +5,9 @@ set -euo pipefail
 out=${1:?usage: make-busybox-layout.sh OUT_DIR}
 [ -f "$out/index.json" ] && exit 0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-root=$tmp/rootfs
-mkdir -p "$root"/{bin,etc,tmp,root,home,var,usr/bin,usr/sbin,sbin,proc,sys,dev}
-chmod 1777 "$root/tmp"
-cp /bin/busybox "$root/bin/busybox"
-for applet in $(/bin/busybox --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\n' > "$root/etc/group"
+# The same rootfs the FROM-scratch build context uses (make-busybox-context.sh), packed here without a builder.
+"$(dirname "$0")/make-busybox-context.sh" "$tmp/context" >/dev/null
+root=$tmp/context/rootfs
 find "$root" -exec touch -h -d @0 {} +
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
   -C "$root" -cf "$tmp/layer.tar" .
