@@ -44,6 +44,9 @@ public sealed record BuildRequest
     /// <summary>Secrets by id for RUN --mount=type=secret.</summary>
     public IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Secrets { get; init; } = new Dictionary<string, ReadOnlyMemory<byte>>();
 
+    /// <summary>SSH agent sockets by id (<c>--ssh default=$SSH_AUTH_SOCK</c>) for RUN --mount=type=ssh.</summary>
+    public IReadOnlyDictionary<string, string> SshSockets { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Named contexts (<c>--build-context name=dir|docker-image://ref</c>).</summary>
     public IReadOnlyDictionary<string, string> NamedContexts { get; init; } = new Dictionary<string, string>();
 

@@ -30,6 +30,7 @@ internal static class BuildCommand
         Option<bool> pull = new("--pull") { Description = "Always resolve base images from their registry." };
         Option<string[]> labels = new("--label") { Description = "Image label K=V (repeatable)." };
         Option<string[]> secrets = new("--secret") { Description = "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret." };
+        Option<string[]> ssh = new("--ssh") { Description = "default|ID[=SOCKET]: forward an SSH agent socket (default $SSH_AUTH_SOCK) for RUN --mount=type=ssh." };
         Option<string?> iidfile = new("--iidfile") { Description = "Write the image ID to this file." };
         Option<string?> metadataFile = new("--metadata-file") { Description = "Write build metadata (digests, cache misses and why) as JSON." };
         Option<string?> progress = new("--progress") { Description = "auto|plain|tty|quiet|rawjson." };
@@ -39,7 +40,7 @@ internal static class BuildCommand
         Option<bool> check = new("--check") { Description = "Run the build checks and report instead of building." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
-            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, labels, secrets, iidfile, metadataFile, progress, quiet,
+            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
             buildContexts, platform, check,
         };
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
@@ -76,6 +77,7 @@ internal static class BuildCommand
                     Pull = parseResult.GetValue(pull),
                     Labels = ParsePairs(parseResult.GetValue(labels), "--label", fromEnvironment: false),
                     Secrets = ParseSecrets(parseResult.GetValue(secrets)),
+                    SshSockets = ParseSsh(parseResult.GetValue(ssh)),
                     NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
                     Platform = parseResult.GetValue(platform) is { } p ? Platform.Parse(p) : Platform.Current,
                     SourceDateEpoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch
@@ -173,6 +175,24 @@ internal static class BuildCommand
             if (fields.TryGetValue("src", out string? src) || fields.TryGetValue("source", out src)) { result[id] = File.ReadAllBytes(src); }
             else if (fields.TryGetValue("env", out string? env)) { result[id] = System.Text.Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable(env) ?? ""); }
             else { result[id] = System.Text.Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable(id) ?? ""); }
+        }
+        return result;
+    }
+
+    /// <summary>buildx's <c>--ssh default|ID[=SOCKET]</c>; no socket means $SSH_AUTH_SOCK. Key files (buildx loads them into an agent) are not supported.</summary>
+    private static Dictionary<string, string> ParseSsh(string[]? values)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string value in values ?? [])
+        {
+            int eq = value.IndexOf('=', StringComparison.Ordinal);
+            string id = eq < 0 ? value : value[..eq];
+            if (id.Length == 0) { throw new UsageException($"--ssh '{value}' needs an id, e.g. default=$SSH_AUTH_SOCK."); }
+            string[] paths = eq < 0 ? [] : value[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries);
+            if (paths.Length > 1) { throw new UsageException($"--ssh '{value}': give one agent socket per id (key files are not supported)."); }
+            string socket = paths.Length == 1 ? paths[0] : Environment.GetEnvironmentVariable("SSH_AUTH_SOCK") is { Length: > 0 } agent ? agent
+                : throw new UsageException($"--ssh {id}: SSH_AUTH_SOCK is not set; start an agent or pass --ssh {id}=SOCKET.");
+            result[id] = Path.GetFullPath(socket);
         }
         return result;
     }
