@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Dbuild.Oci.Layers;
+using FileMode = Dbuild.Dockerfile.FileMode;
 
 namespace Dbuild.Solver;
 
@@ -52,7 +53,7 @@ internal static class CopyPlanner
 
         var entries = new Dictionary<string, LayerEntry>(StringComparer.Ordinal);
         var components = new ConcurrentBag<KeyComponent>();
-        UnixFileMode? chmod = spec.Chmod is null ? null : ParseChmod(spec.Chmod);
+        FileMode? chmod = spec.Chmod is null ? null : ParseFileMode(spec.Chmod);
         int uid = spec.Owner?.Uid ?? -1;
         int gid = spec.Owner?.Gid ?? -1;
         string targetDir = destIsDir ? destRel : FsTree.Parent(destRel);
@@ -63,7 +64,7 @@ internal static class CopyPlanner
         {
             if (match.Type == LayerEntryType.Directory)
             {
-                string root = spec.Parents ? FsTree.Combine(targetDir, match.RelativePath) : (destIsDir ? destRel : destRel);
+                string root = spec.Parents ? FsTree.Combine(targetDir, KeptParents(match)) : destRel;
                 if (spec.Parents) { AddDirectoryChain(entries, destination, root, spec.Owner); }
                 foreach (SourceFile child in source.Walk(match.RelativePath))
                 {
@@ -74,7 +75,7 @@ internal static class CopyPlanner
             }
             else
             {
-                string target = spec.Parents ? FsTree.Combine(targetDir, match.RelativePath) : destIsDir ? FsTree.Combine(destRel, Path.GetFileName(match.RelativePath)) : destRel;
+                string target = spec.Parents ? FsTree.Combine(targetDir, KeptParents(match)) : destIsDir ? FsTree.Combine(destRel, Path.GetFileName(match.RelativePath)) : destRel;
                 if (spec.Parents) { AddDirectoryChain(entries, destination, FsTree.Parent(target), spec.Owner); }
                 files.Add((match, target));
             }
@@ -85,24 +86,38 @@ internal static class CopyPlanner
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             async (f, token) => hashes[f.File.RelativePath] = await source.HashAsync(f.File, token).ConfigureAwait(false)).ConfigureAwait(false);
 
+        // Hard-linked source files stay one inode in the layer (BuildKit keeps links within one COPY): the first name
+        // holds the data, the others link to it (LayerWriter moves the data to whichever name sorts first).
+        var linkGroups = new Dictionary<(ulong Device, ulong Inode), string>();
         foreach ((SourceFile file, string target) in files)
         {
-            UnixFileMode mode = chmod ?? file.Mode;
+            UnixFileMode mode = chmod is null ? file.Mode : (UnixFileMode)chmod.Apply((uint)file.Mode, file.Type == LayerEntryType.Directory);
             int u = uid >= 0 ? uid : file.Uid;
             int g = gid >= 0 ? gid : file.Gid;
             SourceFile captured = file;
-            entries[target] = new LayerEntry
+            string? linkedTo = null;
+            if (file.Type == LayerEntryType.File && file.LinkCount > 1 && file.Inode != 0
+                && !linkGroups.TryGetValue((file.Device, file.Inode), out linkedTo))
             {
-                Path = target,
-                Type = file.Type,
-                Mode = mode,
-                Uid = u,
-                Gid = g,
-                Size = file.Type == LayerEntryType.File ? file.Size : 0,
-                LinkTarget = file.LinkTarget,
-                ModificationTime = file.ModificationTime,
-                OpenContent = file.Type == LayerEntryType.File ? () => File.OpenRead(captured.FullPath) : null,
-            };
+                linkGroups[(file.Device, file.Inode)] = target;
+            }
+            entries[target] = linkedTo is not null && linkedTo != target && entries.ContainsKey(linkedTo)
+                ? new LayerEntry
+                {
+                    Path = target, Type = LayerEntryType.HardLink, Mode = mode, Uid = u, Gid = g, LinkTarget = linkedTo, ModificationTime = file.ModificationTime,
+                }
+                : new LayerEntry
+                {
+                    Path = target,
+                    Type = file.Type,
+                    Mode = mode,
+                    Uid = u,
+                    Gid = g,
+                    Size = file.Type == LayerEntryType.File ? file.Size : 0,
+                    LinkTarget = file.LinkTarget,
+                    ModificationTime = file.ModificationTime,
+                    OpenContent = file.Type == LayerEntryType.File ? () => File.OpenRead(captured.FullPath) : null,
+                };
             string content = file.Type switch
             {
                 LayerEntryType.File => hashes[file.RelativePath],
@@ -116,7 +131,7 @@ internal static class CopyPlanner
         {
             string target = destIsDir ? FsTree.Combine(destRel, name) : destRel;
             byte[] bytes = Encoding.UTF8.GetBytes(content);
-            UnixFileMode mode = chmod ?? (UnixFileMode)0b110_100_100;
+            UnixFileMode mode = (UnixFileMode)(chmod?.Apply(0b110_100_100, isDirectory: false) ?? 0b110_100_100);
             entries[target] = new LayerEntry
             {
                 Path = target,
@@ -145,17 +160,21 @@ internal static class CopyPlanner
                 continue;
             }
             string rel = Clean(raw);
+            // --parents keeps the directories after a "/./" pivot (src/./app/l.txt → DEST/app/l.txt), all of them without one.
+            int pivot = spec.Parents ? raw.IndexOf("/./", StringComparison.Ordinal) : -1;
+            string parentsBase = pivot >= 0 ? Clean(raw[..pivot]) : "";
             if (DockerIgnore.HasWildcard(rel))
             {
                 // A wildcard may match nothing (BuildKit copies nothing for it); matched symlinks are followed like named sources.
-                matches.AddRange(source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>().Select(f => Follow(source, f)));
+                matches.AddRange(source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>()
+                    .Select(f => Follow(source, f) with { ParentsBase = parentsBase }));
             }
             else
             {
                 SourceFile file = source.Stat(rel) ?? throw new BuildException(
                     $"{spec.Keyword} failed: file not found in build {source.Description}: stat {raw}: file does not exist" +
                     (source is ContextTree ? " (or excluded by .dockerignore)." : "."));
-                matches.Add(Follow(source, file));
+                matches.Add(Follow(source, file) with { ParentsBase = parentsBase });
             }
         }
         // --exclude drops named and matched sources too, not only files found below a directory.
@@ -198,6 +217,13 @@ internal static class CopyPlanner
         foreach ((string name, string content) in heredocs) { components.Add(new KeyComponent("heredoc " + name, Oci.Digest.Compute(Encoding.UTF8.GetBytes(content)).ToString())); }
         return [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)];
     }
+
+    /// <summary>The source path --parents recreates under the destination: its path after the "/./" pivot, if any.</summary>
+    private static string KeptParents(SourceFile match) =>
+        match.ParentsBase.Length == 0 ? match.RelativePath
+        : match.RelativePath == match.ParentsBase ? ""
+        : match.RelativePath.StartsWith(match.ParentsBase + "/", StringComparison.Ordinal) ? match.RelativePath[(match.ParentsBase.Length + 1)..]
+        : match.RelativePath;
 
     private static SourceFile Follow(SourceTree source, SourceFile file)
     {
@@ -260,39 +286,12 @@ internal static class CopyPlanner
         return string.Join('/', parts);
     }
 
-    /// <summary>Octal (<c>755</c>, <c>0640</c>) or symbolic (<c>u+x,go-w</c>, applied to 0644) modes.</summary>
-    public static UnixFileMode ParseChmod(string value)
-    {
-        if (value.Length > 0 && value.All(c => c is >= '0' and <= '7'))
-        {
-            return (UnixFileMode)Convert.ToInt32(value, 8);
-        }
-        int mode = 0b110_100_100;
-        foreach (string clause in value.Split(','))
-        {
-            int op = clause.IndexOfAny(['+', '-', '=']);
-            if (op < 0) { throw new BuildException($"--chmod={value} is not an octal or symbolic mode."); }
-            string who = clause[..op];
-            if (who.Length == 0 || who.Contains('a', StringComparison.Ordinal)) { who = "ugo"; }
-            int bits = 0;
-            foreach (char p in clause[(op + 1)..])
-            {
-                bits |= p switch { 'r' => 4, 'w' => 2, 'x' => 1, _ => throw new BuildException($"--chmod={value}: unknown permission '{p}'.") };
-            }
-            int mask = 0;
-            if (who.Contains('u', StringComparison.Ordinal)) { mask |= bits << 6 | (clause[op] == '=' ? 0 : 0); }
-            if (who.Contains('g', StringComparison.Ordinal)) { mask |= bits << 3; }
-            if (who.Contains('o', StringComparison.Ordinal)) { mask |= bits; }
-            int whoMask = (who.Contains('u', StringComparison.Ordinal) ? 0b111_000_000 : 0) | (who.Contains('g', StringComparison.Ordinal) ? 0b000_111_000 : 0) | (who.Contains('o', StringComparison.Ordinal) ? 0b111 : 0);
-            mode = clause[op] switch
-            {
-                '+' => mode | mask,
-                '-' => mode & ~mask,
-                _ => (mode & ~whoMask) | mask,
-            };
-        }
-        return (UnixFileMode)mode;
-    }
+    /// <summary>Octal (<c>755</c>, <c>0640</c>) or symbolic (<c>u+x,go-w</c>) modes, as applied to a 0644 file.</summary>
+    public static UnixFileMode ParseChmod(string value) => (UnixFileMode)ParseFileMode(value).Apply(0b110_100_100, isDirectory: false);
+
+    /// <summary>A <c>--chmod</c> value; symbolic modes (with chmod(1)'s <c>X</c>) apply to each copied file's own mode.</summary>
+    private static FileMode ParseFileMode(string value) =>
+        FileMode.TryParse(value, out FileMode? mode) ? mode : throw new BuildException($"--chmod={value} is not an octal or symbolic mode.");
 }
 
 /// <summary>A build failed for a reason the user can fix (bad source, missing stage, step error).</summary>

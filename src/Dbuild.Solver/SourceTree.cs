@@ -6,7 +6,17 @@ namespace Dbuild.Solver;
 
 /// <summary>A file selected by COPY/ADD: where to read it and the metadata the layer gets.</summary>
 internal sealed record SourceFile(string RelativePath, string FullPath, LayerEntryType Type, UnixFileMode Mode, int Uid, int Gid, long Size,
-    string? LinkTarget, DateTimeOffset ModificationTime, ulong Inode);
+    string? LinkTarget, DateTimeOffset ModificationTime, ulong Inode)
+{
+    /// <summary>The device the file lives on; with <see cref="Inode"/> it identifies a hard-link group.</summary>
+    public ulong Device { get; init; }
+
+    /// <summary>How many names the inode has (more than 1: hard-linked).</summary>
+    public long LinkCount { get; init; } = 1;
+
+    /// <summary>For <c>COPY --parents</c>: the leading directories (before a <c>/./</c> pivot) the destination leaves out.</summary>
+    public string ParentsBase { get; init; } = "";
+}
 
 /// <summary>Files COPY can read: the build context (with .dockerignore) or another stage's unpacked filesystem.</summary>
 internal abstract class SourceTree(string root)
@@ -72,7 +82,11 @@ internal abstract class SourceTree(string root)
         catch (DirectoryNotFoundException) { return null; }
         string? link = status.Type == LayerEntryType.Symlink ? new FileInfo(full).LinkTarget : null;
         return new SourceFile(relativePath, full, status.Type, status.Mode, keepOwners ? status.Uid : 0, keepOwners ? status.Gid : 0,
-            status.Type == LayerEntryType.File ? status.Size : 0, link, status.ModificationTime, status.Inode);
+            status.Type == LayerEntryType.File ? status.Size : 0, link, status.ModificationTime, status.Inode)
+        {
+            Device = status.Device,
+            LinkCount = status.LinkCount,
+        };
     }
 }
 

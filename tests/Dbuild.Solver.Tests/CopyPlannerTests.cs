@@ -8,6 +8,7 @@ public sealed class CopyPlannerTests
     [InlineData("u+x", 0b111_100_100)] // applied to 0644
     [InlineData("go-r", 0b110_000_000)]
     [InlineData("a=rx", 0b101_101_101)]
+    [InlineData("go+X", 0b110_100_100)] // X: no execute bit to follow on a 0644 file
     public void ParseChmod_OctalAndSymbolic(string value, int expected) =>
         Assert.Equal((UnixFileMode)expected, CopyPlanner.ParseChmod(value));
 
