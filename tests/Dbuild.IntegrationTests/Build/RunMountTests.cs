@@ -86,22 +86,26 @@ public sealed class RunMountTests
     }
 
     [Fact]
-    public async Task Bind_FromStage_MountsItsFiles()
+    public async Task Bind_FromStageAndImage_MountsTheirFiles()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         BuildEnvironment env = await BuildEnvironment.GetAsync(ct);
         using var temp = new TempDirectory("dbuild-mount-");
-        string context = await ContextAsync(temp, """
+        // from= takes no variables, so the image reference is written out.
+        string context = await ContextAsync(temp, $$"""
             ARG BASE
             FROM ${BASE} AS data
             RUN mkdir /data && echo staged > /data/s
             FROM ${BASE}
             RUN --mount=type=bind,from=data,source=/data,target=/m cat /m/s > /from-stage
+            RUN --mount=type=bind,from={{env.BaseImage}},source=/bin,target=/img test -x /img/busybox && echo ok > /from-image
             """, ct);
 
         string output = temp.Combine("out");
         (await BuildAsync(env, temp, context, "type=local,dest=" + output, ct)).EnsureSuccess();
         Assert.Equal("staged", Read(output, "from-stage"));
+        Assert.Equal("ok", Read(output, "from-image"));
+        Assert.False(Directory.Exists(Path.Combine(output, "img", "busybox")));
         Assert.False(File.Exists(Path.Combine(output, "m", "s")));
         Assert.False(Directory.Exists(Path.Combine(output, "data")));
     }
