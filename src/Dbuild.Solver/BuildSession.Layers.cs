@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using DockerIgnore = Dbuild.Dockerfile.DockerIgnore;
 
 namespace Dbuild.Solver;
 
@@ -182,7 +183,7 @@ internal sealed partial class BuildSession
             label = $"image {image.Reference}";
         }
         var prefixes = sources.Select(CopyPlanner.Clean).ToList();
-        bool everything = prefixes.Any(p => p.Length == 0 || DockerIgnore.HasWildcard(p));
+        bool everything = prefixes.Any(p => p.Length == 0 || CopyGlob.HasWildcard(p));
         string dir = Path.Combine(_tmp, "from-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         var meta = new FsTree();

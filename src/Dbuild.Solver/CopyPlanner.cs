@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Dbuild.Oci.Layers;
 using FileMode = Dbuild.Dockerfile.FileMode;
 
@@ -69,7 +70,7 @@ internal static class CopyPlanner
                 foreach (SourceFile child in source.Walk(match.RelativePath))
                 {
                     string under = match.RelativePath.Length == 0 ? child.RelativePath : child.RelativePath[(match.RelativePath.Length + 1)..];
-                    if (spec.Excludes.Any(x => DockerIgnore.GlobMatch(Clean(x), under) || DockerIgnore.GlobMatch(Clean(x), child.RelativePath))) { continue; }
+                    if (spec.Excludes.Any(x => CopyGlob.Match(Clean(x), under) || CopyGlob.Match(Clean(x), child.RelativePath))) { continue; }
                     files.Add((child, FsTree.Combine(root, under)));
                 }
             }
@@ -163,10 +164,10 @@ internal static class CopyPlanner
             // --parents keeps the directories after a "/./" pivot (src/./app/l.txt → DEST/app/l.txt), all of them without one.
             int pivot = spec.Parents ? raw.IndexOf("/./", StringComparison.Ordinal) : -1;
             string parentsBase = pivot >= 0 ? Clean(raw[..pivot]) : "";
-            if (DockerIgnore.HasWildcard(rel))
+            if (CopyGlob.HasWildcard(rel))
             {
                 // A wildcard may match nothing (BuildKit copies nothing for it); matched symlinks are followed like named sources.
-                matches.AddRange(source.AllPaths().Where(p => DockerIgnore.GlobMatch(rel, p)).Select(source.Stat).OfType<SourceFile>()
+                matches.AddRange(source.AllPaths().Where(p => CopyGlob.Match(rel, p)).Select(source.Stat).OfType<SourceFile>()
                     .Select(f => Follow(source, f) with { ParentsBase = parentsBase }));
             }
             else
@@ -178,7 +179,7 @@ internal static class CopyPlanner
             }
         }
         // --exclude drops named and matched sources too, not only files found below a directory.
-        matches.RemoveAll(m => spec.Excludes.Any(x => DockerIgnore.GlobMatch(Clean(x), m.RelativePath) || DockerIgnore.GlobMatch(Clean(x), Path.GetFileName(m.RelativePath))));
+        matches.RemoveAll(m => spec.Excludes.Any(x => CopyGlob.Match(Clean(x), m.RelativePath) || CopyGlob.Match(Clean(x), Path.GetFileName(m.RelativePath))));
         return (matches, heredocs);
     }
 
@@ -197,7 +198,7 @@ internal static class CopyPlanner
             foreach (SourceFile child in source.Walk(match.RelativePath))
             {
                 string under = match.RelativePath.Length == 0 ? child.RelativePath : child.RelativePath[(match.RelativePath.Length + 1)..];
-                if (spec.Excludes.Any(x => DockerIgnore.GlobMatch(Clean(x), under) || DockerIgnore.GlobMatch(Clean(x), child.RelativePath))) { continue; }
+                if (spec.Excludes.Any(x => CopyGlob.Match(Clean(x), under) || CopyGlob.Match(Clean(x), child.RelativePath))) { continue; }
                 files.Add(child);
             }
         }
@@ -292,6 +293,47 @@ internal static class CopyPlanner
     /// <summary>A <c>--chmod</c> value; symbolic modes (with chmod(1)'s <c>X</c>) apply to each copied file's own mode.</summary>
     private static FileMode ParseFileMode(string value) =>
         FileMode.TryParse(value, out FileMode? mode) ? mode : throw new BuildException($"--chmod={value} is not an octal or symbolic mode.");
+}
+
+/// <summary>COPY source wildcards, like Go's filepath.Match: <c>*</c> <c>?</c> <c>[…]</c> within one path segment.</summary>
+internal static class CopyGlob
+{
+    /// <summary>True when <paramref name="path"/> (slash-separated, relative) matches the cleaned <paramref name="pattern"/>.</summary>
+    public static bool Match(string pattern, string path) => Regex.IsMatch(path, ToRegex(pattern), RegexOptions.CultureInvariant);
+
+    public static bool HasWildcard(string path) => path.AsSpan().IndexOfAny("*?[") >= 0;
+
+    private static string ToRegex(string pattern)
+    {
+        var sb = new StringBuilder("^");
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (c == '*')
+            {
+                if (i + 1 < pattern.Length && pattern[i + 1] == '*')
+                {
+                    i++;
+                    if (i + 1 < pattern.Length && pattern[i + 1] == '/') { i++; sb.Append("(.*/)?"); }
+                    else { sb.Append(".*"); }
+                }
+                else { sb.Append("[^/]*"); }
+            }
+            else if (c == '?') { sb.Append("[^/]"); }
+            else if (c == '[')
+            {
+                int end = pattern.IndexOf(']', i + 1);
+                if (end < 0) { sb.Append(@"\["); continue; }
+                string set = pattern[(i + 1)..end];
+                if (set.StartsWith('^') || set.StartsWith('!')) { set = "^" + set[1..]; }
+                sb.Append('[').Append(set.Replace(@"\", @"\\", StringComparison.Ordinal)).Append(']');
+                i = end;
+            }
+            else if (c == '\\' && i + 1 < pattern.Length) { sb.Append(Regex.Escape(pattern[++i].ToString())); }
+            else { sb.Append(Regex.Escape(c.ToString())); }
+        }
+        return sb.Append('$').ToString();
+    }
 }
 
 /// <summary>A build failed for a reason the user can fix (bad source, missing stage, step error).</summary>

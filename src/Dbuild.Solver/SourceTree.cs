@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
@@ -124,7 +125,7 @@ internal sealed class ContextTree : SourceTree
 
     protected override SourceFile? StatRaw(string relativePath) => StatWith(_fs, Root, relativePath, keepOwners: false);
 
-    protected override bool MayContainIncluded(string relativePath) => _ignore.HasExceptions;
+    protected override bool MayContainIncluded(string relativePath) => !_ignore.CanSkipDirectory(relativePath);
 
     public override async Task<string> HashAsync(SourceFile file, CancellationToken cancellationToken)
     {
@@ -166,6 +167,16 @@ internal sealed class ContextTree : SourceTree
                 : new(StringComparer.Ordinal);
         }
         catch (JsonException) { return new(StringComparer.Ordinal); }
+    }
+}
+
+/// <summary>What the solver asks of <see cref="DockerIgnore"/> beyond its own API.</summary>
+internal static class DockerIgnoreExtensions
+{
+    extension(DockerIgnore ignore)
+    {
+        /// <summary>True when the ignore file has no patterns (nothing in the context is excluded).</summary>
+        public bool IsEmpty => ignore.Patterns.Count == 0;
     }
 }
 

@@ -13,6 +13,15 @@ public sealed class CopyPlannerTests
         Assert.Equal((UnixFileMode)expected, CopyPlanner.ParseChmod(value));
 
     [Theory]
+    [InlineData("*.txt", "a.txt", true)]
+    [InlineData("*.txt", "d/a.txt", false)] // * stays within one segment
+    [InlineData("d/*", "d/a.txt", true)]
+    [InlineData("a?c", "abc", true)]
+    [InlineData("[a-c]x", "bx", true)]
+    [InlineData("[!a]x", "ax", false)]
+    public void CopyGlob_Match(string pattern, string path, bool expected) => Assert.Equal(expected, CopyGlob.Match(pattern, path));
+
+    [Theory]
     [InlineData("/app/./src/../x", "app/x")]
     [InlineData("../../etc", "etc")] // cannot climb above the root
     [InlineData("a//b/", "a/b")]
