@@ -5,7 +5,8 @@ namespace Dbuild.Oci;
 /// <summary>
 /// A read-only wrapper that hashes everything read through it. When an expected digest is given,
 /// reaching the end of the stream with a different hash throws <see cref="DigestMismatchException"/>,
-/// so a reader can never consume unverified content to its end without noticing.
+/// so a reader can never consume unverified content to its end without noticing. With <see cref="ExpectedSize"/>,
+/// reading more bytes, or ending with fewer, throws <see cref="InvalidContentException"/>.
 /// </summary>
 public sealed class DigestingReadStream : Stream
 {
@@ -26,6 +27,12 @@ public sealed class DigestingReadStream : Stream
         _hash = Digest.CreateHash(_algorithm);
         _leaveOpen = leaveOpen;
     }
+
+    /// <summary>
+    /// The size the content must have, when known (a descriptor's size): reading past it, or reaching the end short of
+    /// it, throws <see cref="InvalidContentException"/>. It is also the stream's <see cref="Length"/>.
+    /// </summary>
+    public long? ExpectedSize { get; init; }
 
     /// <summary>Bytes read so far.</summary>
     public long BytesRead { get; private set; }
@@ -74,12 +81,22 @@ public sealed class DigestingReadStream : Stream
         {
             _hash.AppendData(data);
             BytesRead += data.Length;
+            if (ExpectedSize is { } max && BytesRead > max)
+            {
+                throw new InvalidContentException($"Content {Describe()} is larger than the expected {max} bytes; it was discarded.");
+            }
             return;
         }
         if (requested == 0 || _actual is not null) { return; }
         _actual = Digest.FromHash(_hash, _algorithm);
         if (_expected is { } expected && expected != _actual.Value) { throw new DigestMismatchException(expected, _actual.Value); }
+        if (ExpectedSize is { } size && size != BytesRead)
+        {
+            throw new InvalidContentException($"Content {Describe()} has {BytesRead} bytes but {size} were expected; it was discarded.");
+        }
     }
+
+    private string Describe() => (_expected ?? _actual)?.ToString() ?? "being read";
 
     /// <inheritdoc />
     public override bool CanRead => true;
@@ -88,7 +105,7 @@ public sealed class DigestingReadStream : Stream
     /// <inheritdoc />
     public override bool CanWrite => false;
     /// <inheritdoc />
-    public override long Length => _inner.Length;
+    public override long Length => ExpectedSize ?? _inner.Length;
     /// <inheritdoc />
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
     /// <inheritdoc />

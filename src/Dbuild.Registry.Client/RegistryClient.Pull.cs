@@ -123,7 +123,8 @@ public sealed partial class RegistryClient
                 throw await ErrorAsync(response, $"Pulling blob {digest} from {registry}/{repository}", registry, cancellationToken).ConfigureAwait(false);
             }
             Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new VerifyingReadStream(body, digest, expectedSize, response);
+            // Disposing the body releases the response's connection.
+            return new DigestingReadStream(body, digest) { ExpectedSize = expectedSize };
         }
         catch
         {
