@@ -170,16 +170,6 @@ internal sealed class ContextTree : SourceTree
     }
 }
 
-/// <summary>What the solver asks of <see cref="DockerIgnore"/> beyond its own API.</summary>
-internal static class DockerIgnoreExtensions
-{
-    extension(DockerIgnore ignore)
-    {
-        /// <summary>True when the ignore file has no patterns (nothing in the context is excluded).</summary>
-        public bool IsEmpty => ignore.Patterns.Count == 0;
-    }
-}
-
 /// <summary>Another stage's (or image's) filesystem, unpacked to a directory, with owners and modes from its layers.</summary>
 internal sealed class StageTree(string root, FsTree tree, string description, ILayerFileSystem fs) : SourceTree(root)
 {

@@ -20,6 +20,9 @@ public sealed class DockerIgnore
     /// <summary>No patterns: everything is included.</summary>
     public static DockerIgnore Empty { get; } = new([]);
 
+    /// <summary>True when there are no patterns: nothing in the context is excluded.</summary>
+    public bool IsEmpty => _patterns.Count == 0;
+
     /// <summary>The cleaned patterns, with their <c>!</c>.</summary>
     public IReadOnlyList<string> Patterns => [.. _patterns.Select(p => p.Exclusion ? "!" + p.Cleaned : p.Cleaned)];
 
