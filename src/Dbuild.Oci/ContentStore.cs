@@ -125,6 +125,46 @@ public sealed partial class ContentStore
         }
     }
 
+    /// <summary>
+    /// Takes over a finished file whose digest was computed while it was written (a layer from the layer writer),
+    /// without reading it again: a rename into place on the same filesystem, otherwise a verified streaming copy.
+    /// The file is gone afterwards either way.
+    /// </summary>
+    /// <exception cref="InvalidContentException">The file's length is not <paramref name="size"/>.</exception>
+    public async Task<Descriptor> CommitFileAsync(string path, Digest digest, long size, string mediaType, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            long actualSize = new FileInfo(path).Length;
+            if (actualSize != size)
+            {
+                throw new InvalidContentException($"'{path}' has {actualSize} bytes but its descriptor says {size}; it was not stored.");
+            }
+            if (Contains(digest)) { return new Descriptor(mediaType, digest, size); }
+            string target = GetBlobPath(digest);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            try
+            {
+                File.Move(path, target, overwrite: false);
+            }
+            catch (IOException) when (Contains(digest)) { /* a concurrent writer stored the same bytes */ }
+            catch (IOException)
+            {
+                FileStream stream = File.OpenRead(path);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await WriteBlobAsync(stream, mediaType, digest, size, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            Log.BlobCommitted(_logger, digest, size, target);
+            return new Descriptor(mediaType, digest, size);
+        }
+        finally
+        {
+            if (File.Exists(path)) { File.Delete(path); }
+        }
+    }
+
     /// <summary>Stores small content already in memory (manifests, configs).</summary>
     public async Task<Descriptor> WriteBlobAsync(ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
     {

@@ -62,22 +62,7 @@ internal sealed partial class BuildSession
     private async Task<CachedLayer> IngestAsync(string path, LayerWriteResult layer, CancellationToken cancellationToken)
     {
         string mediaType = MediaTypes.LayerType(layer.Compression, oci: true);
-        if (!_store.Contains(layer.Digest))
-        {
-            string target = _store.GetBlobPath(layer.Digest);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            try { File.Move(path, target, overwrite: false); }
-            catch (IOException) when (_store.Contains(layer.Digest)) { /* a concurrent build stored the same bytes */ }
-            catch (IOException)
-            {
-                FileStream stream = File.OpenRead(path);
-                await using (stream.ConfigureAwait(false))
-                {
-                    await _store.WriteBlobAsync(stream, mediaType, layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-        if (File.Exists(path)) { File.Delete(path); }
+        await _store.CommitFileAsync(path, layer.Digest, layer.Size, mediaType, cancellationToken).ConfigureAwait(false);
         return new CachedLayer(mediaType, layer.Digest.ToString(), layer.Size, layer.DiffId.ToString());
     }
 

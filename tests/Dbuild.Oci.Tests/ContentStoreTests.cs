@@ -112,6 +112,36 @@ public sealed class ContentStoreTests : IDisposable
             store.TagAsync("x", new Descriptor(MediaTypes.OciManifest, Digest.EmptySha256, 0), TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task CommitFile_FinishedFile_MovedIntoPlaceAndSourceGone()
+    {
+        ContentStore store = ContentStore.Open(_dir.Combine("store"));
+        string file = _dir.Combine("layer.tmp");
+        await File.WriteAllBytesAsync(file, "layer"u8.ToArray(), TestContext.Current.CancellationToken);
+        Digest digest = Digest.Compute("layer"u8);
+        Descriptor d = await store.CommitFileAsync(file, digest, 5, MediaTypes.OciLayerGzip, TestContext.Current.CancellationToken);
+        Assert.Equal(digest, d.Digest);
+        Assert.False(File.Exists(file));
+        Assert.True(await store.VerifyBlobAsync(digest, TestContext.Current.CancellationToken));
+
+        await File.WriteAllBytesAsync(file, "layer"u8.ToArray(), TestContext.Current.CancellationToken);
+        await store.CommitFileAsync(file, digest, 5, MediaTypes.OciLayerGzip, TestContext.Current.CancellationToken); // already stored
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public async Task CommitFile_WrongSize_ThrowsAndStoresNothing()
+    {
+        ContentStore store = ContentStore.Open(_dir.Combine("store"));
+        string file = _dir.Combine("layer.tmp");
+        await File.WriteAllBytesAsync(file, "layer"u8.ToArray(), TestContext.Current.CancellationToken);
+        Digest digest = Digest.Compute("layer"u8);
+        await Assert.ThrowsAsync<InvalidContentException>(() =>
+            store.CommitFileAsync(file, digest, 6, MediaTypes.OciLayerGzip, TestContext.Current.CancellationToken));
+        Assert.False(store.Contains(digest));
+        Assert.False(File.Exists(file));
+    }
+
     /// <summary>Returns data in small pieces so concurrent writers interleave.</summary>
     private sealed class SlowStream(byte[] data) : MemoryStream(data, writable: false)
     {
