@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Dbuild.Registry.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -34,9 +35,11 @@ public static class RegistryHost
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddDbuildRegistry(target => target.CopyFrom(options));
         builder.WebHost.UseKestrelHttpsConfiguration();
-        // Kestrel receives into 4 KiB blocks; skipping the zero-byte "wait for data" read before each one halves the
-        // receive syscalls of a layer upload, at the cost of one block per idle connection.
+        // Kestrel receives into one pool block per recv: blocks of 128 KiB instead of 4 KiB (registered after
+        // UseSockets, so the transport takes this factory) cut a layer upload's receive syscalls 32-fold. The zero-byte
+        // "wait for data" read before each one is skipped too, at the cost of one block per idle connection.
         builder.WebHost.UseSockets(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPool.Factory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
