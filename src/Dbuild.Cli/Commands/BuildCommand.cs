@@ -87,7 +87,7 @@ internal static class BuildCommand
                     OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
                 };
                 if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
-                ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
+                using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
                 using HttpClient http = CreateHttpClient();
                 var builder = new ImageBuilder(new BuilderOptions
                 {

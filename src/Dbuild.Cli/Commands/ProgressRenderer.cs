@@ -6,13 +6,17 @@ namespace Dbuild.Cli.Commands;
 
 /// <summary>
 /// Renders build progress: <c>plain</c> in BuildKit's shape (<c>#5 [2/4] COPY …</c>, <c>#5 CACHED</c>, <c>#5 DONE 0.4s</c>,
-/// output lines prefixed with the step and its time), <c>tty</c> as one finished line per step, <c>rawjson</c> as one
-/// JSON event per line, <c>quiet</c> as nothing. Thread-safe: stages report in parallel.
+/// output lines prefixed with the step and its time), <c>tty</c> as buildx's live display (<see cref="TtyProgressDisplay"/>),
+/// <c>rawjson</c> as one JSON event per line, <c>quiet</c> as nothing. Thread-safe: stages report in parallel.
+/// Dispose it before the process returns: the tty display repaints on a timer until then.
 /// </summary>
-internal sealed class ProgressRenderer(string mode, TextWriter writer) : IBuildProgress
+internal sealed class ProgressRenderer(string mode, TextWriter writer, TimeProvider? timeProvider = null,
+    Func<(int Width, int Height)>? terminalSize = null) : IBuildProgress, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<int, DateTimeOffset> _started = [];
+    private readonly TtyProgressDisplay? _tty = mode == "tty"
+        ? new TtyProgressDisplay(writer, timeProvider ?? TimeProvider.System, terminalSize ?? ConsoleSize) : null;
     private int _lastVertex;
     private int _cached;
     private int _built;
@@ -35,7 +39,7 @@ internal sealed class ProgressRenderer(string mode, TextWriter writer) : IBuildP
             switch (mode)
             {
                 case "plain": Plain(e); break;
-                case "tty": Tty(e); break;
+                case "tty": _tty!.Report(e); break;
                 case "rawjson":
                     writer.WriteLine(JsonSerializer.Serialize(new
                     {
@@ -76,28 +80,26 @@ internal sealed class ProgressRenderer(string mode, TextWriter writer) : IBuildP
         _lastVertex = e.Vertex;
     }
 
-    private void Tty(ProgressEvent e)
-    {
-        switch (e.Kind)
-        {
-            case ProgressKind.Cached: writer.WriteLine($" => CACHED {e.Name}"); break;
-            case ProgressKind.Done: writer.WriteLine($" => {e.Name,-60} {Seconds(e.Duration)}"); break;
-            case ProgressKind.CacheMiss: writer.WriteLine($" => {e.Name}: cache miss: {e.Text}"); break;
-            case ProgressKind.Error: writer.WriteLine($" => ERROR {e.Name}: {e.Text}"); break;
-            case ProgressKind.Log when e.Name.Contains(" RUN ", StringComparison.Ordinal): writer.WriteLine($" => => {e.Text}"); break;
-        }
-    }
-
     public void Summary(TimeSpan elapsed)
     {
         if (mode is "plain" or "tty")
         {
             lock (_lock)
             {
+                _tty?.Complete(elapsed);
                 writer.WriteLine();
                 writer.WriteLine($"Build finished in {Seconds(elapsed)}: {_built} steps run, {_cached} cached.");
             }
         }
+    }
+
+    public void Dispose() => _tty?.Dispose();
+
+    /// <summary>The terminal's size, or (0, 0) when there is none to ask (the display then assumes 80x24).</summary>
+    private static (int Width, int Height) ConsoleSize()
+    {
+        try { return (Console.WindowWidth, Console.WindowHeight); }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or PlatformNotSupportedException) { return (0, 0); }
     }
 
     private static string Seconds(TimeSpan? duration) => (duration ?? TimeSpan.Zero).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s";
