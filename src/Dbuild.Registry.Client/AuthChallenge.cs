@@ -10,6 +10,12 @@ internal sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, 
     public string? Service => Parameters.GetValueOrDefault("service");
     public string? Scope => Parameters.GetValueOrDefault("scope");
 
+    /// <summary>The space-separated <c>scope</c> parameter split into scopes; empty when there is none.</summary>
+    public IReadOnlyList<string> Scopes => Scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    /// <summary>The <c>error</c> parameter of a Bearer challenge to a rejected token: <c>invalid_token</c> or <c>insufficient_scope</c> (RFC 6750 section 3.1).</summary>
+    public string? Error => Parameters.GetValueOrDefault("error");
+
     /// <summary>Parses <c>Bearer realm="https://auth",service="reg",scope="repository:a:pull"</c>; null when it is not a challenge.</summary>
     public static AuthChallenge? Parse(string header)
     {

@@ -9,7 +9,8 @@ namespace Dbuild.Registry.Client;
 /// <summary>
 /// Answers 401 challenges: Basic with the stored credential, or Bearer with a token fetched from the realm for
 /// the scopes the request needs. Remembers each registry's challenge so later requests get a token up front,
-/// and caches tokens by (registry, scopes) until shortly before they expire.
+/// and caches tokens by (registry, scopes) until shortly before they expire. Requests racing for the same scopes
+/// share one token fetch; a 401 refetches only when the rejected token is still the cached one.
 /// </summary>
 /// <remarks>https://distribution.github.io/distribution/spec/auth/token/</remarks>
 internal sealed class RegistryAuthenticator(HttpClient httpClient, IRegistryCredentialSource credentials, RegistryClientOptions options)
@@ -19,6 +20,7 @@ internal sealed class RegistryAuthenticator(HttpClient httpClient, IRegistryCred
 
     private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedToken> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _fetching = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RegistryCredential> _credentials = new(StringComparer.Ordinal);
 
     private sealed record CachedToken(string Token, DateTimeOffset ExpiresAt);
@@ -27,12 +29,15 @@ internal sealed class RegistryAuthenticator(HttpClient httpClient, IRegistryCred
     public async Task<AuthenticationHeaderValue?> GetHeaderAsync(string registry, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
         if (!_challenges.TryGetValue(registry, out AuthChallenge? challenge)) { return null; }
-        return await HeaderForAsync(registry, challenge, scopes, forceRefresh: false, cancellationToken).ConfigureAwait(false);
+        return await HeaderForAsync(registry, challenge, MergeScopes(scopes), rejected: null, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Handles a 401: records the challenge and returns the header to retry with, or null when it cannot help.</summary>
+    /// <summary>
+    /// Handles a 401 to a request sent with <paramref name="sent"/>: records the challenge and returns the header to
+    /// retry with, or null when it cannot help.
+    /// </summary>
     public async Task<AuthenticationHeaderValue?> OnUnauthorizedAsync(string registry, HttpResponseMessage response, IReadOnlyList<string> scopes,
-        CancellationToken cancellationToken)
+        AuthenticationHeaderValue? sent, CancellationToken cancellationToken)
     {
         AuthChallenge? challenge = response.Headers.WwwAuthenticate
             .Select(h => AuthChallenge.Parse(h.ToString()))
@@ -40,16 +45,38 @@ internal sealed class RegistryAuthenticator(HttpClient httpClient, IRegistryCred
         if (challenge is null) { return null; }
         _challenges[registry] = challenge;
         // A scope the server asks for (e.g. for a mount source) joins the ones the request needs.
-        List<string> allScopes = [.. scopes];
-        if (challenge.Scope is { Length: > 0 } asked)
+        IReadOnlyList<string> allScopes = MergeScopes([.. scopes, .. challenge.Scopes]);
+        string? rejected = sent is { Scheme: "Bearer", Parameter: { } token } ? token : null;
+        return await HeaderForAsync(registry, challenge, allScopes, rejected, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Merges scopes per resource, as registry:2 reads them: <c>repository:a:pull</c> and <c>repository:a:push,pull</c>
+    /// become <c>repository:a:pull,push</c> (actions sorted), first-seen resource first. Unparseable scopes are kept as they are.
+    /// </summary>
+    /// <remarks>https://distribution.github.io/distribution/spec/auth/scope/: the name may hold a colon (a registry port), the actions follow the last.</remarks>
+    internal static IReadOnlyList<string> MergeScopes(IEnumerable<string> scopes)
+    {
+        var merged = new Dictionary<string, SortedSet<string>?>(StringComparer.Ordinal); // null: kept verbatim
+        var order = new List<string>();
+        foreach (string scope in scopes)
         {
-            foreach (string s in asked.Split(' ', StringSplitOptions.RemoveEmptyEntries)) { if (!allScopes.Contains(s)) { allScopes.Add(s); } }
+            int first = scope.IndexOf(':', StringComparison.Ordinal);
+            int last = scope.LastIndexOf(':');
+            bool parsed = first > 0 && last > first + 1;
+            string resource = parsed ? scope[..last] : scope;
+            if (!merged.TryGetValue(resource, out SortedSet<string>? actions))
+            {
+                merged[resource] = actions = parsed ? new SortedSet<string>(StringComparer.Ordinal) : null;
+                order.Add(resource);
+            }
+            if (parsed) { actions?.UnionWith(scope[(last + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); }
         }
-        return await HeaderForAsync(registry, challenge, allScopes, forceRefresh: true, cancellationToken).ConfigureAwait(false);
+        return [.. order.Select(r => merged[r] is { } actions ? $"{r}:{string.Join(',', actions)}" : r)];
     }
 
     private async Task<AuthenticationHeaderValue?> HeaderForAsync(string registry, AuthChallenge challenge, IReadOnlyList<string> scopes,
-        bool forceRefresh, CancellationToken cancellationToken)
+        string? rejected, CancellationToken cancellationToken)
     {
         RegistryCredential credential = await GetCredentialAsync(registry, cancellationToken).ConfigureAwait(false);
         if (challenge.IsBasic)
@@ -58,15 +85,23 @@ internal sealed class RegistryAuthenticator(HttpClient httpClient, IRegistryCred
             return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
         }
         string key = registry + "\n" + string.Join(' ', scopes.Order(StringComparer.Ordinal));
-        DateTimeOffset now = options.TimeProvider.GetUtcNow();
-        if (!forceRefresh && _tokens.TryGetValue(key, out CachedToken? cached) && cached.ExpiresAt > now)
+        if (Cached(key, rejected) is { } cached) { return new AuthenticationHeaderValue("Bearer", cached); }
+        // One fetch per key at a time: parallel blob pushes that all got the first 401 share the token it brings.
+        SemaphoreSlim gate = _fetching.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return new AuthenticationHeaderValue("Bearer", cached.Token);
+            if (Cached(key, rejected) is { } fetchedMeanwhile) { return new AuthenticationHeaderValue("Bearer", fetchedMeanwhile); }
+            CachedToken token = await FetchTokenAsync(registry, challenge, scopes, credential, cancellationToken).ConfigureAwait(false);
+            _tokens[key] = token;
+            return new AuthenticationHeaderValue("Bearer", token.Token);
         }
-        CachedToken token = await FetchTokenAsync(registry, challenge, scopes, credential, cancellationToken).ConfigureAwait(false);
-        _tokens[key] = token;
-        return new AuthenticationHeaderValue("Bearer", token.Token);
+        finally { gate.Release(); }
     }
+
+    /// <summary>The cached token for <paramref name="key"/> unless it has expired or is the one the registry just rejected.</summary>
+    private string? Cached(string key, string? rejected) =>
+        _tokens.TryGetValue(key, out CachedToken? cached) && cached.ExpiresAt > options.TimeProvider.GetUtcNow() && cached.Token != rejected ? cached.Token : null;
 
     private async Task<RegistryCredential> GetCredentialAsync(string registry, CancellationToken cancellationToken)
     {
@@ -109,7 +144,9 @@ internal sealed class RegistryAuthenticator(HttpClient httpClient, IRegistryCred
             ? TimeSpan.FromSeconds(seconds) : MinimumLifetime;
         DateTimeOffset issued = root.TryGetProperty("issued_at", out JsonElement i) && i.TryGetDateTimeOffset(out DateTimeOffset at)
             ? at : options.TimeProvider.GetUtcNow();
-        return new CachedToken(token, issued + lifetime - ExpiryMargin);
+        // Renew a little early, but never so early that a short-lived token is not reused at all.
+        TimeSpan margin = lifetime / 10 < ExpiryMargin ? lifetime / 10 : ExpiryMargin;
+        return new CachedToken(token, issued + lifetime - margin);
     }
 
     private static HttpRequestMessage GetTokenRequest(Uri realm, string? service, IReadOnlyList<string> scopes, RegistryCredential credential)

@@ -34,7 +34,8 @@ public sealed partial class RegistryClient
 
     /// <summary>
     /// Pushes one blob unless the repository has it (HEAD); mounts it from <see cref="BlobUpload.MountFrom"/> when the
-    /// registry allows; otherwise uploads it in one PUT, or in PATCH chunks when <see cref="RegistryClientOptions.ChunkSize"/> is set.
+    /// registry allows (with a token for both repositories; a source the credentials cannot read means an upload);
+    /// otherwise uploads it in one PUT, or in PATCH chunks when <see cref="RegistryClientOptions.ChunkSize"/> is set.
     /// Transient failures restart the upload, up to <see cref="RegistryClientOptions.MaxAttempts"/> times.
     /// </summary>
     public async Task<BlobPushOutcome> PushBlobAsync(string registry, string repository, BlobUpload blob, CancellationToken cancellationToken = default)
@@ -81,8 +82,18 @@ public sealed partial class RegistryClient
         if (mounting) { start += $"?mount={Uri.EscapeDataString(blob.Digest.ToString())}&from={Uri.EscapeDataString(blob.MountFrom!)}"; }
         Uri startUri = RepositoryUri(registry, repository, start);
         Uri location;
-        using (HttpResponseMessage started = await SendAsync(registry, scopes, () => new HttpRequestMessage(HttpMethod.Post, startUri) { Content = new ByteArrayContent([]) },
-            HttpCompletionOption.ResponseContentRead, retry: false, cancellationToken).ConfigureAwait(false))
+        HttpResponseMessage started = await StartUploadAsync(registry, scopes, startUri, cancellationToken).ConfigureAwait(false);
+        if (mounting && started.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            // registry:2 authorizes a mount POST for pull on the source too and refuses it whole when the token lacks
+            // that: the credentials cannot read the source, so upload the blob instead (as docker does).
+            started.Dispose();
+            mounting = false;
+            scopes = [PushScope(repository)];
+            startUri = RepositoryUri(registry, repository, "blobs/uploads/");
+            started = await StartUploadAsync(registry, scopes, startUri, cancellationToken).ConfigureAwait(false);
+        }
+        using (started)
         {
             if (mounting && started.StatusCode == HttpStatusCode.Created)
             {
@@ -119,6 +130,10 @@ public sealed partial class RegistryClient
         Log.BlobUploaded(_logger, blob.Digest, blob.Size, repository);
         return BlobPushOutcome.Uploaded;
     }
+
+    private async Task<HttpResponseMessage> StartUploadAsync(string registry, string[] scopes, Uri startUri, CancellationToken cancellationToken) =>
+        await SendAsync(registry, scopes, () => new HttpRequestMessage(HttpMethod.Post, startUri) { Content = new ByteArrayContent([]) },
+            HttpCompletionOption.ResponseContentRead, retry: false, cancellationToken).ConfigureAwait(false);
 
     private async Task<Uri> UploadChunksAsync(string registry, string[] scopes, BlobUpload blob, Uri location, long chunkSize, string action,
         CancellationToken cancellationToken)

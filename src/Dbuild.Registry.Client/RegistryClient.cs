@@ -85,7 +85,7 @@ public sealed partial class RegistryClient
                 response = await SendOnceAsync(create, header, completion, cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized)
                 {
-                    AuthenticationHeaderValue? answer = await _auth.OnUnauthorizedAsync(registry, response, scopes, cancellationToken).ConfigureAwait(false);
+                    AuthenticationHeaderValue? answer = await _auth.OnUnauthorizedAsync(registry, response, scopes, header, cancellationToken).ConfigureAwait(false);
                     if (answer is not null)
                     {
                         response.Dispose();
@@ -164,7 +164,15 @@ public sealed partial class RegistryClient
             _ => "",
         };
         string what = code ?? response.ReasonPhrase ?? status.ToString();
-        string message = $"{action} failed: {(int)status} {what}" + (string.IsNullOrEmpty(detail) ? "." : $" ({detail}).") + (hint.Length > 0 ? " " + hint : "");
+        string denied = "";
+        if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden &&
+            response.Headers.WwwAuthenticate.Select(h => AuthChallenge.Parse(h.ToString())).FirstOrDefault(c => c is { IsBearer: true }) is { Scopes.Count: > 0 } challenge)
+        {
+            // The Bearer challenge to a refused token names the scope the request needed: say which one was denied.
+            denied = $" The registry requires {string.Join(" and ", RegistryAuthenticator.MergeScopes(challenge.Scopes))}" +
+                (challenge.Error is { Length: > 0 } error ? $" ({error})." : ".");
+        }
+        string message = $"{action} failed: {(int)status} {what}" + (string.IsNullOrEmpty(detail) ? "." : $" ({detail}).") + denied + (hint.Length > 0 ? " " + hint : "");
         return new RegistryException(message, status, code, transient);
     }
 }
