@@ -7,7 +7,7 @@ namespace Dbuild.IntegrationTests.RegistryClient;
 
 /// <summary>
 /// Debian's registry:2 (<c>/usr/bin/docker-registry serve CONFIG</c>) on 127.0.0.1 with a free port and a temp storage
-/// root, optionally behind htpasswd basic auth. Stopped (by its own process id) on dispose.
+/// root, optionally behind htpasswd basic auth or token auth from a <see cref="TokenServer"/>. Stopped (by its own process id) on dispose.
 /// </summary>
 internal sealed class DistributionRegistry : IAsyncDisposable
 {
@@ -21,7 +21,8 @@ internal sealed class DistributionRegistry : IAsyncDisposable
     /// <summary><c>127.0.0.1:PORT</c>, the registry part of references.</summary>
     public string Host => $"127.0.0.1:{Port}";
 
-    public static async Task<DistributionRegistry> StartAsync(CancellationToken cancellationToken, (string User, string Password)? basicAuth = null)
+    public static async Task<DistributionRegistry> StartAsync(CancellationToken cancellationToken, (string User, string Password)? basicAuth = null,
+        TokenServer? tokenAuth = null)
     {
         string binary = Prerequisites.RequireTool("docker-registry", "docker-registry");
         var directory = new TempDirectory("dbuild-registry2-");
@@ -33,6 +34,11 @@ internal sealed class DistributionRegistry : IAsyncDisposable
             ProcessResult hashed = (await ProcessRunner.RunAsync(htpasswd, ["-Bbn", credentials.User, credentials.Password], cancellationToken)).EnsureSuccess();
             await File.WriteAllTextAsync(directory.Combine("htpasswd"), hashed.StandardOutput.Trim() + "\n", cancellationToken);
             auth = $"auth:\n  htpasswd:\n    realm: test\n    path: {directory.Combine("htpasswd")}\n";
+        }
+        else if (tokenAuth is not null)
+        {
+            auth = $"auth:\n  token:\n    realm: {tokenAuth.Realm}\n    service: {TokenServer.Service}\n    issuer: {TokenServer.Issuer}\n" +
+                $"    rootcertbundle: {tokenAuth.RootCertBundle}\n";
         }
         string config = $"""
             version: 0.1
