@@ -5,8 +5,8 @@ namespace Dbuild.Runtime;
 
 internal static partial class Log
 {
-    [LoggerMessage(3001, LogLevel.Debug, "Unpacked layer {DiffId} as snapshot {ChainId}")]
-    public static partial void SnapshotUnpacked(ILogger logger, Digest diffId, Digest chainId);
+    [LoggerMessage(3001, LogLevel.Debug, "Unpacked layer {DiffId} as snapshot {ChainId} in {Duration}")]
+    public static partial void SnapshotUnpacked(ILogger logger, Digest diffId, Digest chainId, TimeSpan duration);
 
     [LoggerMessage(3002, LogLevel.Warning, "overlayfs is not usable here ({Reason}); using the copying snapshotter, which is slower")]
     public static partial void OverlayUnavailable(ILogger logger, string reason);

@@ -104,6 +104,7 @@ internal sealed class SnapshotStore
     {
         string staging = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
         string fs = Path.Combine(staging, "fs");
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             Directory.CreateDirectory(staging);
@@ -122,7 +123,7 @@ internal sealed class SnapshotStore
             }
             await File.WriteAllTextAsync(Path.Combine(staging, "chainid"), chainId.ToString(), cancellationToken).ConfigureAwait(false);
             Publish(staging, chainId);
-            Log.SnapshotUnpacked(_logger, layer.DiffId, chainId);
+            Log.SnapshotUnpacked(_logger, layer.DiffId, chainId, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch
         {
@@ -147,7 +148,12 @@ internal sealed class SnapshotStore
             Directory.Move(final, old);
             TryDelete(old);
         }
-        Directory.Move(staging, final);
+        try { Directory.Move(staging, final); }
+        catch (IOException) when (Exists(chainId))
+        {
+            // Another process (or build) published the same snapshot between the check and the move: keep theirs.
+            TryDelete(staging);
+        }
     }
 
     internal static void TryDelete(string directory)

@@ -7,43 +7,12 @@ namespace Dbuild.Solver;
 
 internal sealed partial class BuildSession
 {
-    private LayerWriterOptions WriterOptions(IReadOnlyList<LayerEntry> entries) => new()
+    /// <summary>Step layers are written uncompressed; the exporter compresses the ones an image needs (<see cref="LayerCompressor"/>).</summary>
+    private LayerWriterOptions WriterOptions() => new()
     {
-        Compression = _request.Compression,
-        CompressionLevel = _request.CompressionLevel ?? (_request.Compression == LayerCompression.Gzip && MostlyIncompressible(entries) ? 1 : null),
+        Compression = LayerCompression.None,
         SourceDateEpoch = _request.SourceDateEpoch,
-        GzipParallelism = Math.Max(1, Environment.ProcessorCount),
     };
-
-    /// <summary>
-    /// True when most of a layer's bytes are in files that do not compress (media, archives, random data): deflate at
-    /// level 6 spends twice the CPU of level 1 on such bytes for no gain, so those layers use level 1. Decided from
-    /// 64 KiB samples of the largest files, so the choice is a function of the content (reproducible).
-    /// </summary>
-    internal static bool MostlyIncompressible(IReadOnlyList<LayerEntry> entries)
-    {
-        long total = entries.Where(e => e.Type == LayerEntryType.File).Sum(e => e.Size);
-        if (total < 8L * 1024 * 1024) { return false; }
-        long incompressible = 0;
-        byte[] sample = new byte[64 * 1024];
-        foreach (LayerEntry entry in entries.Where(e => e.Type == LayerEntryType.File && e.OpenContent is not null && e.Size >= 1024 * 1024)
-                     .OrderByDescending(e => e.Size).ThenBy(e => e.Path, StringComparer.Ordinal).Take(8))
-        {
-            int filled = 0;
-            using (Stream content = entry.OpenContent!())
-            {
-                int read;
-                while (filled < sample.Length && (read = content.Read(sample, filled, sample.Length - filled)) > 0) { filled += read; }
-            }
-            var counter = new MemoryStream();
-            using (var deflate = new System.IO.Compression.ZLibStream(counter, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-            {
-                deflate.Write(sample, 0, filled);
-            }
-            if (counter.Length > filled * 0.9) { incompressible += entry.Size; }
-        }
-        return incompressible * 2 > total;
-    }
 
     /// <summary>Writes entries as a layer blob to a temp file, then moves it into the content store under its digest.</summary>
     private async Task<CachedLayer?> WriteLayerAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
@@ -53,7 +22,7 @@ internal sealed partial class BuildSession
         FileStream file = new(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16, Options = FileOptions.Asynchronous });
         await using (file.ConfigureAwait(false))
         {
-            result = await LayerWriter.WriteAsync(entries, file, WriterOptions(entries), cancellationToken).ConfigureAwait(false);
+            result = await LayerWriter.WriteAsync(entries, file, WriterOptions(), cancellationToken).ConfigureAwait(false);
         }
         return await IngestAsync(temp, result, cancellationToken).ConfigureAwait(false);
     }
@@ -141,8 +110,8 @@ internal sealed partial class BuildSession
     }
 
     /// <summary>
-    /// COPY --from: a stage, a named context, or an image. Only the paths the COPY names are unpacked (everything when a
-    /// source has a wildcard), in one pass over the source's layers that also records their owners and modes.
+    /// COPY --from: a stage, a named context, or an image, read in place from its layers (<see cref="LayerIndexTree"/>):
+    /// plain layer tars are only indexed; compressed ones unpack just the paths the COPY names.
     /// </summary>
     private async Task<(SourceTree Tree, string Key)> SourceFromAsync(StagePlan stage, string from, IReadOnlyList<string> sources, CancellationToken cancellationToken)
     {
@@ -167,91 +136,9 @@ internal sealed partial class BuildSession
             source = StageState.FromImage(image.Config, image.Layers, new CacheKeyBuilder().Add("base image", image.ManifestDigest.ToString()).Build());
             label = $"image {image.Reference}";
         }
-        var prefixes = sources.Select(CopyPlanner.Clean).ToList();
-        bool everything = prefixes.Any(p => p.Length == 0 || CopyGlob.HasWildcard(p));
         string dir = Path.Combine(_tmp, "from-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        var meta = new FsTree();
-        for (int i = 0; i < source.Layers.Count; i++)
-        {
-            var entries = new List<LayerEntry>();
-            Stream blob = _store.OpenBlob(source.Layers[i].Blob.Digest);
-            await using (blob.ConfigureAwait(false))
-            {
-                Stream tar = await LayerReader.OpenDecompressedAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
-                await using (tar.ConfigureAwait(false))
-                {
-                    using var reader = new TarReader(tar);
-                    while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken).ConfigureAwait(false) is { } t)
-                    {
-                        string path = CopyPlanner.Clean(t.Name);
-                        if (path.Length == 0) { continue; }
-                        string name = Path.GetFileName(path);
-                        bool whiteout = name.StartsWith(LayerEntry.WhiteoutPrefix, StringComparison.Ordinal);
-                        string target = whiteout && name != LayerEntry.OpaqueWhiteoutName
-                            ? FsTree.Combine(FsTree.Parent(path), name[LayerEntry.WhiteoutPrefix.Length..]) : path;
-                        if (!everything && !prefixes.Any(p => IsWithin(target, p) || IsWithin(p, target))) { continue; }
-                        string full = Path.Combine(dir, path);
-                        if (whiteout)
-                        {
-                            string gone = name == LayerEntry.OpaqueWhiteoutName ? FsTree.Parent(full) : Path.Combine(dir, target);
-                            if (name == LayerEntry.OpaqueWhiteoutName && Directory.Exists(gone)) { foreach (string child in Directory.EnumerateFileSystemEntries(gone)) { Delete(child); } }
-                            else { Delete(gone); }
-                            entries.Add(new LayerEntry { Path = path, Type = LayerEntryType.File });
-                            continue;
-                        }
-                        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                        var mode = (UnixFileMode)((int)t.Mode & 0xFFF);
-                        LayerEntryType type;
-                        switch (t.EntryType)
-                        {
-                            case TarEntryType.Directory:
-                                if (File.Exists(full) || IsLink(full)) { Delete(full); }
-                                Directory.CreateDirectory(full);
-                                type = LayerEntryType.Directory;
-                                break;
-                            case TarEntryType.SymbolicLink:
-                                Delete(full);
-                                File.CreateSymbolicLink(full, t.LinkName);
-                                type = LayerEntryType.Symlink;
-                                break;
-                            case TarEntryType.HardLink:
-                                Delete(full);
-                                string linked = Path.Combine(dir, CopyPlanner.Clean(t.LinkName));
-                                if (File.Exists(linked)) { File.Copy(linked, full); }
-                                type = LayerEntryType.File;
-                                break;
-                            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                                Delete(full);
-                                FileStream output = File.Create(full);
-                                await using (output.ConfigureAwait(false))
-                                {
-                                    if (t.DataStream is { } data) { await data.CopyToAsync(output, cancellationToken).ConfigureAwait(false); }
-                                }
-                                File.SetUnixFileMode(full, mode);
-                                type = LayerEntryType.File;
-                                break;
-                            default:
-                                continue; // devices and fifos are not copied from another stage
-                        }
-                        entries.Add(new LayerEntry { Path = path, Type = type, Mode = mode, Uid = t.Uid, Gid = t.Gid, LinkTarget = t.EntryType == TarEntryType.SymbolicLink ? t.LinkName : null });
-                    }
-                }
-            }
-            meta.Apply(entries, i);
-        }
-        return (new StageTree(dir, meta, label, _fs), "stage " + source.Key);
-    }
-
-    private static bool IsWithin(string path, string prefix) =>
-        prefix.Length == 0 || path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
-
-    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
-
-    private static void Delete(string path)
-    {
-        if (IsLink(path) || File.Exists(path)) { File.Delete(path); }
-        else if (Directory.Exists(path)) { Directory.Delete(path, recursive: true); }
+        LayerIndexTree tree = await LayerIndexTree.BuildAsync(_store, source.Layers, [.. sources.Select(CopyPlanner.Clean)], dir, label, cancellationToken).ConfigureAwait(false);
+        return (tree, "stage " + source.Key);
     }
 
     /// <summary>Resolves <c>user[:group]</c> with the stage's /etc/passwd and /etc/group; a bare user takes its primary group.</summary>

@@ -62,20 +62,16 @@ internal sealed partial class BuildSession
                 Mounts = stepMounts,
                 Output = line => vertex.Log(line.Text),
                 DisplayName = name,
-                Compression = _request.Compression,
+                Compression = LayerCompression.None, // compressed at export, if the image needs it
                 SourceDateEpoch = _request.SourceDateEpoch,
             };
             StepResult result;
-            // The runtime's snapshot store is not safe for concurrent use by several builds on one state root yet:
-            // RUN steps take a root-wide lock (file ops and other stages still run in parallel).
-            FileStream runLock = await RootLock.AcquireAsync(Path.Combine(_options.StateRoot, "locks", "run.lock"), ct).ConfigureAwait(false);
             try { result = await executor.RunAsync(request, ct).ConfigureAwait(false); }
             catch (StepFailedException ex)
             {
                 throw new BuildException($"process \"{string.Join(' ', args)}\" did not complete successfully: exit code: {ex.ExitCode}" +
                     (ex.LastLines.Count > 0 ? "\n" + string.Join('\n', ex.LastLines.TakeLast(10)) : ""), ex);
             }
-            finally { await runLock.DisposeAsync().ConfigureAwait(false); }
             if (result.Layer is not { } layer || result.LayerPath is null) { return null; }
             return await IngestAsync(result.LayerPath, layer, ct).ConfigureAwait(false);
         }, layer => { if (layer is not null) { state.Tree = null; } }, history, cancellationToken).ConfigureAwait(false);

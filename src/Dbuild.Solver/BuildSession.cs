@@ -28,6 +28,8 @@ internal sealed partial class BuildSession : IDisposable
     private readonly Lazy<ContextTree> _context;
     private readonly HashSet<int> _needed;
     private readonly StagePlan _target;
+    private readonly LayerCompressor _compressor;
+    private readonly HashSet<int> _imageStages;
 
     public BuildSession(BuilderOptions options, BuildRequest request, BuildPlan plan, VertexTracker tracker)
     {
@@ -50,6 +52,19 @@ internal sealed partial class BuildSession : IDisposable
             ? plan.Stages.FirstOrDefault(s => string.Equals(s.Name, t, StringComparison.OrdinalIgnoreCase)) ?? throw new BuildException($"target stage \"{t}\" could not be found")
             : plan.Stages[^1];
         _needed = NeededStages(_target);
+        _compressor = new LayerCompressor(_store, options.StateRoot, _tmp, request.Compression, request.CompressionLevel);
+        _imageStages = ImageStages(_target);
+    }
+
+    /// <summary>The target and the stages it is built FROM: every layer they make ends up in the exported image.</summary>
+    private HashSet<int> ImageStages(StagePlan target)
+    {
+        var stages = new HashSet<int>();
+        for (StagePlan? stage = target; stage is not null && stages.Add(stage.Index);)
+        {
+            stage = _plan.FindStage(_lexer.ProcessWord(stage.BaseExpression, _metaArgs), stage.Index);
+        }
+        return stages;
     }
 
     private void EvaluateMetaArgs()
@@ -118,15 +133,16 @@ internal sealed partial class BuildSession : IDisposable
         StageState final = await StageAsync(_target, cancellationToken).ConfigureAwait(false);
         if (_context.IsValueCreated) { await _context.Value.SaveAsync(cancellationToken).ConfigureAwait(false); }
         foreach (var label in _request.Labels) { final.Labels[label.Key] = label.Value; }
-        var exporter = new ImageExporter(_store, _options, _request, _tracker, _tmp);
+        var exporter = new ImageExporter(_store, _options, _request, _tracker, _tmp, _compressor);
         BuildResult result = await exporter.ExportAsync(final, _now, cancellationToken).ConfigureAwait(false);
         return result with { Steps = [.. _reports.OrderBy(r => r.Vertex)] };
     }
 
     public void Dispose() => _slots.Dispose();
 
-    public void Cleanup()
+    public async Task CleanupAsync()
     {
+        await _compressor.DrainAsync().ConfigureAwait(false); // background compressions write into _tmp
         try { Directory.Delete(_tmp, recursive: true); }
         catch (IOException) { /* best effort; the next prune removes it */ }
         catch (UnauthorizedAccessException) { }
@@ -278,7 +294,10 @@ internal sealed partial class BuildSession : IDisposable
         state.Key = digest;
         if (record.Layer is { } l)
         {
-            state.Layers.Add(new LayerRef(new Descriptor(l.MediaType, Digest.Parse(l.Digest), l.Size), Digest.Parse(l.DiffId)));
+            var layer = new LayerRef(new Descriptor(l.MediaType, Digest.Parse(l.Digest), l.Size), Digest.Parse(l.DiffId));
+            state.Layers.Add(layer);
+            // These layers are the image's: compress them now, alongside the steps still to run.
+            if (_imageStages.Contains(stage.Index)) { _compressor.Prefetch(layer, cancellationToken); }
         }
         applied?.Invoke(record.Layer);
         state.History.Add(new HistoryEntry

@@ -22,7 +22,7 @@ internal sealed record CopySpec
 }
 
 /// <summary>The layer a COPY makes and the inputs its cache key covers.</summary>
-internal sealed record CopyPlan(IReadOnlyList<LayerEntry> Entries, IReadOnlyList<KeyComponent> Files);
+internal sealed record CopyPlan(IReadOnlyList<LayerEntry> Entries);
 
 /// <summary>
 /// Turns a COPY/ADD into layer entries with Docker's rules: a directory source copies its contents, several sources
@@ -44,7 +44,7 @@ internal static class CopyPlanner
 
         (List<SourceFile> matches, List<(string Name, string Content)> heredocs) = Select(spec, source);
         int count = matches.Count + heredocs.Count;
-        if (count == 0) { return new CopyPlan([], []); } // only empty wildcards: BuildKit copies nothing, not even the destination
+        if (count == 0) { return new CopyPlan([]); } // only empty wildcards: BuildKit copies nothing, not even the destination
         bool destExistsAsDir = destination.IsDirectory(destRel) && destination.Get(destRel) is not null || destRel.Length == 0;
         bool destIsDir = endsWithSlash || destExistsAsDir || (count == 1 && matches.Count == 1 && matches[0].Type == LayerEntryType.Directory);
         if (count > 1 && !endsWithSlash && !destExistsAsDir)
@@ -53,7 +53,6 @@ internal static class CopyPlanner
         }
 
         var entries = new Dictionary<string, LayerEntry>(StringComparer.Ordinal);
-        var components = new ConcurrentBag<KeyComponent>();
         FileMode? chmod = spec.Chmod is null ? null : ParseFileMode(spec.Chmod);
         int uid = spec.Owner?.Uid ?? -1;
         int gid = spec.Owner?.Gid ?? -1;
@@ -81,11 +80,6 @@ internal static class CopyPlanner
                 files.Add((match, target));
             }
         }
-
-        var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(files.Where(f => f.File.Type == LayerEntryType.File),
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            async (f, token) => hashes[f.File.RelativePath] = await source.HashAsync(f.File, token).ConfigureAwait(false)).ConfigureAwait(false);
 
         // Hard-linked source files stay one inode in the layer (BuildKit keeps links within one COPY): the first name
         // holds the data, the others link to it (LayerWriter moves the data to whichever name sorts first).
@@ -117,16 +111,8 @@ internal static class CopyPlanner
                     Size = file.Type == LayerEntryType.File ? file.Size : 0,
                     LinkTarget = file.LinkTarget,
                     ModificationTime = file.ModificationTime,
-                    OpenContent = file.Type == LayerEntryType.File ? () => File.OpenRead(captured.FullPath) : null,
+                    OpenContent = file.Type == LayerEntryType.File ? () => source.OpenContent(captured) : null,
                 };
-            string content = file.Type switch
-            {
-                LayerEntryType.File => hashes[file.RelativePath],
-                LayerEntryType.Symlink => "link:" + file.LinkTarget,
-                _ => "",
-            };
-            components.Add(new KeyComponent("file " + file.RelativePath,
-                string.Create(CultureInfo.InvariantCulture, $"{file.Type}|{Convert.ToString((int)mode, 8)}|{u}:{g}|{file.Size}|{content}|{target}")));
         }
         foreach ((string name, string content) in heredocs)
         {
@@ -144,9 +130,8 @@ internal static class CopyPlanner
                 ModificationTime = CreatedDirectoryTime,
                 OpenContent = () => new MemoryStream(bytes, writable: false),
             };
-            components.Add(new KeyComponent("heredoc " + name, Oci.Digest.Compute(bytes).ToString()));
         }
-        return new CopyPlan([.. entries.Values], [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)]);
+        return new CopyPlan([.. entries.Values]);
     }
 
     private static (List<SourceFile> Matches, List<(string Name, string Content)> Heredocs) Select(CopySpec spec, SourceTree source)

@@ -64,7 +64,7 @@ public sealed class ImageBuilder(BuilderOptions options)
         }
         finally
         {
-            session.Cleanup();
+            await session.CleanupAsync().ConfigureAwait(false);
         }
     }
 }

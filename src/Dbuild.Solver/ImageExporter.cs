@@ -12,7 +12,7 @@ namespace Dbuild.Solver;
 /// Turns a finished stage into an image (config + manifest in the store, tags in index.json) and writes the
 /// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
 /// </summary>
-internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp)
+internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor)
 {
     public async Task<BuildResult> ExportAsync(StageState final, DateTimeOffset created, CancellationToken cancellationToken)
     {
@@ -20,6 +20,9 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         try
         {
             bool oci = request.OciMediaTypes;
+            List<LayerRef> layers = [.. await compressor.CompressAsync(final.Layers, vertex.Log, cancellationToken).ConfigureAwait(false)];
+            final.Layers.Clear();
+            final.Layers.AddRange(layers);
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
             foreach (Reference tag in request.Tags)

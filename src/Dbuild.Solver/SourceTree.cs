@@ -17,6 +17,9 @@ internal sealed record SourceFile(string RelativePath, string FullPath, LayerEnt
 
     /// <summary>For <c>COPY --parents</c>: the leading directories (before a <c>/./</c> pivot) the destination leaves out.</summary>
     public string ParentsBase { get; init; } = "";
+
+    /// <summary>When 0 or more, the content is the <see cref="Size"/> bytes at this offset of <see cref="FullPath"/> (a layer tar).</summary>
+    public long DataOffset { get; init; } = -1;
 }
 
 /// <summary>Files COPY can read: the build context (with .dockerignore) or another stage's unpacked filesystem.</summary>
@@ -37,10 +40,8 @@ internal abstract class SourceTree(string root)
     /// <summary>Every path below <paramref name="relativeDirectory"/>, depth first in ordinal order, minus exclusions.</summary>
     public IEnumerable<SourceFile> Walk(string relativeDirectory)
     {
-        string full = relativeDirectory.Length == 0 ? Root : Path.Combine(Root, relativeDirectory);
-        string[] names;
-        try { names = [.. Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]; }
-        catch (DirectoryNotFoundException) { yield break; }
+        IEnumerable<string>? names = ChildNames(relativeDirectory);
+        if (names is null) { yield break; }
         foreach (string name in names)
         {
             string rel = FsTree.Combine(relativeDirectory, name);
@@ -61,13 +62,30 @@ internal abstract class SourceTree(string root)
 
     protected virtual bool MayContainIncluded(string relativePath) => false;
 
+    /// <summary>The names in a directory of the tree, in ordinal order; null when it is not a directory.</summary>
+    protected virtual IEnumerable<string>? ChildNames(string relativeDirectory)
+    {
+        string full = relativeDirectory.Length == 0 ? Root : Path.Combine(Root, relativeDirectory);
+        try { return [.. Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]; }
+        catch (DirectoryNotFoundException) { return null; }
+    }
+
     /// <summary>All paths, for wildcard sources.</summary>
     public IEnumerable<string> AllPaths() => Walk("").Select(f => f.RelativePath);
+
+    /// <summary>The bytes of a regular file of this tree.</summary>
+    public virtual Stream OpenContent(SourceFile file)
+    {
+        if (file.DataOffset < 0) { return File.OpenRead(file.FullPath); }
+        var tar = new FileStream(file.FullPath, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan);
+        tar.Seek(file.DataOffset, SeekOrigin.Begin);
+        return new WindowStream(tar, file.Size);
+    }
 
     /// <summary>The content hash of a regular file (sha256 of its bytes).</summary>
     public virtual async Task<string> HashAsync(SourceFile file, CancellationToken cancellationToken)
     {
-        FileStream stream = File.OpenRead(file.FullPath);
+        Stream stream = OpenContent(file);
         await using (stream.ConfigureAwait(false))
         {
             return (await Digest.ComputeAsync(stream, cancellationToken).ConfigureAwait(false)).ToString();
@@ -170,20 +188,6 @@ internal sealed class ContextTree : SourceTree
     }
 }
 
-/// <summary>Another stage's (or image's) filesystem, unpacked to a directory, with owners and modes from its layers.</summary>
-internal sealed class StageTree(string root, FsTree tree, string description, ILayerFileSystem fs) : SourceTree(root)
-{
-    public override string Description => description;
-
-    public override SourceFile? Stat(string relativePath)
-    {
-        SourceFile? file = StatWith(fs, Root, relativePath, keepOwners: false);
-        if (file is null) { return null; }
-        FsNode? node = tree.Get(relativePath);
-        return node is null ? file : file with { Uid = node.Uid, Gid = node.Gid, Mode = node.Mode };
-    }
-}
-
 /// <summary>A downloaded ADD source: one file in its own directory.</summary>
 internal sealed class UrlTree(string root, string fileName, ILayerFileSystem fs) : SourceTree(root)
 {
@@ -192,4 +196,52 @@ internal sealed class UrlTree(string root, string fileName, ILayerFileSystem fs)
     public override string Description => "download";
 
     public override SourceFile? Stat(string relativePath) => StatWith(fs, Root, relativePath, keepOwners: false);
+}
+
+/// <summary>Reads <c>length</c> bytes of a stream from its current position, then reports the end; owns the stream.</summary>
+internal sealed class WindowStream(Stream inner, long length) : Stream
+{
+    private long _position;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => length;
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int read = inner.Read(buffer[..(int)Math.Min(buffer.Length, length - _position)]);
+        _position += read;
+        return read;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, length - _position)], cancellationToken).ConfigureAwait(false);
+        _position += read;
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { inner.Dispose(); }
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -6,6 +6,8 @@ using Dbuild.Oci;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
 using Dbuild.Solver;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dbuild.Cli.Commands;
 
@@ -89,13 +91,19 @@ internal static class BuildCommand
                 if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
                 using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
                 using HttpClient http = CreateHttpClient();
+                // --debug: the solver's and runtime's own log (cache keys, snapshots, containers, timings) on stderr.
+                using ILoggerFactory logging = parseResult.GetValue(GlobalOptions.Debug)
+                    ? LoggerFactory.Create(b => b.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; })
+                        .AddFilter(level => level >= LogLevel.Debug).SetMinimumLevel(LogLevel.Debug))
+                    : NullLoggerFactory.Instance;
                 var builder = new ImageBuilder(new BuilderOptions
                 {
                     StateRoot = root,
                     Registry = CreateRegistryClient(http),
                     Http = http,
-                    Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }),
+                    Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }, logging.CreateLogger<StepExecutor>()),
                     FileSystem = LinuxLayerFileSystem.Instance,
+                    Logger = logging.CreateLogger("Dbuild.Solver"),
                 });
                 var clock = Stopwatch.StartNew();
                 BuildResult result;

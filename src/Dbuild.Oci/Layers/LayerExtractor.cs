@@ -1,3 +1,5 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 
 namespace Dbuild.Oci.Layers;
 
@@ -10,6 +12,7 @@ namespace Dbuild.Oci.Layers;
 public static class LayerExtractor
 {
     private const int MaxSymlinkDepth = 40;
+    private const int CopyBufferSize = 128 * 1024;
 
     /// <summary>Extracts <paramref name="blob"/> (gzip, zstd or plain tar) into <paramref name="root"/>, which is created if missing.</summary>
     public static async Task<LayerExtractResult> ExtractAsync(Stream blob, string root, LayerExtractOptions? options = null,
@@ -48,6 +51,10 @@ public static class LayerExtractor
     {
         private readonly ILayerFileSystem _fs = options.FileSystem ?? BclLayerFileSystem.Instance;
         private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+        /// <summary>Real directories (not symlinks) this extraction created or checked; cleared whenever anything is removed.</summary>
+        private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
+        /// <summary>Directories this extraction created: they hold only what it has written since.</summary>
+        private readonly HashSet<string> _createdDirectories = new(StringComparer.Ordinal);
         private readonly List<(string Path, LayerEntry Entry)> _directories = [];
 
         public async Task ExtractEntryAsync(string rawName, LayerEntry entry, Stream? data, CancellationToken cancellationToken)
@@ -69,8 +76,10 @@ public static class LayerExtractor
                 return;
             }
 
-            LayerFileStatus? existing = TryStatus(path);
-            if (existing is { } current && !(current.Type == LayerEntryType.Directory && entry.Type == LayerEntryType.Directory))
+            // In a directory this extraction created, only what it wrote can exist: no need to look.
+            LayerFileStatus? existing = _createdDirectories.Contains(parent) && !_written.Contains(path) ? null : TryStatus(path);
+            bool keepDirectory = existing?.Type == LayerEntryType.Directory && entry.Type == LayerEntryType.Directory;
+            if (existing is { } current && !keepDirectory)
             {
                 Remove(path, current);
             }
@@ -79,15 +88,16 @@ public static class LayerExtractor
             switch (entry.Type)
             {
                 case LayerEntryType.Directory:
-                    Directory.CreateDirectory(path);
+                    if (!keepDirectory)
+                    {
+                        Directory.CreateDirectory(path);
+                        _createdDirectories.Add(path);
+                    }
+                    _knownDirectories.Add(path);
                     _directories.Add((path, entry));
                     return;
                 case LayerEntryType.File:
-                    var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
-                    await using (file.ConfigureAwait(false))
-                    {
-                        if (data is not null) { await data.CopyToAsync(file, cancellationToken).ConfigureAwait(false); }
-                    }
+                    await WriteFileAsync(path, data, cancellationToken).ConfigureAwait(false);
                     break;
                 case LayerEntryType.Symlink:
                     string target = entry.LinkTarget ?? "";
@@ -118,6 +128,28 @@ public static class LayerExtractor
                     break;
             }
             ApplyMetadata(path, entry);
+        }
+
+        /// <summary>
+        /// Writes a file's content with plain positional writes on a handle opened without a share lock (a FileStream
+        /// would take an flock and hop to the thread pool per write: most of the cost of unpacking many small files).
+        /// </summary>
+        private static async Task WriteFileAsync(string path, Stream? data, CancellationToken cancellationToken)
+        {
+            using SafeFileHandle handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            if (data is null) { return; }
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
+            {
+                long offset = 0;
+                int read;
+                while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    RandomAccess.Write(handle, buffer.AsSpan(0, read), offset);
+                    offset += read;
+                }
+            }
+            finally { ArrayPool<byte>.Shared.Return(buffer); }
         }
 
         public void ApplyDirectoryMetadata()
@@ -171,11 +203,19 @@ public static class LayerExtractor
             for (int i = 0; i < components.Count; i++)
             {
                 string next = current + "/" + components[i];
-                LayerFileStatus? status = TryStatus(next);
+                if (_knownDirectories.Contains(next))
+                {
+                    resolved.Add(components[i]);
+                    current = next;
+                    continue;
+                }
+                LayerFileStatus? status = _createdDirectories.Contains(current) && !_written.Contains(next) ? null : TryStatus(next);
                 if (status is null)
                 {
                     if (!create) { throw new UnsafeLayerEntryException(rawName, $"'{string.Join('/', components)}' does not exist in the layer"); }
                     Directory.CreateDirectory(next);
+                    _createdDirectories.Add(next);
+                    _written.Add(next);
                 }
                 else if (status.Value.Type == LayerEntryType.Symlink)
                 {
@@ -190,6 +230,7 @@ public static class LayerExtractor
                 {
                     throw new UnsafeLayerEntryException(rawName, $"'{string.Join('/', resolved.Append(components[i]))}' is not a directory");
                 }
+                _knownDirectories.Add(next);
                 resolved.Add(components[i]);
                 current = next;
             }
@@ -226,16 +267,21 @@ public static class LayerExtractor
             return parts;
         }
 
+        /// <summary>What is at <paramref name="path"/> itself (a symlink is not followed), from one lstat.</summary>
         private static LayerFileStatus? TryStatus(string path)
         {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is not null) { return new LayerFileStatus { Type = LayerEntryType.Symlink, Mode = 0 }; }
-            if (Directory.Exists(path)) { return new LayerFileStatus { Type = LayerEntryType.Directory, Mode = 0 }; }
-            return info.Exists ? new LayerFileStatus { Type = LayerEntryType.File, Mode = 0 } : null;
+            FileAttributes attributes = new FileInfo(path).Attributes;
+            if ((int)attributes == -1) { return null; }
+            LayerEntryType type = attributes.HasFlag(FileAttributes.ReparsePoint) ? LayerEntryType.Symlink
+                : attributes.HasFlag(FileAttributes.Directory) ? LayerEntryType.Directory
+                : LayerEntryType.File;
+            return new LayerFileStatus { Type = type, Mode = 0 };
         }
 
-        private static void Remove(string path, LayerFileStatus status)
+        private void Remove(string path, LayerFileStatus status)
         {
+            _knownDirectories.Clear();
+            _createdDirectories.Clear();
             if (status.Type == LayerEntryType.Directory) { Directory.Delete(path, recursive: true); }
             else { File.Delete(path); }
         }

@@ -53,6 +53,43 @@ public static class LayerWriter
         }
     }
 
+    /// <summary>
+    /// Compresses an existing uncompressed layer tar (read from <paramref name="tar"/> to its end) into
+    /// <paramref name="destination"/> with <paramref name="options"/>' codec and level, hashing both sides in the same
+    /// pass. The result's <see cref="LayerWriteResult.EntryCount"/> is 0: the tar is not parsed.
+    /// </summary>
+    public static async Task<LayerWriteResult> CompressAsync(Stream tar, Stream destination, LayerWriterOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tar);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(options);
+        var blob = new HashingWriteStream(destination, leaveOpen: true);
+        await using (blob.ConfigureAwait(false))
+        {
+            Stream compressor = CreateCompressor(blob, options);
+            var input = new HashingWriteStream(compressor, leaveOpen: true);
+            await using (input.ConfigureAwait(false))
+            {
+                await using (compressor.ConfigureAwait(false))
+                {
+                    await tar.CopyToAsync(input, CopyBufferSize * 8, cancellationToken).ConfigureAwait(false);
+                    await input.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await blob.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return new LayerWriteResult
+                {
+                    Digest = blob.GetDigest(),
+                    DiffId = input.GetDigest(),
+                    Size = blob.BytesWritten,
+                    UncompressedSize = input.BytesWritten,
+                    MediaType = MediaTypeOf(options.Compression),
+                    Compression = options.Compression,
+                    EntryCount = 0,
+                };
+            }
+        }
+    }
+
     /// <summary>Scans <paramref name="root"/> with <see cref="DirectoryLayerScanner"/> and writes it as a layer blob.</summary>
     public static Task<LayerWriteResult> WriteDirectoryAsync(string root, Stream destination, LayerWriterOptions? options = null,
         ILayerFileSystem? fileSystem = null, CancellationToken cancellationToken = default) =>

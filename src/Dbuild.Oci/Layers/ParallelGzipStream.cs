@@ -88,6 +88,7 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
     {
         try
         {
+            level = IsIncompressible(block.AsSpan(0, length)) ? 0 : level;
             // A bounded per-block buffer (at most ~1 MiB plus gzip overhead), not a whole-layer buffer.
             using var output = new MemoryStream(length / 2 + 64);
             using (var gzip = new GZipStream(output, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
@@ -100,5 +101,24 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
         {
             ArrayPool<byte>.Shared.Return(block);
         }
+    }
+
+    /// <summary>
+    /// True when samples of the block (4 × 8 KiB, spread over it) shrink by less than 3% at the fastest level: random,
+    /// encrypted or already-compressed bytes. Such a block is stored (deflate level 0: a copy and a CRC) instead of
+    /// burning CPU on it for nothing. A function of the bytes only, so layers stay reproducible.
+    /// </summary>
+    internal static bool IsIncompressible(ReadOnlySpan<byte> block)
+    {
+        const int Samples = 4;
+        const int SampleSize = 8 * 1024;
+        if (block.Length < Samples * SampleSize * 2) { return false; }
+        using var counter = new MemoryStream(Samples * SampleSize + 256);
+        using (var deflate = new DeflateStream(counter, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            long stride = (block.Length - SampleSize) / (Samples - 1);
+            for (int i = 0; i < Samples; i++) { deflate.Write(block.Slice((int)(stride * i), SampleSize)); }
+        }
+        return counter.Length > Samples * SampleSize * 0.97;
     }
 }

@@ -232,6 +232,15 @@ internal sealed class TarStreamReader(Stream stream)
 
         public async Task SkipRestAsync(CancellationToken cancellationToken)
         {
+            if (inner.CanSeek && total - _consumed > 64 * 1024)
+            {
+                // Seekable archive (a plain tar file): jump over the content instead of reading it.
+                long target = inner.Position + (total - _consumed);
+                if (target > inner.Length) { throw new InvalidDataException("The tar archive ends in the middle of an entry."); }
+                inner.Seek(target, SeekOrigin.Begin);
+                _consumed = total;
+                return;
+            }
             byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
             try
             {

@@ -130,6 +130,37 @@ public sealed class LayerWriterTests
     }
 
     [Fact]
+    public void ParallelGzip_IsIncompressible_RandomYes_TextAndSmallNo()
+    {
+        byte[] noise = new byte[1024 * 1024];
+        new Random(5).NextBytes(noise);
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("COPY src/ /app/src # a line of text\n", 30_000)));
+        Assert.True(ParallelGzipStream.IsIncompressible(noise));
+        Assert.False(ParallelGzipStream.IsIncompressible(text));
+        Assert.False(ParallelGzipStream.IsIncompressible(noise.AsSpan(0, 32 * 1024))); // too small to judge: compress as asked
+    }
+
+    [Fact]
+    public async Task WriteAsync_ParallelGzip_RandomContent_StoredBlocksStayValidGzip()
+    {
+        byte[] noise = new byte[4 * 1024 * 1024];
+        new Random(7).NextBytes(noise);
+        var entries = new List<LayerEntry>
+        {
+            new() { Path = "noise.bin", Type = LayerEntryType.File, Mode = (UnixFileMode)0x1A4, Size = noise.Length, OpenContent = () => new MemoryStream(noise) },
+        };
+        using var blob = new MemoryStream();
+
+        LayerWriteResult result = await LayerWriter.WriteAsync(entries, blob, new LayerWriterOptions { GzipParallelism = 2, CompressionLevel = 9 }, TestContext.Current.CancellationToken);
+
+        // Stored deflate blocks cost 5 bytes per 64 KiB plus a gzip header per 1 MiB member (the tar's zero padding still deflates).
+        Assert.InRange(result.Size, result.UncompressedSize - 2048, result.UncompressedSize + 4096);
+        blob.Position = 0;
+        using var gunzip = new System.IO.Compression.GZipStream(blob, System.IO.Compression.CompressionMode.Decompress);
+        Assert.Equal(result.DiffId, await Digest.ComputeAsync(gunzip, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task WriteAsync_LongNameNonAsciiAndXattrs_RoundTripThroughPax()
     {
         string longPath = string.Join('/', Enumerable.Repeat("directory-name", 12)) + "/fïlé";

@@ -1,0 +1,206 @@
+using System.Formats.Tar;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+
+namespace Dbuild.Solver;
+
+/// <summary>
+/// Another stage's (or an image's) filesystem as COPY --from sees it, without unpacking it: the layers are merged in
+/// memory (whiteouts applied, upper layers winning), and a file's bytes are read straight out of its uncompressed layer
+/// tar in the store. Only compressed layers (pulled base images) are unpacked, into a temp dir and only below the paths
+/// the COPY names. Owners, modes and times come from the layers.
+/// </summary>
+internal sealed class LayerIndexTree : SourceTree
+{
+    private static readonly SourceFile RootDirectory = new("", "", LayerEntryType.Directory, (UnixFileMode)0b111_101_101, 0, 0, 0, null, DateTimeOffset.UnixEpoch, 0);
+    private readonly Dictionary<string, SourceFile> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _layerOf = new(StringComparer.Ordinal);
+    private readonly string _description;
+    private Dictionary<string, List<string>>? _children;
+
+    private LayerIndexTree(string tempRoot, string description) : base(tempRoot) => _description = description;
+
+    public override string Description => _description;
+
+    /// <param name="store">Holds the layer blobs.</param>
+    /// <param name="layers">The source's layers, base first.</param>
+    /// <param name="wanted">Unpack compressed layers' files only below these cleaned paths ("" or a wildcard: everything).</param>
+    /// <param name="tempDir">Where compressed layers' selected files go; created.</param>
+    /// <param name="description">For error messages (<c>stage build</c>, <c>image alpine</c>).</param>
+    /// <param name="cancellationToken">Cancels reading.</param>
+    public static async Task<LayerIndexTree> BuildAsync(ContentStore store, IReadOnlyList<LayerRef> layers, IReadOnlyList<string> wanted, string tempDir,
+        string description, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(tempDir);
+        var tree = new LayerIndexTree(tempDir, description);
+        bool everything = wanted.Any(p => p.Length == 0 || CopyGlob.HasWildcard(p));
+        for (int i = 0; i < layers.Count; i++)
+        {
+            string blobPath = store.GetBlobPath(layers[i].Blob.Digest);
+            var entries = new List<(LayerEntry Entry, SourceFile? File)>();
+            var blob = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+            await using (blob.ConfigureAwait(false))
+            {
+                byte[] magic = new byte[4];
+                int sniffed = await blob.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                blob.Position = 0;
+                if (LayerReader.DetectCompression(magic.AsSpan(0, sniffed)) == LayerCompression.None)
+                {
+                    await foreach ((LayerEntry entry, long offset) in LayerReader.IndexAsync(blob, cancellationToken).ConfigureAwait(false))
+                    {
+                        entries.Add((entry, entry.Type == LayerEntryType.File ? ToSourceFile(entry, blobPath) with { DataOffset = offset } : null));
+                    }
+                }
+                else
+                {
+                    string dir = Path.Combine(tempDir, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    await UnpackSelectedAsync(blob, dir, wanted, everything, entries, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            tree.Apply(entries, i);
+        }
+        return tree;
+    }
+
+    /// <summary>Reads a compressed layer, writing the files below <paramref name="wanted"/> to <paramref name="dir"/>; every entry's metadata is kept.</summary>
+    private static async Task UnpackSelectedAsync(Stream blob, string dir, IReadOnlyList<string> wanted, bool everything, List<(LayerEntry, SourceFile?)> entries,
+        CancellationToken cancellationToken)
+    {
+        Stream tar = await LayerReader.OpenDecompressedAsync(blob, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+        await using (tar.ConfigureAwait(false))
+        {
+            using var reader = new TarReader(tar);
+            int n = 0;
+            while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken).ConfigureAwait(false) is { } t)
+            {
+                string path = CopyPlanner.Clean(t.Name);
+                if (path.Length == 0) { continue; }
+                LayerEntryType type = t.EntryType switch
+                {
+                    TarEntryType.Directory => LayerEntryType.Directory,
+                    TarEntryType.SymbolicLink => LayerEntryType.Symlink,
+                    TarEntryType.HardLink => LayerEntryType.HardLink,
+                    TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile => LayerEntryType.File,
+                    _ => LayerEntryType.Fifo, // devices and fifos are not copied from another stage
+                };
+                var entry = new LayerEntry
+                {
+                    Path = path, Type = type, Mode = (UnixFileMode)((int)t.Mode & 0xFFF), Uid = t.Uid, Gid = t.Gid, ModificationTime = t.ModificationTime,
+                    Size = type == LayerEntryType.File ? t.Length : 0,
+                    LinkTarget = type == LayerEntryType.Symlink ? t.LinkName : type == LayerEntryType.HardLink ? CopyPlanner.Clean(t.LinkName) : null,
+                };
+                SourceFile? file = null;
+                if (type == LayerEntryType.File && (everything || wanted.Any(p => IsWithin(path, p) || IsWithin(p, path))) && !entry.IsWhiteout)
+                {
+                    Directory.CreateDirectory(dir);
+                    string target = Path.Combine(dir, (n++).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    FileStream output = File.Create(target);
+                    await using (output.ConfigureAwait(false))
+                    {
+                        if (t.DataStream is { } data) { await data.CopyToAsync(output, cancellationToken).ConfigureAwait(false); }
+                    }
+                    file = ToSourceFile(entry, target);
+                }
+                entries.Add((entry, file));
+            }
+        }
+    }
+
+    private static bool IsWithin(string path, string prefix) =>
+        prefix.Length == 0 || path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
+
+    private static SourceFile ToSourceFile(LayerEntry entry, string fullPath) =>
+        new(entry.Path, fullPath, entry.Type, entry.Mode, entry.Uid, entry.Gid, entry.Type == LayerEntryType.File ? entry.Size : 0, entry.LinkTarget,
+            entry.ModificationTime, 0);
+
+    /// <summary>Applies one layer over the lower ones, as <see cref="FsTree.Apply"/> does for metadata.</summary>
+    private void Apply(List<(LayerEntry Entry, SourceFile? File)> entries, int layer)
+    {
+        foreach ((LayerEntry e, _) in entries.Where(e => e.Entry.IsOpaqueWhiteout))
+        {
+            string dir = FsTree.Parent(e.Path);
+            foreach (string below in Below(dir).Where(k => _layerOf[k] < layer).ToList()) { Remove(below); }
+        }
+        foreach ((LayerEntry e, SourceFile? file) in entries)
+        {
+            if (e.IsOpaqueWhiteout || e.Path.Length == 0) { continue; }
+            if (e.IsWhiteout)
+            {
+                string hidden = FsTree.Combine(FsTree.Parent(e.Path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
+                Remove(hidden);
+                foreach (string below in Below(hidden).ToList()) { Remove(below); }
+                continue;
+            }
+            if (e.Type is LayerEntryType.Fifo or LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice) { continue; }
+            if (_nodes.TryGetValue(e.Path, out SourceFile? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory)
+            {
+                foreach (string below in Below(e.Path).ToList()) { Remove(below); }
+            }
+            SourceFile node;
+            if (e.Type == LayerEntryType.HardLink)
+            {
+                // A hard link reads its target's bytes (as an independent file, like an unpacked copy would be).
+                if (e.LinkTarget is null || !_nodes.TryGetValue(e.LinkTarget, out SourceFile? target) || target.Type != LayerEntryType.File) { continue; }
+                node = target with { RelativePath = e.Path };
+            }
+            else
+            {
+                node = file ?? ToSourceFile(e, "");
+            }
+            _nodes[e.Path] = node;
+            _layerOf[e.Path] = layer;
+        }
+        _children = null;
+    }
+
+    private void Remove(string path)
+    {
+        _nodes.Remove(path);
+        _layerOf.Remove(path);
+    }
+
+    private IEnumerable<string> Below(string dir)
+    {
+        string prefix = dir.Length == 0 ? "" : dir + "/";
+        return _nodes.Keys.Where(k => k.Length > prefix.Length && k.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    /// <summary>lstat: symlinks in the leading components are followed (within the tree), the last one is not.</summary>
+    public override SourceFile? Stat(string relativePath)
+    {
+        if (relativePath.Length == 0) { return RootDirectory; }
+        string resolved = FsTree.Combine(ResolveDirectory(FsTree.Parent(relativePath)), Path.GetFileName(relativePath));
+        return _nodes.TryGetValue(resolved, out SourceFile? node) ? node with { RelativePath = relativePath } : null;
+    }
+
+    protected override IEnumerable<string>? ChildNames(string relativeDirectory)
+    {
+        _children ??= _nodes.Keys.GroupBy(FsTree.Parent, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        string resolved = relativeDirectory.Length == 0 ? "" : ResolveDirectory(relativeDirectory);
+        if (resolved.Length > 0 && (!_nodes.TryGetValue(resolved, out SourceFile? dir) || dir.Type != LayerEntryType.Directory)) { return null; }
+        return _children.TryGetValue(resolved, out List<string>? names) ? names : [];
+    }
+
+    /// <summary>Follows symlinks through every component of a directory path (bounded, never above the root).</summary>
+    private string ResolveDirectory(string path)
+    {
+        var resolved = new List<string>();
+        var queue = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        int hops = 0;
+        while (queue.Count > 0)
+        {
+            string part = queue.Dequeue();
+            if (part == ".") { continue; }
+            if (part == "..") { if (resolved.Count > 0) { resolved.RemoveAt(resolved.Count - 1); } continue; }
+            resolved.Add(part);
+            if (_nodes.TryGetValue(string.Join('/', resolved), out SourceFile? node) && node.Type == LayerEntryType.Symlink && node.LinkTarget is { } target && hops++ < 40)
+            {
+                resolved.RemoveAt(resolved.Count - 1);
+                if (target.StartsWith('/')) { resolved.Clear(); }
+                queue = new Queue<string>(target.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(queue));
+            }
+        }
+        return string.Join('/', resolved);
+    }
+}
