@@ -10,7 +10,7 @@ cleanup() { [ -n "${regpid:-}" ] && kill "$regpid" 2>/dev/null; wait 2>/dev/null
 trap cleanup EXIT
 
 echo "== building dbuild"
-dotnet publish src/Dbuild.Cli -c Release -o "$work/bin" --nologo -v quiet
+dotnet publish src/Dbuild.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/bin" --nologo -v quiet
 dbuild="$work/bin/dbuild"
 "$dbuild" --version
 

@@ -6,15 +6,20 @@
 #   one-file      one source file changed
 #   big-file      a 512 MiB incompressible file added to the context
 # Usage: bash bench/build/run.sh [DBUILD_DLL]   (root; needs testdata/ci/setup.sh done). Prints a table.
+# Without DBUILD_DLL it publishes dbuild as the README does (ReadyToRun).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$repo/testdata/ci/env.sh"
 export DOCKER_HOST=$DBUILD_TEST_DOCKER_HOST DOCKER_BUILDKIT=1
-dbuild_dll=${1:-$repo/artifacts/bin/Dbuild.Cli/release/dbuild.dll}
-if [ ! -f "$dbuild_dll" ]; then dotnet build "$repo/src/Dbuild.Cli" -c Release --nologo -v quiet; fi
 work=${BENCH_WORK:-/var/tmp/dbuild-bench}
 rm -rf "$work"; mkdir -p "$work"
+# dbuild as the README installs it: a ReadyToRun (precompiled) publish, unless a dbuild.dll is given.
+dbuild_dll=${1:-}
+if [ -z "$dbuild_dll" ]; then
+  dotnet publish "$repo/src/Dbuild.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/dbuild-bin" --nologo -v quiet
+  dbuild_dll=$work/dbuild-bin/dbuild.dll
+fi
 regpid=""
 cleanup() { [ -n "$regpid" ] && kill "$regpid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT

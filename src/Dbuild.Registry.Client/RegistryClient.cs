@@ -63,6 +63,24 @@ public sealed partial class RegistryClient
         }
     }
 
+    /// <summary>
+    /// Opens a connection to the registry ahead of time (one unauthenticated <c>GET /v2/</c>, result ignored), so a
+    /// push at the end of a build does not also pay for the first connection and the HTTP stack's start-up.
+    /// Never throws: a registry that is down is reported by the real request.
+    /// </summary>
+    public async Task WarmUpAsync(string registry, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri(registry), "v2/"));
+            using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ArgumentException or InvalidOperationException)
+        {
+            // Only a warm-up.
+        }
+    }
+
     internal static string PullScope(string repository) => $"repository:{repository}:pull";
     internal static string PushScope(string repository) => $"repository:{repository}:pull,push";
 

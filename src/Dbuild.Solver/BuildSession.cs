@@ -23,6 +23,7 @@ internal sealed partial class BuildSession : IDisposable
     private readonly Dictionary<string, string> _metaArgs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, Lazy<Task<StageState>>> _stages = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task<CacheRecord>>> _inflight = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<BaseImage>>> _images = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<StepReport> _reports = [];
     private readonly DateTimeOffset _now;
     private readonly Lazy<ContextTree> _context;
@@ -128,6 +129,16 @@ internal sealed partial class BuildSession : IDisposable
 
     public async Task<BuildResult> RunAsync(CancellationToken cancellationToken)
     {
+        // Load the context's hash cache and .dockerignore while base images resolve (a failure resurfaces on first use).
+        if (_plan.Stages.Where(s => _needed.Contains(s.Index)).SelectMany(s => s.Instructions).Any(i => i.Keyword is "copy" or "add" && i.Flag("from") is null))
+        {
+            _ = Task.Run(() => _context.Value, cancellationToken);
+        }
+        // A push at the end: connect to its registries now, alongside the build.
+        if ((_request.Push || _request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push)) && _options.Registry is { } registry)
+        {
+            foreach (string host in _request.Tags.Select(t => t.Registry).Distinct(StringComparer.Ordinal)) { _ = registry.WarmUpAsync(host, cancellationToken); }
+        }
         // Every stage the target needs starts now, so independent stages run side by side (steps share _slots).
         foreach (int index in _needed.Where(n => n != _target.Index)) { _ = StageAsync(_plan.Stages[index], cancellationToken); }
         StageState final = await StageAsync(_target, cancellationToken).ConfigureAwait(false);
@@ -231,6 +242,12 @@ internal sealed partial class BuildSession : IDisposable
             name = named["docker-image://".Length..];
         }
         if (!Reference.TryParse(name, out Reference? reference, out string? error)) { throw new BuildException($"FROM {name}: {error}"); }
+        // Stages FROM the same image resolve it once (one "load metadata" vertex, one registry round trip), as BuildKit does.
+        return await _images.GetOrAdd(reference.ToString(), _ => new Lazy<Task<BaseImage>>(() => LoadMetadataAsync(reference, cancellationToken))).Value.ConfigureAwait(false);
+    }
+
+    private async Task<BaseImage> LoadMetadataAsync(Reference reference, CancellationToken cancellationToken)
+    {
         Vertex meta = _tracker.Start($"[internal] load metadata for {reference}");
         try
         {

@@ -80,7 +80,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
 
     private async Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, CancellationToken cancellationToken)
     {
-        ImageConfig config = final.ToConfig(created, request.Platform);
+        ImageConfig config = await StableConfigAsync(final, created, cancellationToken).ConfigureAwait(false);
         byte[] configBytes = OciJson.Serialize(config);
         Descriptor configDescriptor = await store.WriteBlobAsync(configBytes, oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, cancellationToken).ConfigureAwait(false);
         var layers = final.Layers.Select(l => new Descriptor(MediaTypes.LayerType(MediaTypes.CompressionOf(l.Blob.MediaType), oci), l.Blob.Digest, l.Blob.Size)).ToList();
@@ -88,6 +88,37 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         byte[] manifestBytes = manifest.ToJsonBytes();
         Descriptor stored = await store.WriteBlobAsync(manifestBytes, manifest.MediaType!, cancellationToken).ConfigureAwait(false);
         return (stored with { Platform = request.Platform }, configDescriptor.Digest);
+    }
+
+    /// <summary>
+    /// The image config, dated like BuildKit dates it: an image whose config (timestamps aside) was exported before
+    /// keeps that export's time in <c>created</c> and in this build's history entries, so rebuilding unchanged inputs
+    /// gives the same image ID (and a push uploads nothing new). Remembered under <c>buildcache/images/</c>.
+    /// </summary>
+    private async Task<ImageConfig> StableConfigAsync(StageState final, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (request.SourceDateEpoch is not null) { return final.ToConfig(now, request.Platform); } // already fixed
+        byte[] shape = OciJson.Serialize(Dated(final, now, DateTimeOffset.UnixEpoch));
+        string dir = Path.Combine(options.StateRoot, "buildcache", "images");
+        string path = Path.Combine(dir, Digest.Compute(shape).Encoded + ".json");
+        try
+        {
+            if (JsonSerializer.Deserialize<DateTimeOffset?>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) is { } first)
+            {
+                return Dated(final, now, first);
+            }
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { /* first export of this config */ }
+        Directory.CreateDirectory(dir);
+        await BuildCache.WriteAtomicAsync(path, JsonSerializer.SerializeToUtf8Bytes<DateTimeOffset?>(now), cancellationToken).ConfigureAwait(false);
+        return Dated(final, now, now);
+    }
+
+    /// <summary>The config with <paramref name="time"/> as its <c>created</c> and in place of this build's own history times.</summary>
+    private ImageConfig Dated(StageState final, DateTimeOffset now, DateTimeOffset time)
+    {
+        ImageConfig config = final.ToConfig(time, request.Platform);
+        return config with { History = config.History?.Select(h => h.Created == now ? h with { Created = time } : h).ToList() };
     }
 
     /// <summary>Pushes an image from the store: blobs (mounted from the base image's repository when on the same registry), then the manifest.</summary>

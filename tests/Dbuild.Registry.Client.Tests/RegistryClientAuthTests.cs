@@ -36,6 +36,27 @@ public sealed class RegistryClientAuthTests
     }
 
     [Fact]
+    public async Task WarmUp_SendsOneUnauthenticatedPing_AndIgnoresTheChallenge()
+    {
+        var handler = new StrictHandler().On(HttpMethod.Get, "/v2/", (_, _) => StrictHandler.Unauthorized(Challenge));
+
+        await Client(handler, Alice()).WarmUpAsync(Registry, TestContext.Current.CancellationToken);
+
+        var request = Assert.Single(handler.Requests); // no token fetched: only the connection is warmed
+        Assert.Equal("/v2/", request.PathAndQuery);
+        Assert.Null(request.Authorization);
+    }
+
+    [Fact]
+    public async Task WarmUp_RegistryUnreachable_DoesNotThrow()
+    {
+        using var http = new HttpClient();
+        var client = new RegistryClient(http, new RegistryClientOptions { RetryDelay = TimeSpan.Zero });
+
+        await client.WarmUpAsync("127.0.0.1:1", TestContext.Current.CancellationToken); // nothing listens on port 1
+    }
+
+    [Fact]
     public async Task GetManifest_SecondCallSameScope_ReusesCachedToken()
     {
         const string manifest = """{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}""";

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Dbuild.Oci;
+using Microsoft.Extensions.Time.Testing;
 using Dbuild.Testing;
 
 namespace Dbuild.Solver.Tests;
@@ -80,6 +82,66 @@ public sealed class ImageBuilderTests
 
         Assert.Equal("app/data.txt changed", result.Steps[0].MissReason);
         Assert.Equal("previous step changed", result.Steps[1].MissReason);
+    }
+
+    [Fact]
+    public async Task Build_Again_LaterInTime_SameImageIdAndCreated_LikeBuildKit()
+    {
+        using TempDirectory temp = MakeContext();
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T10:00:00Z", CultureInfo.InvariantCulture));
+        (BuildResult first, ImageConfig before) = await BuildAtAsync(temp, time, null);
+        time.Advance(TimeSpan.FromHours(1));
+
+        (BuildResult again, ImageConfig after) = await BuildAtAsync(temp, time, null);
+        (BuildResult changed, ImageConfig relabelled) = await BuildAtAsync(temp, time, new Dictionary<string, string> { ["VERSION"] = "2" });
+
+        Assert.Equal(first.ImageId, again.ImageId);
+        Assert.Equal(before.Created, after.Created);
+        Assert.All(after.History!, h => Assert.Equal(before.Created, h.Created));
+        Assert.NotEqual(first.ImageId, changed.ImageId);
+        Assert.Equal(time.GetUtcNow(), relabelled.Created); // a config not exported before is dated now
+    }
+
+    private static async Task<(BuildResult Result, ImageConfig Config)> BuildAtAsync(TempDirectory temp, TimeProvider time, IReadOnlyDictionary<string, string>? args)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var builder = new ImageBuilder(new BuilderOptions { StateRoot = temp.Combine("root"), TimeProvider = time });
+        BuildResult result = await builder.BuildAsync(new BuildRequest
+        {
+            ContextDirectory = temp.Combine("ctx"),
+            DockerfileText = Dockerfile,
+            BuildArgs = args ?? new Dictionary<string, string>(),
+            Platform = Platform.LinuxAmd64,
+        }, cancellationToken: ct);
+        var store = ContentStore.ForStateRoot(temp.Combine("root"));
+        return (result, ImageConfig.Parse(await store.ReadBlobBytesAsync(result.ImageId, cancellationToken: ct)));
+    }
+
+    [Fact]
+    public async Task Build_StagesFromOneImage_LoadMetadataOnce()
+    {
+        using TempDirectory temp = MakeContext();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var builder = new ImageBuilder(new BuilderOptions { StateRoot = temp.Combine("root") });
+        await builder.BuildAsync(new BuildRequest
+        {
+            ContextDirectory = temp.Combine("ctx"), DockerfileText = "FROM scratch\nCOPY app/ /app/\n", Tags = [Reference.Parse("example/base:1")], Platform = Platform.LinuxAmd64,
+        }, cancellationToken: ct);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<ProgressEvent>();
+
+        await builder.BuildAsync(new BuildRequest
+        {
+            ContextDirectory = temp.Combine("ctx"),
+            DockerfileText = "FROM example/base:1 AS b\nCOPY app/run /b\nFROM example/base:1\nCOPY --from=b /b /c\n",
+            Platform = Platform.LinuxAmd64,
+        }, new Recorder(events), ct);
+
+        Assert.Single(events, e => e.Kind == ProgressKind.Started && e.Name.StartsWith("[internal] load metadata for ", StringComparison.Ordinal));
+    }
+
+    private sealed class Recorder(System.Collections.Concurrent.ConcurrentQueue<ProgressEvent> events) : IBuildProgress
+    {
+        public void Report(ProgressEvent progressEvent) => events.Enqueue(progressEvent);
     }
 
     [Fact]
