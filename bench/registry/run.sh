@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Registry benchmark: skopeo pushes and pulls a 1 GiB single-layer image and a 200-small-layer image against
 # `dbuild registry serve` (Release build) and Debian's docker-registry (distribution 2.8.2) in the same run.
-# Prints MB/s, blobs/s, the ratio dbuild/registry:2, each server's CPU seconds and dbuild's peak RSS (VmHWM).
+# Prints MB/s, blobs/s, the ratio dbuild/registry:2, each server's and the client's CPU seconds, and dbuild's peak RSS
+# (VmHWM). skopeo hashes every byte it sends or receives on one core, so it can bound the skopeo rows (its CPU shows
+# it); the two curl rows move the same 1 GiB layer with a client that costs almost nothing, so they show the servers.
 # The machine's other load skews wall times; rounds alternate between the servers, and CPU seconds are load-independent.
 #
 #   bench/registry/run.sh [WORK_DIR]        (default /var/tmp/dbuild-bench; needs ~5 GiB free; runs as any user)
@@ -84,22 +86,32 @@ YML
   rm -rf "/dev/shm/dbuild-bench-warm-$kind"
 }
 
-measure() { # kind command... : runs it, records wall seconds in $wall and the server's CPU seconds in $cpu
+measure() { # kind command... : runs it; records wall seconds in $wall, the server's CPU seconds in $cpu, the client's in $ccpu
   local kind=$1; shift
   local t0 t1 c0 c1
   c0=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pids[$kind]}/stat")
-  t0=$(now); "$@" >/dev/null; t1=$(now)
+  t0=$(now); /usr/bin/time -f '%U %S' -o "$work/client-time" "$@" >/dev/null; t1=$(now)
   c1=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pids[$kind]}/stat")
   wall=$(echo "$t1 - $t0" | bc -l); cpu=$(echo "$c1 - $c0" | bc -l)
+  ccpu=$(awk '{printf "%.2f", $1 + $2}' "$work/client-time")
 }
 keep_best() { # key : keeps the shortest wall time (and the CPU of that round)
-  if [ -z "${result[$1]:-}" ] || (( $(echo "$wall < ${result[$1]}" | bc -l) )); then result[$1]=$wall; cpu_of[$1]=$cpu; fi
+  if [ -z "${result[$1]:-}" ] || (( $(echo "$wall < ${result[$1]}" | bc -l) )); then result[$1]=$wall; cpu_of[$1]=$cpu; client_of[$1]=$ccpu; fi
 }
+big_layer=$(ls -S "$work/images/big/blobs/sha256" | head -1)
+raw_push() { # port repo : the 1 GiB layer in one monolithic PUT with curl (a client that is never the bottleneck)
+  local loc
+  loc=$(curl -fsS -D - -o /dev/null -X POST "http://127.0.0.1:$1/v2/$2/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
+  case $loc in http*) ;; *) loc="http://127.0.0.1:$1$loc" ;; esac
+  case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
+  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$work/images/big/blobs/sha256/$big_layer" "${loc}digest=sha256:$big_layer"
+}
+raw_pull() { curl -fsS -o /dev/null "http://127.0.0.1:$1/v2/$2/blobs/sha256:$big_layer"; }
 
 # Rounds alternate between the two servers so both see the same background load. Each push round gets a fresh
 # server (new port, empty storage): skopeo's blob-info cache would otherwise turn later rounds into cross-repository
 # mounts. Pulls then run against the last pair of servers, alternating too. Best of $rounds rounds per measurement.
-declare -A result cpu_of
+declare -A result cpu_of client_of
 rss_kb=0
 for image in big small; do
   for r in $(seq 1 "$rounds"); do
@@ -118,6 +130,14 @@ for image in big small; do
     done
   done
   rm -rf /dev/shm/dbuild-bench-pull
+  if [ "$image" = big ]; then
+    for r in $(seq 1 "$rounds"); do
+      for kind in registry2 dbuild; do
+        measure "$kind" raw_push "${ports[$kind]}" "raw$r"; keep_best "$kind,raw,push"
+        measure "$kind" raw_pull "${ports[$kind]}" "raw$r"; keep_best "$kind,raw,pull"
+      done
+    done
+  fi
   hwm=$(awk '/VmHWM/{print $2}' "/proc/${pids[dbuild]}/status")
   [ "$hwm" -gt "$rss_kb" ] && rss_kb=$hwm
   cleanup
@@ -132,12 +152,14 @@ row() { # label image dir unit
   else
     ra=$(echo "$small_blobs / $a" | bc -l); rb=$(echo "$small_blobs / $b" | bc -l)
   fi
-  printf '%-22s %9.1f %-7s %9.1f %-7s %6.2fx   wall %.2fs vs %.2fs, server CPU %.2fs vs %.2fs\n' "$label" "$ra" "$unit" "$rb" "$unit" \
-    "$(echo "$rb / $ra" | bc -l)" "$a" "$b" "${cpu_of[registry2,$image,$dir]}" "${cpu_of[dbuild,$image,$dir]}"
+  printf '%-22s %9.1f %-7s %9.1f %-7s %6.2fx   wall %.2fs vs %.2fs, server CPU %.2fs vs %.2fs, client CPU %.2fs vs %.2fs\n' "$label" "$ra" "$unit" "$rb" "$unit" \
+    "$(echo "$rb / $ra" | bc -l)" "$a" "$b" "${cpu_of[registry2,$image,$dir]}" "${cpu_of[dbuild,$image,$dir]}" "${client_of[registry2,$image,$dir]}" "${client_of[dbuild,$image,$dir]}"
 }
 row "1 GiB push" big push MB/s
 row "1 GiB pull" big pull MB/s
 row "200 layers push" small push blobs/s
 row "200 layers pull" small pull blobs/s
+row "1 GiB PUT, curl" raw push MB/s
+row "1 GiB GET, curl" raw pull MB/s
 printf '\ndbuild peak RSS (VmHWM): %d MB\n' $((rss_kb / 1024))
 printf 'sizes: big %d bytes, small %d bytes in %d blobs; best of %d rounds after a warm-up; %s\n' "$big_bytes" "$small_bytes" "$small_blobs" "$rounds" "$(date -u +%FT%TZ)"

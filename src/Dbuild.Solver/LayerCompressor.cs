@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
@@ -65,9 +64,8 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
             return (layer with { Blob = known }, $"layer {layer.DiffId} already compressed as {known.Digest}");
         }
         long started = Stopwatch.GetTimestamp();
-        string blobPath = store.GetBlobPath(layer.Blob.Digest);
-        int? effective = level ?? (compression == LayerCompression.Gzip && MostlyIncompressible(blobPath) ? 1 : null);
-        var options = new LayerWriterOptions { Compression = compression, CompressionLevel = effective, GzipParallelism = Math.Max(1, Environment.ProcessorCount) };
+        // gzip goes in independent 1 MiB blocks on every core; blocks of random or already-compressed bytes are stored.
+        var options = new LayerWriterOptions { Compression = compression, CompressionLevel = level, GzipParallelism = Math.Max(1, Environment.ProcessorCount) };
         string temp = Path.Combine(tmp, $"compress-{Guid.NewGuid():N}");
         LayerWriteResult result;
         Stream tar = store.OpenBlob(layer.Blob.Digest);
@@ -88,7 +86,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         await BuildCache.WriteAtomicAsync(record, JsonSerializer.SerializeToUtf8Bytes(new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString())),
             cancellationToken).ConfigureAwait(false);
         string note = $"compressing layer {layer.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
-            $"{effective?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
+            $"{level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
         return (layer with { Blob = stored }, note);
     }
 
@@ -101,30 +99,5 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
             return new Descriptor(known.MediaType, digest, known.Size);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { return null; }
-    }
-
-    /// <summary>
-    /// True when most of a layer's bytes do not compress (media, archives, random data): deflate at level 6 spends
-    /// twice the CPU of level 1 on such bytes for no gain, so those layers use level 1. Decided from eight 64 KiB samples
-    /// spread over the tar, so the choice is a function of the content (reproducible builds stay reproducible).
-    /// </summary>
-    internal static bool MostlyIncompressible(string tarPath)
-    {
-        const int Samples = 8;
-        const int SampleSize = 64 * 1024;
-        using var handle = File.OpenHandle(tarPath);
-        long size = RandomAccess.GetLength(handle);
-        if (size < 8L * 1024 * 1024) { return false; }
-        byte[] sample = new byte[SampleSize];
-        int incompressible = 0;
-        for (int i = 0; i < Samples; i++)
-        {
-            long offset = (size - SampleSize) / (Samples - 1) * i;
-            int filled = RandomAccess.Read(handle, sample, offset);
-            var counter = new MemoryStream();
-            using (var deflate = new ZLibStream(counter, CompressionLevel.Fastest, leaveOpen: true)) { deflate.Write(sample, 0, filled); }
-            if (counter.Length > filled * 0.9) { incompressible++; }
-        }
-        return incompressible * 2 > Samples;
     }
 }

@@ -130,13 +130,15 @@ public sealed class LayerWriterTests
     }
 
     [Fact]
-    public void ParallelGzip_IsIncompressible_RandomYes_TextAndSmallNo()
+    public void ParallelGzip_IsIncompressible_RandomYes_TextBase64AndSmallNo()
     {
         byte[] noise = new byte[1024 * 1024];
         new Random(5).NextBytes(noise);
         byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("COPY src/ /app/src # a line of text\n", 30_000)));
+        byte[] base64 = System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(noise))[..noise.Length]; // deflates to ~75%
         Assert.True(ParallelGzipStream.IsIncompressible(noise));
         Assert.False(ParallelGzipStream.IsIncompressible(text));
+        Assert.False(ParallelGzipStream.IsIncompressible(base64));
         Assert.False(ParallelGzipStream.IsIncompressible(noise.AsSpan(0, 32 * 1024))); // too small to judge: compress as asked
     }
 
