@@ -270,10 +270,21 @@ internal sealed partial class BuildSession
             Keyword = keyword,
         };
         bool unpack = keyword == "ADD" && i.Flag("unpack") is not "false";
-        var key = new CacheKeyBuilder()
-            .Add("parent", state.Key.ToString())
-            .Add("instruction", $"{keyword} chown={chown} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " +
-                $"{string.Join(' ', spec.Sources)} -> {spec.Destination} in {state.WorkingDir}");
+        // --link: an independent layer keyed without the parent (BuildKit keeps the plain copy when --chmod is given).
+        bool link = string.Equals(i.Flag("link"), "true", StringComparison.OrdinalIgnoreCase) && spec.Chmod is null;
+        string instruction = $"{keyword} chown={chown} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " +
+            string.Join(' ', spec.Sources);
+        CacheKeyBuilder key;
+        if (link)
+        {
+            key = new CacheKeyBuilder().Add("instruction", $"{instruction} --link -> {LinkDestination(spec.Destination, state.WorkingDir)}");
+            if (chown is not null) { spec = spec with { Owner = LinkOwner(chown, i, keyword) }; }
+        }
+        else
+        {
+            key = new CacheKeyBuilder().Add("parent", state.Key.ToString()).Add("instruction", $"{instruction} -> {spec.Destination} in {state.WorkingDir}");
+        }
+        string? resolveChown = link ? null : chown; // a --link owner is numeric, resolved above without reading the stage
         Func<CancellationToken, Task<(SourceTree Tree, string Key)>> openSource;
         if (i.Flag("from") is { } fromRaw)
         {
@@ -293,35 +304,43 @@ internal sealed partial class BuildSession
                 spec = spec with { Sources = [((UrlTree)downloaded).FileName] };
                 unpack = false; // BuildKit never unpacks a downloaded archive
                 openSource = _ => Task.FromResult<(SourceTree, string)>((downloaded, "url"));
-                return await FinishCopyAsync(stage, state, name, stepId, key, pendingReason, spec, chown, unpack, openSource, $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
+                return await FinishCopyAsync(stage, state, name, stepId, key, pendingReason, spec, resolveChown, unpack, link, openSource, $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
             }
             ContextTree context = _context.Value;
             key.Add("source", "context");
             foreach (KeyComponent file in await CopyPlanner.KeyComponentsAsync(spec, context, cancellationToken).ConfigureAwait(false)) { key.Add(file.Name, file.Value); }
             openSource = _ => Task.FromResult<(SourceTree, string)>((context, "context"));
         }
-        return await FinishCopyAsync(stage, state, name, stepId, key, pendingReason, spec, chown, unpack, openSource, $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
+        return await FinishCopyAsync(stage, state, name, stepId, key, pendingReason, spec, resolveChown, unpack, link, openSource, $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsUrl(string source) => source.StartsWith("http://", StringComparison.Ordinal) || source.StartsWith("https://", StringComparison.Ordinal);
 
     private async Task<string?> FinishCopyAsync(StagePlan stage, StageState state, string name, Digest stepId, CacheKeyBuilder key, string? pendingReason, CopySpec spec,
-        string? chown, bool unpack, Func<CancellationToken, Task<(SourceTree Tree, string Key)>> openSource, string history, CancellationToken cancellationToken)
+        string? chown, bool unpack, bool link, Func<CancellationToken, Task<(SourceTree Tree, string Key)>> openSource, string history, CancellationToken cancellationToken)
     {
         IReadOnlyList<LayerEntry>? written = null;
         FsTree? plannedOn = null;
-        return await RunCachedStepAsync(stage, state, name, stepId, key, pendingReason, async (vertex, ct) =>
+        Digest parentKey = state.Key;
+        // A --link step's own miss reason never comes from earlier steps: they are not part of its key.
+        string? next = await RunCachedStepAsync(stage, state, name, stepId, key, link ? null : pendingReason, async (vertex, ct) =>
         {
             SourceTree source = (await openSource(ct).ConfigureAwait(false)).Tree;
             CopySpec owned = chown is null ? spec : spec with { Owner = await ResolveOwnerAsync(state, chown, ct).ConfigureAwait(false) };
-            FsTree tree = await TreeAsync(state, ct).ConfigureAwait(false);
+            // --link plans on an empty tree, as BuildKit copies onto scratch before merging: nothing of the stage is read,
+            // no symlink in the destination is followed, and every parent directory is created afresh.
+            FsTree tree = link ? new FsTree() : await TreeAsync(state, ct).ConfigureAwait(false);
             CopyPlan plan = await CopyPlanner.PlanAsync(owned, source, tree, state.WorkingDir, ct).ConfigureAwait(false);
             string destination = owned.Destination.StartsWith('/') ? owned.Destination : state.WorkingDir.TrimEnd('/') + "/" + owned.Destination;
             string destinationPath = owned.Destination.EndsWith('/') ? "\0" : tree.Resolve(CopyPlanner.Clean(destination));
             IReadOnlyList<LayerEntry> entries = unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, destinationPath, _tmp, ct).ConfigureAwait(false) : plan.Entries;
             (written, plannedOn) = (entries, tree);
             return await WriteLayerAsync(entries, ct).ConfigureAwait(false);
-        }, _ => ApplyOrForget(state, written, plannedOn), history, cancellationToken).ConfigureAwait(false);
+        }, _ => ApplyOrForget(state, written, link ? state.Tree : plannedOn), history, cancellationToken).ConfigureAwait(false);
+        if (!link) { return next; }
+        // Later steps still depend on everything before: the stage's key chains the parent with the link layer's key.
+        state.Key = LinkedKey(parentKey, state.Key);
+        return next ?? pendingReason;
     }
 
     /// <summary>After a layer step: keep the stage's tree current when this build planned the entries on it, else drop it (rebuilt on demand).</summary>
