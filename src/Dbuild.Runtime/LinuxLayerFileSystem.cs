@@ -41,6 +41,7 @@ public sealed class LinuxLayerFileSystem : ILayerFileSystem
             Gid = (int)status.Gid,
             Size = type == LayerEntryType.File ? (long)status.Size : 0,
             ModificationTime = DateTimeOffset.FromUnixTimeSeconds(status.MtimeSeconds).AddTicks(status.MtimeNanoseconds / 100),
+            ChangeTime = DateTimeOffset.FromUnixTimeSeconds(status.CtimeSeconds).AddTicks(status.CtimeNanoseconds / 100),
             Device = ((ulong)status.DeviceMajor << 32) | status.DeviceMinor,
             Inode = status.Inode,
             LinkCount = status.LinkCount,

@@ -18,6 +18,9 @@ internal sealed record SourceFile(string RelativePath, string FullPath, LayerEnt
     /// <summary>For <c>COPY --parents</c>: the leading directories (before a <c>/./</c> pivot) the destination leaves out.</summary>
     public string ParentsBase { get; init; } = "";
 
+    /// <summary>The status change time (ctime), when the file system reports it.</summary>
+    public DateTimeOffset ChangeTime { get; init; }
+
     /// <summary>When 0 or more, the content is the <see cref="Size"/> bytes at this offset of <see cref="FullPath"/> (a layer tar).</summary>
     public long DataOffset { get; init; } = -1;
 }
@@ -105,12 +108,13 @@ internal abstract class SourceTree(string root)
         {
             Device = status.Device,
             LinkCount = status.LinkCount,
+            ChangeTime = status.ChangeTime,
         };
     }
 }
 
 /// <summary>
-/// The build context directory. Content hashes are remembered by (path, inode, size, mtime) in
+/// The build context directory. Content hashes are remembered by (path, inode, size, mtime, ctime) in
 /// <c>buildcache/context/&lt;hash of the context path&gt;.json</c>, so an unchanged context is only stat'ed.
 /// </summary>
 internal sealed class ContextTree : SourceTree
@@ -122,7 +126,11 @@ internal sealed class ContextTree : SourceTree
     private readonly Lock _lock = new();
     private bool _dirty;
 
-    internal sealed record HashRecord(ulong Inode, long Size, long MtimeTicks, string Hash);
+    internal sealed record HashRecord(ulong Inode, long Size, long MtimeTicks, string Hash)
+    {
+        /// <summary>ctime ticks: a rewrite that restores size and mtime still moves the ctime.</summary>
+        public long CtimeTicks { get; init; }
+    }
 
     public ContextTree(string root, ILayerFileSystem fs, DockerIgnore ignore, string stateRoot) : base(Path.GetFullPath(root))
     {
@@ -148,9 +156,11 @@ internal sealed class ContextTree : SourceTree
     public override async Task<string> HashAsync(SourceFile file, CancellationToken cancellationToken)
     {
         long ticks = file.ModificationTime.UtcTicks;
+        long changed = file.ChangeTime.UtcTicks;
         lock (_lock)
         {
-            if (_hashes.TryGetValue(file.RelativePath, out HashRecord? known) && known.Inode == file.Inode && known.Size == file.Size && known.MtimeTicks == ticks)
+            if (_hashes.TryGetValue(file.RelativePath, out HashRecord? known) && known.Inode == file.Inode && known.Size == file.Size && known.MtimeTicks == ticks
+                && known.CtimeTicks == changed)
             {
                 return known.Hash;
             }
@@ -158,7 +168,7 @@ internal sealed class ContextTree : SourceTree
         string hash = await base.HashAsync(file, cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
-            _hashes[file.RelativePath] = new HashRecord(file.Inode, file.Size, ticks, hash);
+            _hashes[file.RelativePath] = new HashRecord(file.Inode, file.Size, ticks, hash) { CtimeTicks = changed };
             _dirty = true;
         }
         return hash;

@@ -21,6 +21,9 @@ public readonly record struct LayerFileStatus
     /// <summary>Modification time.</summary>
     public DateTimeOffset ModificationTime { get; init; }
 
+    /// <summary>Status change time (ctime): changes with the content or metadata and cannot be set back; default if unknown.</summary>
+    public DateTimeOffset ChangeTime { get; init; }
+
     /// <summary>Device of the filesystem holding the file (with <see cref="Inode"/>, identifies hard links); 0 if unknown.</summary>
     public ulong Device { get; init; }
 

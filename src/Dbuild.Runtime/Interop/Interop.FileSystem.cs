@@ -16,6 +16,11 @@ internal static partial class Interop
     internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Size, long MtimeSeconds, uint MtimeNanoseconds,
         ulong Inode, uint LinkCount, uint DeviceMajor, uint DeviceMinor, uint RdevMajor, uint RdevMinor)
     {
+        /// <summary>Status change time (stx_ctime): moves on every content or metadata change and cannot be set back.</summary>
+        public long CtimeSeconds { get; init; }
+
+        public uint CtimeNanoseconds { get; init; }
+
         public uint Type => Mode & 0xF000;
         public bool IsDirectory => Type == 0x4000;
         public bool IsRegular => Type == 0x8000;
@@ -67,7 +72,11 @@ internal static partial class Interop
             DeviceMajor: BinaryPrimitives.ReadUInt32LittleEndian(span[136..]),
             DeviceMinor: BinaryPrimitives.ReadUInt32LittleEndian(span[140..]),
             RdevMajor: BinaryPrimitives.ReadUInt32LittleEndian(span[128..]),
-            RdevMinor: BinaryPrimitives.ReadUInt32LittleEndian(span[132..]));
+            RdevMinor: BinaryPrimitives.ReadUInt32LittleEndian(span[132..]))
+        {
+            CtimeSeconds = BinaryPrimitives.ReadInt64LittleEndian(span[96..]),
+            CtimeNanoseconds = BinaryPrimitives.ReadUInt32LittleEndian(span[104..]),
+        };
     }
 
     internal static unsafe FileStatus? TryLStat(string path)
