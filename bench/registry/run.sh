@@ -99,14 +99,14 @@ keep_best() { # key : keeps the shortest wall time (and the CPU of that round)
   if [ -z "${result[$1]:-}" ] || (( $(echo "$wall < ${result[$1]}" | bc -l) )); then result[$1]=$wall; cpu_of[$1]=$cpu; client_of[$1]=$ccpu; fi
 }
 big_layer=$(ls -S "$work/images/big/blobs/sha256" | head -1)
-raw_push() { # port repo : the 1 GiB layer in one monolithic PUT with curl (a client that is never the bottleneck)
-  local loc
-  loc=$(curl -fsS -D - -o /dev/null -X POST "http://127.0.0.1:$1/v2/$2/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
-  case $loc in http*) ;; *) loc="http://127.0.0.1:$1$loc" ;; esac
-  case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
-  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$work/images/big/blobs/sha256/$big_layer" "${loc}digest=sha256:$big_layer"
-}
-raw_pull() { curl -fsS -o /dev/null "http://127.0.0.1:$1/v2/$2/blobs/sha256:$big_layer"; }
+# raw-push.sh PORT REPO FILE HEX: the 1 GiB layer in one monolithic PUT with curl (a client that is never the bottleneck)
+cat > "$work/raw-push.sh" <<'SH'
+loc=$(curl -fsS -D - -o /dev/null -X POST "http://127.0.0.1:$1/v2/$2/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
+case $loc in http*) ;; *) loc="http://127.0.0.1:$1$loc" ;; esac
+case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
+exec curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$3" "${loc}digest=sha256:$4"
+SH
+
 
 # Rounds alternate between the two servers so both see the same background load. Each push round gets a fresh
 # server (new port, empty storage): skopeo's blob-info cache would otherwise turn later rounds into cross-repository
@@ -133,8 +133,8 @@ for image in big small; do
   if [ "$image" = big ]; then
     for r in $(seq 1 "$rounds"); do
       for kind in registry2 dbuild; do
-        measure "$kind" raw_push "${ports[$kind]}" "raw$r"; keep_best "$kind,raw,push"
-        measure "$kind" raw_pull "${ports[$kind]}" "raw$r"; keep_best "$kind,raw,pull"
+        measure "$kind" bash "$work/raw-push.sh" "${ports[$kind]}" "raw$r" "$work/images/big/blobs/sha256/$big_layer" "$big_layer"; keep_best "$kind,raw,push"
+        measure "$kind" curl -fsS -o /dev/null "http://127.0.0.1:${ports[$kind]}/v2/raw$r/blobs/sha256:$big_layer"; keep_best "$kind,raw,pull"
       done
     done
   fi
