@@ -69,9 +69,11 @@ internal sealed class BuildCache
     public Task PutStepHistoryAsync(Digest stepId, IReadOnlyList<KeyComponent> components, CancellationToken cancellationToken) =>
         WriteAtomicAsync(Path.Combine(_steps, stepId.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(new StepHistoryRecord(components)), cancellationToken);
 
+    /// <summary>Drops every record: step keys, step histories, compressed-layer and image-date records.</summary>
     public void Clear()
     {
-        foreach (string dir in new[] { _keys, _steps })
+        string root = Path.GetDirectoryName(_keys)!;
+        foreach (string dir in new[] { _keys, _steps, Path.Combine(root, "compressed"), Path.Combine(root, "images") }.Where(Directory.Exists))
         {
             foreach (string file in Directory.EnumerateFiles(dir)) { File.Delete(file); }
         }
