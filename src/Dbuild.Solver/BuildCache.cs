@@ -24,14 +24,17 @@ internal sealed class BuildCache
 {
     private readonly string _keys;
     private readonly string _steps;
+    private readonly string _layers;
     private readonly ContentStore _store;
 
     public BuildCache(string stateRoot, ContentStore store)
     {
         _keys = Path.Combine(stateRoot, "buildcache", "keys");
         _steps = Path.Combine(stateRoot, "buildcache", "steps");
+        _layers = Path.Combine(stateRoot, "buildcache", "layers");
         Directory.CreateDirectory(_keys);
         Directory.CreateDirectory(_steps);
+        Directory.CreateDirectory(_layers);
         _store = store;
     }
 
@@ -50,6 +53,21 @@ internal sealed class BuildCache
         catch (JsonException) { return null; } // a torn or foreign file is a miss, never a failure
         catch (FileNotFoundException) { return null; }
     }
+
+    /// <summary>A layer recorded under <paramref name="name"/> (see <see cref="PutLayerAsync"/>), if its blob is still stored.</summary>
+    public async Task<CachedLayer?> TryGetLayerAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            CachedLayer? layer = JsonSerializer.Deserialize<CachedLayer>(await File.ReadAllBytesAsync(Path.Combine(_layers, name + ".json"), cancellationToken).ConfigureAwait(false));
+            return layer is not null && Digest.TryParse(layer.Digest, out Digest digest) && _store.GetSize(digest) == layer.Size ? layer : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { return null; }
+    }
+
+    /// <summary>Records the layer a set of entries made, under the entries' digest (<c>buildcache/layers/</c>).</summary>
+    public Task PutLayerAsync(string name, CachedLayer layer, CancellationToken cancellationToken) =>
+        WriteAtomicAsync(Path.Combine(_layers, name + ".json"), JsonSerializer.SerializeToUtf8Bytes(layer), cancellationToken);
 
     public Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken) =>
         WriteAtomicAsync(Path.Combine(_keys, key.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(record), cancellationToken);
@@ -73,7 +91,7 @@ internal sealed class BuildCache
     public void Clear()
     {
         string root = Path.GetDirectoryName(_keys)!;
-        foreach (string dir in new[] { _keys, _steps, Path.Combine(root, "compressed"), Path.Combine(root, "images") }.Where(Directory.Exists))
+        foreach (string dir in new[] { _keys, _steps, _layers, Path.Combine(root, "compressed"), Path.Combine(root, "images") }.Where(Directory.Exists))
         {
             foreach (string file in Directory.EnumerateFiles(dir)) { File.Delete(file); }
         }

@@ -14,8 +14,45 @@ internal sealed partial class BuildSession
         SourceDateEpoch = _request.SourceDateEpoch,
     };
 
-    /// <summary>Writes entries as a layer blob to a temp file, then moves it into the content store under its digest.</summary>
+    /// <summary>
+    /// Writes entries as a layer blob to a temp file, then moves it into the content store under its digest. When every
+    /// file names its content (<see cref="LayerEntry.ContentId"/>), the entries' digest is looked up first: a layer made
+    /// from exactly these entries before (a COPY re-run only because its parent changed) is reused without writing it.
+    /// </summary>
     private async Task<CachedLayer?> WriteLayerAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
+    {
+        string? record = PlanRecordPath(entries);
+        if (record is not null && await _cache.TryGetLayerAsync(record, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            Log.LayerReused(_options.Logger, entries.Count, known.Digest);
+            return known;
+        }
+        CachedLayer? written = await WriteLayerFileAsync(entries, cancellationToken).ConfigureAwait(false);
+        if (record is not null && written is not null) { await _cache.PutLayerAsync(record, written, cancellationToken).ConfigureAwait(false); }
+        return written;
+    }
+
+    /// <summary>The record naming the layer these entries make, or null when a file's content has no stable name.</summary>
+    private string? PlanRecordPath(IReadOnlyList<LayerEntry> entries)
+    {
+        if (entries.Any(e => e.Type == LayerEntryType.File && e.Size > 0 && e.ContentId is null)) { return null; }
+        var key = new System.Text.StringBuilder("layer-plan v1\n");
+        DateTimeOffset? epoch = _request.SourceDateEpoch;
+        foreach (LayerEntry e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            DateTimeOffset mtime = epoch is { } clamp && e.ModificationTime > clamp ? clamp : e.ModificationTime;
+            key.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"{e.Path}\0{e.Type}\0{(int)e.Mode}\0{e.Uid}:{e.Gid}\0{e.Size}\0{mtime.ToUnixTimeSeconds()}\0{e.LinkTarget}\0{e.DeviceMajor},{e.DeviceMinor}\0{e.ContentId}\0");
+            foreach ((string name, byte[] value) in e.ExtendedAttributes?.OrderBy(x => x.Key, StringComparer.Ordinal) ?? Enumerable.Empty<KeyValuePair<string, byte[]>>())
+            {
+                key.Append(name).Append('=').Append(Convert.ToBase64String(value)).Append('\0');
+            }
+            key.Append('\n');
+        }
+        return Digest.Compute(System.Text.Encoding.UTF8.GetBytes(key.ToString())).Encoded;
+    }
+
+    private async Task<CachedLayer?> WriteLayerFileAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
     {
         string temp = Path.Combine(_tmp, $"layer-{Guid.NewGuid():N}");
         LayerWriteResult result;

@@ -83,6 +83,12 @@ internal static class CopyPlanner
 
         // Hard-linked source files stay one inode in the layer (BuildKit keeps links within one COPY): the first name
         // holds the data, the others link to it (LayerWriter moves the data to whichever name sorts first).
+        // Content names let the layer writer recognise a layer it made before without reading the files again.
+        var contentIds = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach ((SourceFile file, _) in files.Where(f => f.File.Type == LayerEntryType.File))
+        {
+            contentIds[file.RelativePath] = await source.ContentIdAsync(file, cancellationToken).ConfigureAwait(false);
+        }
         var linkGroups = new Dictionary<(ulong Device, ulong Inode), string>();
         foreach ((SourceFile file, string target) in files)
         {
@@ -112,6 +118,7 @@ internal static class CopyPlanner
                     LinkTarget = file.LinkTarget,
                     ModificationTime = file.ModificationTime,
                     OpenContent = file.Type == LayerEntryType.File ? () => source.OpenContent(captured) : null,
+                    ContentId = file.Type == LayerEntryType.File ? contentIds[file.RelativePath] : null,
                 };
         }
         foreach ((string name, string content) in heredocs)

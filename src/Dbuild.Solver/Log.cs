@@ -9,4 +9,7 @@ internal static partial class Log
 
     [LoggerMessage(4002, LogLevel.Debug, "Step {Step} cache miss {Key}: {Reason}")]
     public static partial void CacheMiss(ILogger logger, string step, string key, string reason);
+
+    [LoggerMessage(4003, LogLevel.Debug, "Layer of {Entries} entries made before as {Digest}: reused without writing it")]
+    public static partial void LayerReused(ILogger logger, int entries, string digest);
 }

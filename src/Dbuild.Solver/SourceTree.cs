@@ -85,6 +85,13 @@ internal abstract class SourceTree(string root)
         return new WindowStream(tar, file.Size);
     }
 
+    /// <summary>
+    /// A stable name for a regular file's bytes, when the tree can give one without reading them (see
+    /// <see cref="LayerEntry.ContentId"/>); null otherwise.
+    /// </summary>
+    public virtual ValueTask<string?> ContentIdAsync(SourceFile file, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(file.DataOffset >= 0 ? $"tar {Path.GetFileName(file.FullPath)}@{file.DataOffset}+{file.Size}" : null);
+
     /// <summary>The content hash of a regular file (sha256 of its bytes).</summary>
     public virtual async Task<string> HashAsync(SourceFile file, CancellationToken cancellationToken)
     {
@@ -173,6 +180,10 @@ internal sealed class ContextTree : SourceTree
         }
         return hash;
     }
+
+    /// <summary>The content hash, remembered across builds: only files whose stat changed are read.</summary>
+    public override async ValueTask<string?> ContentIdAsync(SourceFile file, CancellationToken cancellationToken) =>
+        await HashAsync(file, cancellationToken).ConfigureAwait(false);
 
     public async Task SaveAsync(CancellationToken cancellationToken)
     {

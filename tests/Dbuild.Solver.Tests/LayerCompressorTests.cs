@@ -66,6 +66,41 @@ public sealed class LayerCompressorTests
     }
 
     [Fact]
+    public async Task ParentChanged_SameFiles_LayerReusedWithoutWriting()
+    {
+        using TempDirectory temp = MakeContext();
+        const string dockerfile = "FROM scratch\nCOPY first.txt /\nCOPY src/ /src/\n";
+        var log = new ListLogger();
+        await BuildWithLoggerAsync(temp, dockerfile, log, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(log.Messages, m => m.Contains("reused without writing", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(temp.Combine("ctx", "first.txt"), "changed", TestContext.Current.CancellationToken);
+
+        BuildResult second = await BuildWithLoggerAsync(temp, dockerfile, log, TestContext.Current.CancellationToken);
+
+        Assert.False(second.Steps[1].Cached); // its parent changed, so the step ran…
+        Assert.Single(log.Messages, m => m.Contains("reused without writing", StringComparison.Ordinal)); // …but made no new tar
+    }
+
+    private static async Task<BuildResult> BuildWithLoggerAsync(TempDirectory temp, string dockerfile, ListLogger log, CancellationToken ct) =>
+        await new ImageBuilder(new BuilderOptions { StateRoot = temp.Combine("root"), Logger = log }).BuildAsync(new BuildRequest
+        {
+            ContextDirectory = temp.Combine("ctx"), DockerfileText = dockerfile, Platform = Platform.LinuxAmd64,
+        }, cancellationToken: ct);
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly List<string> _messages = [];
+        public IReadOnlyList<string> Messages { get { lock (_messages) { return [.. _messages]; } } }
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
+            lock (_messages) { _messages.Add(formatter(state, exception)); }
+        }
+    }
+
+    [Fact]
     public async Task ParentChanged_SameTar_IsNotCompressedAgain()
     {
         using TempDirectory temp = MakeContext();

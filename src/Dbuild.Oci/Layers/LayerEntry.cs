@@ -49,6 +49,12 @@ public sealed record LayerEntry
     /// <summary>Opens the content of a regular file; read once, exactly <see cref="Size"/> bytes.</summary>
     public Func<Stream>? OpenContent { get; init; }
 
+    /// <summary>
+    /// Optional: a stable name for the exact bytes <see cref="OpenContent"/> yields (a content digest, or a blob digest
+    /// and offset). When every file of a layer has one, a writer may recognise a layer it wrote before without reading.
+    /// </summary>
+    public string? ContentId { get; init; }
+
     /// <summary>The last path component.</summary>
     public string Name => Path[(Path.LastIndexOf('/') + 1)..];
 
