@@ -272,8 +272,9 @@ internal sealed partial class BuildSession
         bool unpack = keyword == "ADD" && i.Flag("unpack") is not "false";
         // --link: an independent layer keyed without the parent (BuildKit keeps the plain copy when --chmod is given).
         bool link = string.Equals(i.Flag("link"), "true", StringComparison.OrdinalIgnoreCase) && spec.Chmod is null;
-        string instruction = $"{keyword} chown={chown} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " +
-            string.Join(' ', spec.Sources);
+        (GitRef Ref, bool KeepGitDir)? git = keyword == "ADD" && i.Flag("from") is null ? Git(i, spec.Sources) : null;
+        string sources = git is { } g ? $"git {GitRef.Redact(g.Ref.Remote)} subdir={g.Ref.SubDir} keep-git-dir={g.KeepGitDir}" : string.Join(' ', spec.Sources);
+        string instruction = $"{keyword} chown={chown} chmod={spec.Chmod} parents={spec.Parents} exclude={string.Join(',', spec.Excludes)} unpack={unpack} " + sources;
         CacheKeyBuilder key;
         if (link)
         {
@@ -296,6 +297,11 @@ internal sealed partial class BuildSession
         }
         else
         {
+            if (git is { } repository)
+            {
+                return await AddGitAsync(stage, state, name, stepId, key, pendingReason, spec, resolveChown, link, repository, i.Flag("checksum"),
+                    $"{keyword} {string.Join(' ', words)} # buildkit", cancellationToken).ConfigureAwait(false);
+            }
             if (keyword == "ADD" && spec.Sources.Any(IsUrl))
             {
                 if (spec.Sources.Count != 1) { throw new BuildException($"{_request.DockerfileName}:{i.Line}: ADD with a URL takes exactly one source."); }
