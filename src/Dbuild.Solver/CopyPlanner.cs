@@ -194,6 +194,13 @@ internal static class CopyPlanner
                 files.Add(child);
             }
         }
+        // Hard links survive into the layer (one inode per group), so the key names each file's group by its first
+        // path: linking two files, or breaking a link, changes the layer and must change the key.
+        var groups = new Dictionary<(ulong Device, ulong Inode), string>();
+        foreach (SourceFile file in files.DistinctBy(f => f.RelativePath).OrderBy(f => f.RelativePath, StringComparer.Ordinal))
+        {
+            if (file.Type == LayerEntryType.File && file.LinkCount > 1 && file.Inode != 0) { groups.TryAdd((file.Device, file.Inode), file.RelativePath); }
+        }
         var components = new ConcurrentBag<KeyComponent>();
         await Parallel.ForEachAsync(files.DistinctBy(f => f.RelativePath), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             async (file, token) =>
@@ -204,8 +211,9 @@ internal static class CopyPlanner
                     LayerEntryType.Symlink => "link:" + file.LinkTarget,
                     _ => "",
                 };
+                string linkGroup = file.Type == LayerEntryType.File && groups.TryGetValue((file.Device, file.Inode), out string? first) ? "|hardlink:" + first : "";
                 components.Add(new KeyComponent("file " + file.RelativePath,
-                    string.Create(CultureInfo.InvariantCulture, $"{file.Type}|{Convert.ToString((int)file.Mode, 8)}|{file.Uid}:{file.Gid}|{file.Size}|{content}")));
+                    string.Create(CultureInfo.InvariantCulture, $"{file.Type}|{Convert.ToString((int)file.Mode, 8)}|{file.Uid}:{file.Gid}|{file.Size}|{content}{linkGroup}")));
             }).ConfigureAwait(false);
         foreach ((string name, string content) in heredocs) { components.Add(new KeyComponent("heredoc " + name, Oci.Digest.Compute(Encoding.UTF8.GetBytes(content)).ToString())); }
         return [.. components.OrderBy(c => c.Name, StringComparer.Ordinal)];

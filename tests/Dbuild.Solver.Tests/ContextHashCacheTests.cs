@@ -38,6 +38,25 @@ public sealed class ContextHashCacheTests
     }
 
     [Fact]
+    public async Task HardLinkingTwoSameContentFiles_IsAMiss()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var temp = new TempDirectory("dbuild-hashcache-");
+        string a = temp.Combine("ctx", "app", "a.txt");
+        string b = temp.Combine("ctx", "app", "b.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(a)!);
+        await File.WriteAllTextAsync(a, "same", ct);
+        await File.WriteAllTextAsync(b, "same", ct);
+        await BuildAsync(temp, ct);
+
+        File.Delete(b);
+        (await ProcessRunner.RunAsync("ln", [a, b], ct)).EnsureSuccess(); // same bytes, now one inode: the layer holds a hard link
+        BuildResult result = await BuildAsync(temp, ct);
+
+        Assert.False(result.Steps[0].Cached);
+    }
+
+    [Fact]
     public async Task Touch_Only_StaysCached()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
