@@ -146,6 +146,34 @@ public sealed class ListingTests
     }
 
     [Fact]
+    public async Task Referrers_PushedThroughAnotherInstanceOnTheSameStorage_AreSeenAtOnce()
+    {
+        await using RegistryFixture first = await RegistryFixture.StartAsync();
+        await using RegistryFixture second = await RegistryFixture.StartAsync(o => o.StorageRoot = first.StorageRoot);
+        string image = await first.PushImageBlobsAsync("app");
+        using HttpResponseMessage imagePut = await first.PutManifestAsync("app", "v1", image);
+        Digest subject = Digest.Parse(imagePut.Headers.GetValues("Docker-Content-Digest").Single());
+        Assert.Empty(await ReferrerDigestsAsync(second, subject)); // second has now looked (and cached what it saw)
+        string subjectJson = RegistryFixture.DescriptorJson(MediaTypes.OciManifest, subject, Encoding.UTF8.GetByteCount(image));
+        string sbom = await first.PushImageBlobsAsync("app", subjectJson, "application/spdx+json");
+        using HttpResponseMessage sbomPut = await first.PutManifestAsync("app", "sbom", sbom);
+        string sbomDigest = sbomPut.Headers.GetValues("Docker-Content-Digest").Single();
+
+        Assert.Equal([sbomDigest], await ReferrerDigestsAsync(second, subject));
+
+        using HttpResponseMessage deleted = await first.Client.DeleteAsync($"/v2/app/manifests/{sbomDigest}", Ct);
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        Assert.Empty(await ReferrerDigestsAsync(second, subject));
+    }
+
+    private static async Task<string[]> ReferrerDigestsAsync(RegistryFixture registry, Digest subject)
+    {
+        using HttpResponseMessage response = await registry.Client.GetAsync($"/v2/app/referrers/{subject}", Ct);
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        return [.. body.RootElement.GetProperty("manifests").EnumerateArray().Select(m => m.GetProperty("digest").GetString()!)];
+    }
+
+    [Fact]
     public async Task Referrers_MalformedDigest_Returns400DigestInvalid()
     {
         await using RegistryFixture registry = await RegistryFixture.StartAsync();

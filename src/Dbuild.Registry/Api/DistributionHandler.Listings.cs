@@ -8,8 +8,12 @@ namespace Dbuild.Registry.Api;
 
 internal sealed partial class DistributionHandler
 {
-    /// <summary>Referrer descriptors per repository, rebuilt after any manifest PUT or DELETE there.</summary>
-    private readonly ConcurrentDictionary<string, IReadOnlyList<ReferrerEntry>> _referrers = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Per repository, what each manifest revision says about referrers (null: it has no subject). A revision's bytes
+    /// never change, so an entry stays true; the revisions themselves are listed from storage on every request, so
+    /// manifests pushed or deleted through another process sharing the storage are seen at once.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Digest, ReferrerEntry?>> _referrers = new(StringComparer.Ordinal);
 
     private async Task GetTagsAsync(HttpContext context, string name, CancellationToken cancellationToken)
     {
@@ -65,24 +69,32 @@ internal sealed partial class DistributionHandler
 
     private async Task<IReadOnlyList<ReferrerEntry>> GetReferrerEntriesAsync(string name, CancellationToken cancellationToken)
     {
-        if (_referrers.TryGetValue(name, out IReadOnlyList<ReferrerEntry>? cached)) { return cached; }
         // Scanning the revisions keeps the layout registry:2's (no extra index on disk) and works on its data too.
+        ConcurrentDictionary<Digest, ReferrerEntry?> known = _referrers.GetOrAdd(name, _ => new ConcurrentDictionary<Digest, ReferrerEntry?>());
         var entries = new List<ReferrerEntry>();
         foreach (Digest revision in await storage.ListRevisionsAsync(name, cancellationToken).ConfigureAwait(false))
         {
-            byte[]? content = await storage.GetManifestAsync(name, revision, cancellationToken).ConfigureAwait(false);
-            if (content is null) { continue; }
-            ManifestInfo info;
-            try { info = ManifestInfo.Parse(content, null); }
-            catch (DistributionException) { continue; }
-            if (info.Subject is not { } subject) { continue; }
-            entries.Add(new ReferrerEntry(subject, new ReferrerDescriptor(info.MediaType, revision.ToString(), content.Length, info.ArtifactType, info.Annotations)));
+            if (!known.TryGetValue(revision, out ReferrerEntry? entry))
+            {
+                byte[]? content = await storage.GetManifestAsync(name, revision, cancellationToken).ConfigureAwait(false);
+                if (content is null) { continue; } // deleted meanwhile
+                entry = ReferrerOf(revision, content);
+                known[revision] = entry;
+            }
+            if (entry is not null) { entries.Add(entry); }
         }
-        _referrers[name] = entries;
         return entries;
     }
 
-    private void ForgetReferrers(string name) => _referrers.TryRemove(name, out _);
+    private static ReferrerEntry? ReferrerOf(Digest revision, byte[] content)
+    {
+        ManifestInfo info;
+        try { info = ManifestInfo.Parse(content, null); }
+        catch (DistributionException) { return null; }
+        return info.Subject is { } subject
+            ? new ReferrerEntry(subject, new ReferrerDescriptor(info.MediaType, revision.ToString(), content.Length, info.ArtifactType, info.Annotations))
+            : null;
+    }
 
     private sealed record ReferrerEntry(Digest Subject, ReferrerDescriptor Descriptor);
 

@@ -51,7 +51,6 @@ internal sealed partial class DistributionHandler
             }
         }
         await storage.PutManifestAsync(name, digest, content, tag, cancellationToken).ConfigureAwait(false);
-        ForgetReferrers(name);
         HttpResponse response = context.Response;
         response.Headers.Location = $"/v2/{name}/manifests/{digest}";
         response.Headers["Docker-Content-Digest"] = digest.ToString();
@@ -87,7 +86,6 @@ internal sealed partial class DistributionHandler
             ? await storage.DeleteManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
             : await storage.UntagAsync(name, tag!, cancellationToken).ConfigureAwait(false);
         if (!deleted) { throw DistributionErrors.ManifestUnknownError(reference); }
-        ForgetReferrers(name);
         Empty(context, 202);
     }
 }
