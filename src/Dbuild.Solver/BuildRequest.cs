@@ -50,8 +50,15 @@ public sealed record BuildRequest
     /// <summary>Named contexts (<c>--build-context name=dir|docker-image://ref</c>).</summary>
     public IReadOnlyDictionary<string, string> NamedContexts { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>The platform built for.</summary>
+    /// <summary>The platform built for (TARGETPLATFORM); ignored when <see cref="Platforms"/> names more than one.</summary>
     public Platform Platform { get; init; } = Platform.Current;
+
+    /// <summary>
+    /// <c>--platform a,b</c>: with two or more, the Dockerfile is built once per platform and the images are exported under
+    /// one index (a Docker manifest list, or an OCI index with <see cref="OciMediaTypes"/>), as buildx does. Empty, or a
+    /// single entry, builds one image for <see cref="Platform"/> (or that entry).
+    /// </summary>
+    public IReadOnlyList<Platform> Platforms { get; init; } = [];
 
     /// <summary>SOURCE_DATE_EPOCH: clamps timestamps in layers, config and history for reproducible images.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
@@ -102,6 +109,9 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
     /// <summary>Image names for this output (type=image,name=…).</summary>
     public IReadOnlyList<string> Names { get; init; } = [];
 
+    /// <summary>type=local of a multi-platform build: one subdirectory per platform (<c>linux_amd64/</c>…); true unless platform-split=false.</summary>
+    public bool PlatformSplit { get; init; } = true;
+
     /// <summary>Parses buildx's <c>type=oci,dest=x.tar,compression=zstd</c> (a bare path means type=local,dest=PATH).</summary>
     public static BuildOutput Parse(string value)
     {
@@ -113,6 +123,7 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
         LayerCompression? compression = null;
         int? level = null;
         bool? oci = null;
+        bool split = true;
         var names = new List<string>();
         foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -149,8 +160,9 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
                     level = int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : throw new FormatException($"--output compression-level '{v}' is not a number.");
                     break;
                 case "oci-mediatypes": oci = ParseBool(v, key); break;
+                case "platform-split": split = ParseBool(v, key); break;
                 case "force-compression" or "store" or "unpack" or "annotation": break; // accepted, no effect here
-                default: throw new FormatException($"--output attribute '{key}' is not known (type, dest, name, push, compression, compression-level, oci-mediatypes).");
+                default: throw new FormatException($"--output attribute '{key}' is not known (type, dest, name, push, compression, compression-level, oci-mediatypes, platform-split).");
             }
         }
         BuildOutputType t = type ?? throw new FormatException($"--output '{value}' needs type=image|oci|docker|local|tar.");
@@ -158,7 +170,7 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
         {
             throw new FormatException($"--output type={t.ToString().ToLowerInvariant()} needs dest=PATH.");
         }
-        return new BuildOutput(t, dest) { Push = push, Compression = compression, CompressionLevel = level, OciMediaTypes = oci, Names = names };
+        return new BuildOutput(t, dest) { Push = push, Compression = compression, CompressionLevel = level, OciMediaTypes = oci, Names = names, PlatformSplit = split };
     }
 
     private static bool ParseBool(string v, string key) => v.ToLowerInvariant() switch
@@ -172,11 +184,14 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
 /// <summary>What a build produced.</summary>
 public sealed record BuildResult
 {
-    /// <summary>The image config digest (the image ID).</summary>
+    /// <summary>The image config digest (the image ID); for a multi-platform build, the index digest (buildx's iidfile).</summary>
     public required Digest ImageId { get; init; }
 
-    /// <summary>The image manifest.</summary>
+    /// <summary>The image manifest; for a multi-platform build, the index (manifest list).</summary>
     public required Descriptor Manifest { get; init; }
+
+    /// <summary>A multi-platform build's images, in <c>--platform</c> order; empty for a single-platform build.</summary>
+    public IReadOnlyList<PlatformImage> Images { get; init; } = [];
 
     /// <summary>Digest pushed under each tag, when pushed.</summary>
     public IReadOnlyDictionary<string, Digest> Pushed { get; init; } = new Dictionary<string, Digest>();
@@ -184,6 +199,9 @@ public sealed record BuildResult
     /// <summary>Per step: cached or not, and why not.</summary>
     public IReadOnlyList<StepReport> Steps { get; init; } = [];
 }
+
+/// <summary>One platform's image in a multi-platform build: its manifest (with its platform) and config digest.</summary>
+public sealed record PlatformImage(Platform Platform, Descriptor Manifest, Digest ConfigDigest);
 
 /// <summary>The outcome of one step, for <c>--metadata-file</c>.</summary>
 public sealed record StepReport(int Vertex, string Name, bool Cached, string? MissReason, TimeSpan Duration);

@@ -32,28 +32,37 @@ internal sealed partial class BuildSession : IDisposable
     private readonly LayerCompressor _compressor;
     private readonly HashSet<int> _imageStages;
 
-    public BuildSession(BuilderOptions options, BuildRequest request, BuildPlan plan, VertexTracker tracker)
+    /// <summary>
+    /// A session for <paramref name="request"/>'s target platform, or (with <paramref name="stagePlatform"/>) one that
+    /// runs the stages of another platform (<c>FROM --platform=…</c>) for that target: its base images are resolved for
+    /// <paramref name="stagePlatform"/>, while TARGETPLATFORM and friends stay the request's.
+    /// </summary>
+    public BuildSession(BuilderOptions options, BuildRequest request, BuildPlan plan, VertexTracker tracker, SharedBuildState? shared = null, Platform? stagePlatform = null)
     {
         _options = options;
         _request = request;
         _plan = plan;
         _tracker = tracker;
-        _store = ContentStore.ForStateRoot(options.StateRoot);
-        _cache = new BuildCache(options.StateRoot, _store);
-        _resolver = new ImageResolver(_store, options.Registry, request.Platform);
+        _shared = shared ?? new SharedBuildState(options, request);
+        _stagePlatform = stagePlatform ?? request.Platform;
+        _store = _shared.Store;
+        _cache = _shared.Cache;
+        _resolver = new ImageResolver(_store, options.Registry, _stagePlatform);
         _fs = options.FileSystem ?? BclLayerFileSystem.Instance;
         _lexer = new ShellLexer(plan.Source.EscapeToken);
-        _slots = new SemaphoreSlim(Math.Max(1, request.MaxParallelism));
-        _tmp = Path.Combine(options.StateRoot, "tmp", $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(_tmp);
-        _now = request.SourceDateEpoch ?? options.TimeProvider.GetUtcNow();
-        _context = new Lazy<ContextTree>(() => new ContextTree(request.ContextDirectory, _fs, DockerIgnore.Load(request.ContextDirectory), options.StateRoot));
+        _slots = _shared.Slots;
+        _tmp = _shared.Tmp;
+        _now = _shared.Now;
+        _context = _shared.Context;
+        // Shared with the build's other sessions: a step with the same key runs once, an image loads once per platform.
+        _inflight = _shared.Inflight;
+        _images = _shared.ImagesFor(_stagePlatform);
         EvaluateMetaArgs();
         _target = request.Target is { } t
             ? plan.Stages.FirstOrDefault(s => string.Equals(s.Name, t, StringComparison.OrdinalIgnoreCase)) ?? throw new BuildException($"target stage \"{t}\" could not be found")
             : plan.Stages[^1];
         _needed = NeededStages(_target);
-        _compressor = new LayerCompressor(_store, options.StateRoot, _tmp, request.Compression, request.CompressionLevel);
+        _compressor = _shared.Compressor;
         _imageStages = ImageStages(_target);
     }
 
@@ -129,24 +138,13 @@ internal sealed partial class BuildSession : IDisposable
 
     public async Task<BuildResult> RunAsync(CancellationToken cancellationToken)
     {
-        // Load the context's hash cache and .dockerignore while base images resolve (a failure resurfaces on first use).
-        if (_plan.Stages.Where(s => _needed.Contains(s.Index)).SelectMany(s => s.Instructions).Any(i => i.Keyword is "copy" or "add" && i.Flag("from") is null))
-        {
-            _ = Task.Run(() => _context.Value, cancellationToken);
-        }
-        // A push at the end: connect to its registries now, alongside the build.
-        if ((_request.Push || _request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push)) && _options.Registry is { } registry)
-        {
-            foreach (string host in _request.Tags.Select(t => t.Registry).Distinct(StringComparer.Ordinal)) { _ = registry.WarmUpAsync(host, cancellationToken); }
-        }
-        // Every stage the target needs starts now, so independent stages run side by side (steps share _slots).
-        foreach (int index in _needed.Where(n => n != _target.Index)) { _ = StageAsync(_plan.Stages[index], cancellationToken); }
-        StageState final = await StageAsync(_target, cancellationToken).ConfigureAwait(false);
+        WarmUpPush(_options, _request, cancellationToken);
+        StageState final = await BuildFinalStageAsync(cancellationToken).ConfigureAwait(false);
         if (_context.IsValueCreated) { await _context.Value.SaveAsync(cancellationToken).ConfigureAwait(false); }
         foreach (var label in _request.Labels) { final.Labels[label.Key] = label.Value; }
         var exporter = new ImageExporter(_store, _options, _request, _tracker, _tmp, _compressor);
         BuildResult result = await exporter.ExportAsync(final, _now, cancellationToken).ConfigureAwait(false);
-        return result with { Steps = [.. _reports.OrderBy(r => r.Vertex)] };
+        return result with { Steps = [.. Reports().Select(r => r.Report).OrderBy(r => r.Vertex)] };
     }
 
     public void Dispose() => _slots.Dispose();

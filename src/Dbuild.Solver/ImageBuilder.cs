@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Dbuild.Dockerfile;
+using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
@@ -34,7 +36,8 @@ public sealed record BuilderOptions
 
 /// <summary>
 /// Builds a Dockerfile into an image in the local store: splits it into stages, runs the needed stages in parallel,
-/// skips steps whose content-hash key is cached (and says why when it is not), then exports.
+/// skips steps whose content-hash key is cached (and says why when it is not), then exports. With several platforms
+/// (<see cref="BuildRequest.Platforms"/>) it builds once per platform and exports one index, as buildx does.
 /// </summary>
 public sealed class ImageBuilder(BuilderOptions options)
 {
@@ -42,7 +45,17 @@ public sealed class ImageBuilder(BuilderOptions options)
     public async Task<BuildResult> BuildAsync(BuildRequest request, IBuildProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var tracker = new VertexTracker(progress ?? NullBuildProgress.Instance, options.TimeProvider);
+        IReadOnlyList<Platform> platforms = [.. request.Platforms.Distinct()];
+        if (platforms.Count == 1) { request = request with { Platform = platforms[0], Platforms = [] }; }
+        bool multi = platforms.Count > 1;
+        if (multi && request.Outputs.Any(o => o.Type == BuildOutputType.Docker))
+        {
+            // buildx's words: a docker-load tar holds one image per name, not an index.
+            throw new BuildException("docker exporter does not currently support exporting manifest lists; use type=oci, or build one --platform at a time");
+        }
+        IBuildProgress sink = progress ?? NullBuildProgress.Instance;
+        var numbering = new StrongBox<int>();
+        var tracker = new VertexTracker(multi ? new PlatformProgress(sink, numbering, null) : sink, options.TimeProvider);
         Vertex load = tracker.Start($"[internal] load build definition from {Path.GetFileName(request.DockerfileName)}");
         ParsedDockerfile dockerfile;
         try
@@ -57,6 +70,10 @@ public sealed class ImageBuilder(BuilderOptions options)
         load.Log($"transferring dockerfile: {request.DockerfileText.Length}B done");
         load.Done();
         BuildPlan plan = BuildPlan.From(dockerfile);
+        if (multi)
+        {
+            return await new MultiPlatformBuild(options, request, platforms, plan, tracker, sink, numbering).RunAsync(cancellationToken).ConfigureAwait(false);
+        }
         using var session = new BuildSession(options, request, plan, tracker);
         try
         {

@@ -25,21 +25,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             final.Layers.AddRange(layers);
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
-            foreach (Reference tag in request.Tags)
-            {
-                await store.TagAsync(tag.ToString(), manifest, cancellationToken).ConfigureAwait(false);
-                vertex.Log($"naming to {tag} done");
-            }
-            var pushed = new Dictionary<string, Digest>(StringComparer.Ordinal);
-            bool push = request.Push || request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push);
-            if (push)
-            {
-                foreach (Reference tag in request.Tags)
-                {
-                    vertex.Log($"pushing {tag}");
-                    pushed[tag.ToString()] = await PushAsync(store, options.Registry, tag, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -58,12 +44,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             string dir = Path.Combine(tmp, "export-rootfs");
                             await ExtractAsync(final.Layers, dir, cancellationToken).ConfigureAwait(false);
-                            Stream file = output.Destination == "-" ? Console.OpenStandardOutput() : File.Create(output.Destination!);
-                            await using (file.ConfigureAwait(false))
-                            {
-                                await LayerWriter.WriteDirectoryAsync(dir, file, new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = request.SourceDateEpoch },
-                                    options.FileSystem, cancellationToken).ConfigureAwait(false);
-                            }
+                            await WriteDirectoryTarAsync(output, dir, cancellationToken).ConfigureAwait(false);
                             break;
                         }
                 }
@@ -78,16 +59,142 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         }
     }
 
-    private async Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, CancellationToken cancellationToken)
+    /// <summary>
+    /// A multi-platform build's images under one index, as BuildKit's image exporter writes them: one manifest per
+    /// platform (its config saying that platform), listed with their platforms in a Docker manifest list, or an OCI
+    /// index with oci-mediatypes=true; the index is what gets tagged and pushed. type=oci writes the index into the
+    /// layout; type=local and type=tar put each platform's filesystem in its own directory (<c>linux_amd64/</c>…).
+    /// </summary>
+    public async Task<BuildResult> ExportIndexAsync(IReadOnlyList<(Platform Platform, StageState Final)> images, DateTimeOffset created, CancellationToken cancellationToken)
     {
-        ImageConfig config = await StableConfigAsync(final, created, cancellationToken).ConfigureAwait(false);
+        Vertex vertex = tracker.Start("exporting to image");
+        try
+        {
+            bool oci = request.OciMediaTypes;
+            var notes = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((_, StageState final) in images)
+            {
+                // A layer in several images (a COPY from a build-platform stage) is compressed once: say so once.
+                List<LayerRef> layers = [.. await compressor.CompressAsync(final.Layers, n => { if (notes.Add(n)) { vertex.Log(n); } }, cancellationToken).ConfigureAwait(false)];
+                final.Layers.Clear();
+                final.Layers.AddRange(layers);
+            }
+            vertex.Log("exporting layers done");
+            (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
+            Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
+            foreach (BuildOutput output in request.Outputs)
+            {
+                switch (output.Type)
+                {
+                    case BuildOutputType.Oci or BuildOutputType.Docker:
+                        {
+                            bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
+                            Descriptor top = ociTypes == oci ? index : (await WriteIndexAsync(images, created, ociTypes, _ => { }, cancellationToken).ConfigureAwait(false)).Index;
+                            await WriteArchiveAsync(output, top, cancellationToken).ConfigureAwait(false);
+                            break;
+                        }
+                    case BuildOutputType.Local:
+                        foreach ((Platform platform, StageState final) in images)
+                        {
+                            string dir = output.PlatformSplit ? Path.Combine(output.Destination!, PlatformDirectory(platform)) : output.Destination!;
+                            await ExtractAsync(final.Layers, dir, cancellationToken).ConfigureAwait(false);
+                        }
+                        break;
+                    case BuildOutputType.Tar:
+                        {
+                            string dir = Path.Combine(tmp, "export-rootfs");
+                            foreach ((Platform platform, StageState final) in images)
+                            {
+                                await ExtractAsync(final.Layers, Path.Combine(dir, PlatformDirectory(platform)), cancellationToken).ConfigureAwait(false);
+                            }
+                            await WriteDirectoryTarAsync(output, dir, cancellationToken).ConfigureAwait(false);
+                            break;
+                        }
+                }
+            }
+            vertex.Done();
+            return new BuildResult { ImageId = index.Digest, Manifest = index, Pushed = pushed, Images = written };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            vertex.Fail(ex.Message);
+            throw;
+        }
+    }
+
+    /// <summary>buildx's directory for a platform's files in a local or tar output: <c>linux/arm/v7</c> → <c>linux_arm_v7</c>.</summary>
+    internal static string PlatformDirectory(Platform platform) => platform.ToString().Replace('/', '_');
+
+    /// <summary>Each platform's config and manifest, then the index listing them (with their platforms), all into the store.</summary>
+    private async Task<(Descriptor Index, IReadOnlyList<PlatformImage> Images)> WriteIndexAsync(IReadOnlyList<(Platform Platform, StageState Final)> images,
+        DateTimeOffset created, bool oci, Action<string> log, CancellationToken cancellationToken)
+    {
+        var written = new List<PlatformImage>();
+        foreach ((Platform platform, StageState final) in images)
+        {
+            (Descriptor manifest, Digest config) = await WriteImageAsync(final, created, oci, platform, forcePlatform: true, cancellationToken).ConfigureAwait(false);
+            log($"exporting manifest {manifest.Digest} done");
+            log($"exporting config {config} done");
+            written.Add(new PlatformImage(platform, manifest, config));
+        }
+        var index = new ImageIndex(oci ? MediaTypes.OciIndex : MediaTypes.DockerManifestList, [.. written.Select(w => w.Manifest)]);
+        Descriptor stored = await store.WriteBlobAsync(index.ToJsonBytes(), index.MediaType!, cancellationToken).ConfigureAwait(false);
+        log($"exporting manifest list {stored.Digest} done");
+        return (stored, written);
+    }
+
+    /// <summary>Tags the image (manifest or index) in the store under every name, then pushes it when asked to.</summary>
+    private async Task<Dictionary<string, Digest>> TagAndPushAsync(Vertex vertex, Descriptor image, IReadOnlyList<LayerRef> layerSources, CancellationToken cancellationToken)
+    {
+        foreach (Reference tag in request.Tags)
+        {
+            await store.TagAsync(tag.ToString(), image, cancellationToken).ConfigureAwait(false);
+            vertex.Log($"naming to {tag} done");
+        }
+        var pushed = new Dictionary<string, Digest>(StringComparer.Ordinal);
+        bool push = request.Push || request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push);
+        if (push)
+        {
+            foreach (Reference tag in request.Tags)
+            {
+                vertex.Log($"pushing {tag}");
+                pushed[tag.ToString()] = await PushAsync(store, options.Registry, tag, image, layerSources, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return pushed;
+    }
+
+    /// <summary>type=tar: a directory's tree as an uncompressed tar, to the file or to stdout for <c>dest=-</c>.</summary>
+    private async Task WriteDirectoryTarAsync(BuildOutput output, string dir, CancellationToken cancellationToken)
+    {
+        Stream file = output.Destination == "-" ? Console.OpenStandardOutput() : File.Create(output.Destination!);
+        await using (file.ConfigureAwait(false))
+        {
+            await LayerWriter.WriteDirectoryAsync(dir, file, new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = request.SourceDateEpoch },
+                options.FileSystem, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, CancellationToken cancellationToken) =>
+        WriteImageAsync(final, created, oci, request.Platform, forcePlatform: false, cancellationToken);
+
+    /// <summary>
+    /// Writes config and manifest into the store; the descriptor carries <paramref name="platform"/>. With
+    /// <paramref name="forcePlatform"/> (an explicit platform of a multi-platform build) the config says that platform
+    /// whatever the base image said, as BuildKit does.
+    /// </summary>
+    private async Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, Platform platform, bool forcePlatform,
+        CancellationToken cancellationToken)
+    {
+        ImageConfig config = await StableConfigAsync(final, created, platform, cancellationToken).ConfigureAwait(false);
+        if (forcePlatform) { config = config with { Os = platform.Os, Architecture = platform.Architecture, Variant = platform.Variant }; }
         byte[] configBytes = OciJson.Serialize(config);
         Descriptor configDescriptor = await store.WriteBlobAsync(configBytes, oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, cancellationToken).ConfigureAwait(false);
         var layers = final.Layers.Select(l => new Descriptor(MediaTypes.LayerType(MediaTypes.CompressionOf(l.Blob.MediaType), oci), l.Blob.Digest, l.Blob.Size)).ToList();
         var manifest = new ImageManifest(oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest, configDescriptor, layers);
         byte[] manifestBytes = manifest.ToJsonBytes();
         Descriptor stored = await store.WriteBlobAsync(manifestBytes, manifest.MediaType!, cancellationToken).ConfigureAwait(false);
-        return (stored with { Platform = request.Platform }, configDescriptor.Digest);
+        return (stored with { Platform = platform }, configDescriptor.Digest);
     }
 
     /// <summary>
@@ -95,29 +202,29 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     /// keeps that export's time in <c>created</c> and in this build's history entries, so rebuilding unchanged inputs
     /// gives the same image ID (and a push uploads nothing new). Remembered under <c>buildcache/images/</c>.
     /// </summary>
-    private async Task<ImageConfig> StableConfigAsync(StageState final, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<ImageConfig> StableConfigAsync(StageState final, DateTimeOffset now, Platform platform, CancellationToken cancellationToken)
     {
-        if (request.SourceDateEpoch is not null) { return final.ToConfig(now, request.Platform); } // already fixed
-        byte[] shape = OciJson.Serialize(Dated(final, now, DateTimeOffset.UnixEpoch));
+        if (request.SourceDateEpoch is not null) { return final.ToConfig(now, platform); } // already fixed
+        byte[] shape = OciJson.Serialize(Dated(final, now, DateTimeOffset.UnixEpoch, platform));
         string dir = Path.Combine(options.StateRoot, "buildcache", "images");
         string path = Path.Combine(dir, Digest.Compute(shape).Encoded + ".json");
         try
         {
             if (JsonSerializer.Deserialize<DateTimeOffset?>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) is { } first)
             {
-                return Dated(final, now, first);
+                return Dated(final, now, first, platform);
             }
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { /* first export of this config */ }
         Directory.CreateDirectory(dir);
         await BuildCache.WriteAtomicAsync(path, JsonSerializer.SerializeToUtf8Bytes<DateTimeOffset?>(now), cancellationToken).ConfigureAwait(false);
-        return Dated(final, now, now);
+        return Dated(final, now, now, platform);
     }
 
     /// <summary>The config with <paramref name="time"/> as its <c>created</c> and in place of this build's own history times.</summary>
-    private ImageConfig Dated(StageState final, DateTimeOffset now, DateTimeOffset time)
+    private static ImageConfig Dated(StageState final, DateTimeOffset now, DateTimeOffset time, Platform platform)
     {
-        ImageConfig config = final.ToConfig(time, request.Platform);
+        ImageConfig config = final.ToConfig(time, platform);
         return config with { History = config.History?.Select(h => h.Created == now ? h with { Created = time } : h).ToList() };
     }
 
@@ -157,10 +264,21 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         return await client.PushImageAsync(tag.Registry, tag.Repository, blobs, uploads, [tag.Tag ?? Reference.DefaultTag], cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WriteArchiveAsync(BuildOutput output, Descriptor manifest, CancellationToken cancellationToken)
+    /// <summary>An OCI layout tar (or, for type=docker, one with docker load's manifest.json too) holding an image or an index and everything it references.</summary>
+    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, CancellationToken cancellationToken)
     {
-        byte[] manifestBytes = await store.ReadBlobBytesAsync(manifest.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
-        ImageManifest image = ImageManifest.Parse(manifestBytes);
+        byte[] topBytes = await store.ReadBlobBytesAsync(top.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var images = new List<(Descriptor Descriptor, ImageManifest Manifest)>();
+        bool isIndex = MediaTypes.IsIndex(top.MediaType);
+        if (isIndex)
+        {
+            if (output.Type == BuildOutputType.Docker) { throw new BuildException("docker exporter does not currently support exporting manifest lists"); }
+            foreach (Descriptor child in ImageIndex.Parse(topBytes).Manifests)
+            {
+                images.Add((child, ImageManifest.Parse(await store.ReadBlobBytesAsync(child.Digest, cancellationToken: cancellationToken).ConfigureAwait(false))));
+            }
+        }
+        else { images.Add((top, ImageManifest.Parse(topBytes))); }
         Stream file = output.Destination is null or "-" ? Console.OpenStandardOutput() : File.Create(output.Destination);
         await using (file.ConfigureAwait(false))
         {
@@ -174,10 +292,11 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     annotations[ContentStore.ImageNameAnnotation] = request.Tags[0].ToString();
                     annotations[ContentStore.RefNameAnnotation] = request.Tags[0].Tag ?? Reference.DefaultTag;
                 }
-                var index = new ImageIndex(MediaTypes.OciIndex, [manifest with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }]);
+                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }]);
                 await AddBytesAsync(writer, "index.json", index.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
                 if (output.Type == BuildOutputType.Docker)
                 {
+                    ImageManifest image = images[0].Manifest;
                     var entry = new JsonObject
                     {
                         ["Config"] = "blobs/sha256/" + image.Config.Digest.Encoded,
@@ -186,11 +305,22 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     };
                     await AddBytesAsync(writer, "manifest.json", Encoding.UTF8.GetBytes(new JsonArray(entry).ToJsonString()), cancellationToken).ConfigureAwait(false);
                 }
-                await AddBlobAsync(writer, manifest.Digest, cancellationToken).ConfigureAwait(false);
-                await AddBlobAsync(writer, image.Config.Digest, cancellationToken).ConfigureAwait(false);
-                foreach (Descriptor layer in image.Layers.DistinctBy(l => l.Digest)) { await AddBlobAsync(writer, layer.Digest, cancellationToken).ConfigureAwait(false); }
+                // Each blob once: platforms can share layers (a COPY from a build-platform stage), even configs.
+                var added = new HashSet<Digest>();
+                if (isIndex) { await AddBlobOnceAsync(writer, added, top.Digest, cancellationToken).ConfigureAwait(false); }
+                foreach ((Descriptor descriptor, ImageManifest manifest) in images)
+                {
+                    await AddBlobOnceAsync(writer, added, descriptor.Digest, cancellationToken).ConfigureAwait(false);
+                    await AddBlobOnceAsync(writer, added, manifest.Config.Digest, cancellationToken).ConfigureAwait(false);
+                    foreach (Descriptor layer in manifest.Layers) { await AddBlobOnceAsync(writer, added, layer.Digest, cancellationToken).ConfigureAwait(false); }
+                }
             }
         }
+    }
+
+    private async Task AddBlobOnceAsync(TarWriter writer, HashSet<Digest> added, Digest digest, CancellationToken cancellationToken)
+    {
+        if (added.Add(digest)) { await AddBlobAsync(writer, digest, cancellationToken).ConfigureAwait(false); }
     }
 
     private async Task AddBlobAsync(TarWriter writer, Digest digest, CancellationToken cancellationToken)

@@ -41,6 +41,25 @@ fi
 
 # The offline busybox base image (an OCI layout) every end-to-end test builds on.
 "$here/../images/make-busybox-layout.sh" "$DBUILD_TEST_STATE/busybox-oci" >/dev/null
+# A linux/amd64 + linux/arm64 busybox base (an OCI layout whose "latest" is an index) for multi-platform builds, whose
+# arm64 RUN steps run under qemu-user through the binfmt_misc handler above. The arm64 binary comes from Debian's
+# busybox-static:arm64, downloaded once (adding arm64 to dpkg only for that download) and kept under the state dir.
+multiarch=${DBUILD_TEST_BUSYBOX_MULTIARCH_OCI:-$DBUILD_TEST_STATE/busybox-multiarch-oci}
+if [ ! -f "$multiarch/index.json" ]; then
+  debs="$DBUILD_TEST_STATE/debs"
+  mkdir -p "$debs"
+  if ! ls "$debs"/busybox-static_*_arm64.deb >/dev/null 2>&1; then
+    echo "setup: downloading busybox-static:arm64"
+    added=
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then dpkg --add-architecture arm64; added=1; fi
+    apt-get update -qq
+    (cd "$debs" && apt-get download -qq busybox-static:arm64)
+    if [ -n "$added" ]; then dpkg --remove-architecture arm64 || true; fi
+  fi
+  rm -rf "$debs/busybox-arm64"
+  dpkg-deb -x "$(ls "$debs"/busybox-static_*_arm64.deb | head -1)" "$debs/busybox-arm64"
+  "$here/../images/make-busybox-multiarch-layout.sh" "$multiarch" "$debs/busybox-arm64/bin/busybox" >/dev/null
+fi
 # Area-specific setup (registry, runtime, builder) lives in setup.d/, one script per area, run in name order.
 for script in "$here"/setup.d/*.sh; do
   [ -e "$script" ] || continue

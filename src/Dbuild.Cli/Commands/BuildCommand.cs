@@ -38,7 +38,10 @@ internal static class BuildCommand
         Option<string?> progress = new("--progress") { Description = "auto|plain|tty|quiet|rawjson." };
         Option<bool> quiet = new("--quiet", "-q") { Description = "Print only the image ID." };
         Option<string[]> buildContexts = new("--build-context") { Description = "Extra named context name=DIR or name=docker-image://REF." };
-        Option<string?> platform = new("--platform") { Description = "Target platform (default: this machine's)." };
+        Option<string[]> platform = new("--platform")
+        {
+            Description = "Target platform(s), e.g. linux/amd64,linux/arm64 (repeatable; default: this machine's). Several build one image each, exported as one index.",
+        };
         Option<bool> check = new("--check") { Description = "Run the build checks and report instead of building." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
@@ -63,6 +66,11 @@ internal static class BuildCommand
                     : File.Exists(dockerfilePath) ? await File.ReadAllTextAsync(dockerfilePath, token)
                     : throw new UsageException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
                 var outs = (parseResult.GetValue(outputs) ?? []).Select(BuildOutput.Parse).ToList();
+                IReadOnlyList<Platform> platforms = ParsePlatforms(parseResult.GetValue(platform));
+                if (platforms.Count > 1 && outs.Any(o => o.Type == BuildOutputType.Docker))
+                {
+                    throw new UsageException("docker exporter does not currently support exporting manifest lists; use type=oci, or build one --platform at a time");
+                }
                 BuildOutput? first = outs.FirstOrDefault(o => o.Compression is not null || o.OciMediaTypes is not null || o.CompressionLevel is not null);
                 var request = new BuildRequest
                 {
@@ -81,7 +89,8 @@ internal static class BuildCommand
                     Secrets = ParseSecrets(parseResult.GetValue(secrets)),
                     SshSockets = ParseSsh(parseResult.GetValue(ssh)),
                     NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
-                    Platform = parseResult.GetValue(platform) is { } p ? Platform.Parse(p) : Platform.Current,
+                    Platform = platforms.Count == 1 ? platforms[0] : Platform.Current,
+                    Platforms = platforms.Count > 1 ? platforms : [],
                     SourceDateEpoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch
                         ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(epoch, System.Globalization.CultureInfo.InvariantCulture)) : null,
                     Compression = first?.Compression ?? LayerCompression.Gzip,
@@ -126,6 +135,8 @@ internal static class BuildCommand
                         ["image.name"] = string.Join(',', request.Tags.Select(t => t.ToString())),
                         ["dbuild.steps"] = result.Steps.Select(s => new { vertex = s.Vertex, name = s.Name, cached = s.Cached, reason = s.MissReason, seconds = s.Duration.TotalSeconds }),
                     };
+                    // A multi-platform build has no one config: buildx then gives the index digest only.
+                    if (result.Images.Count > 0) { metadata.Remove("containerimage.config.digest"); }
                     await File.WriteAllTextAsync(meta, JsonSerializer.Serialize(metadata, IndentedJson), token);
                 }
                 return ExitCodes.Ok;
@@ -156,6 +167,10 @@ internal static class BuildCommand
         await TarFile.ExtractToDirectoryAsync(Console.OpenStandardInput(), dir, overwriteFiles: true, cancellationToken);
         return (dir, dir);
     }
+
+    /// <summary>buildx's <c>--platform</c>: comma-separated, repeatable, duplicates dropped; empty for none given.</summary>
+    internal static IReadOnlyList<Platform> ParsePlatforms(string[]? values) =>
+        [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse).Distinct()];
 
     internal static Reference ParseReference(string value) =>
         Reference.TryParse(value, out Reference? reference, out string? error) ? reference : throw new UsageException($"invalid reference format '{value}': {error}");
