@@ -231,6 +231,7 @@ internal sealed partial class BuildSession : IDisposable
         .Add("dockerfile", _request.DockerfileName)
         .Add("stage", stage.Name ?? stage.Index.ToString(System.Globalization.CultureInfo.InvariantCulture))
         .Add("position", position.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .Add("platform", _request.Platform.ToString()) // each platform of a multi-platform build keeps its own history
         .Build();
 
     private async Task<BaseImage> ResolveImageAsync(string name, CancellationToken cancellationToken)

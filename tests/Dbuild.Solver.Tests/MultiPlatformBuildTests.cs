@@ -43,6 +43,21 @@ public sealed class MultiPlatformBuildTests
         parse(await store.ReadBlobBytesAsync(digest, cancellationToken: TestContext.Current.CancellationToken));
 
     [Fact]
+    public async Task Rebuild_TwoPlatforms_EachMissSaysWhatChangedForItsOwnPlatform()
+    {
+        using TempDirectory temp = MakeContext();
+        await BuildAsync(temp, ArchDockerfile, r => r with { Platforms = Both });
+        await BuildAsync(temp, ArchDockerfile, r => r with { Platform = Platform.LinuxAmd64 }); // amd64's history is the newest
+        File.WriteAllText(temp.Combine("ctx", "arm64.txt"), "arm64 content, changed\n");
+
+        BuildResult result = await BuildAsync(temp, ArchDockerfile, r => r with { Platforms = Both });
+
+        StepReport copy = Assert.Single(result.Steps, s => !s.Cached);
+        Assert.Contains("linux/arm64", copy.Name, StringComparison.Ordinal);
+        Assert.Equal("arm64.txt changed", copy.MissReason); // not "build-arg TARGETARCH changed" from the other platform's history
+    }
+
+    [Fact]
     public async Task Build_TwoPlatforms_ManifestListWithOneImagePerPlatform()
     {
         using TempDirectory temp = MakeContext();
