@@ -88,10 +88,10 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
     {
         try
         {
-            level = IsIncompressible(block.AsSpan(0, length)) ? 0 : level;
+            ZLibCompressionOptions options = Choose(block.AsSpan(0, length), level);
             // A bounded per-block buffer (at most ~1 MiB plus gzip overhead), not a whole-layer buffer.
             using var output = new MemoryStream(length / 2 + 64);
-            using (var gzip = new GZipStream(output, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
+            using (var gzip = new GZipStream(output, options, leaveOpen: true))
             {
                 gzip.Write(block, 0, length);
             }
@@ -103,23 +103,44 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
         }
     }
 
+    private const int Samples = 4;
+    private const int SampleSize = 8 * 1024;
+
     /// <summary>
-    /// True when samples of the block (4 × 8 KiB, spread over it) shrink by less than 3% at level 2: random, encrypted
-    /// or already-compressed bytes. Such a block is stored (deflate level 0: a copy and a CRC) instead of burning CPU on
-    /// it for nothing. Level 2 because it builds Huffman tables for the data (level 1's fixed tables see no gain even in
-    /// base64 text, which deflates to 75%). A function of the bytes only, so layers stay reproducible.
+    /// How to deflate one block, from samples of it (4 × 8 KiB spread over it), so it is a function of the bytes only
+    /// and layers stay reproducible:
+    /// <list type="bullet">
+    /// <item>stored (level 0: a copy and a CRC) when the samples shrink by less than 3% at level 2 — random, encrypted or
+    /// already-compressed bytes;</item>
+    /// <item>Huffman codes only when they come within 5% of level 2's size — high-entropy text such as base64 or hex
+    /// (tar headers included), where string matching finds little and costs three times the time;</item>
+    /// <item>otherwise the requested level.</item>
+    /// </list>
+    /// Level 2 is the judge because it builds Huffman tables for the data; zlib-ng's level 1 uses fixed tables and sees
+    /// no gain even in base64, which deflates to 75%.
     /// </summary>
-    internal static bool IsIncompressible(ReadOnlySpan<byte> block)
+    internal static ZLibCompressionOptions Choose(ReadOnlySpan<byte> block, int level)
     {
-        const int Samples = 4;
-        const int SampleSize = 8 * 1024;
-        if (block.Length < Samples * SampleSize * 2) { return false; }
+        if (level == 0 || block.Length < Samples * SampleSize * 2) { return new ZLibCompressionOptions { CompressionLevel = level }; }
+        double matched = SampleRatio(block, ZLibCompressionStrategy.Default);
+        if (matched > 0.97) { return new ZLibCompressionOptions { CompressionLevel = 0 }; }
+        double huffman = SampleRatio(block, ZLibCompressionStrategy.HuffmanOnly);
+        return huffman <= matched * 1.05
+            ? new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = ZLibCompressionStrategy.HuffmanOnly }
+            : new ZLibCompressionOptions { CompressionLevel = level };
+    }
+
+    /// <summary>True when the block would be stored (see <see cref="Choose"/>).</summary>
+    internal static bool IsIncompressible(ReadOnlySpan<byte> block) => Choose(block, 6).CompressionLevel == 0;
+
+    private static double SampleRatio(ReadOnlySpan<byte> block, ZLibCompressionStrategy strategy)
+    {
         using var counter = new MemoryStream(Samples * SampleSize + 256);
-        using (var deflate = new DeflateStream(counter, new ZLibCompressionOptions { CompressionLevel = 2 }, leaveOpen: true))
+        using (var deflate = new DeflateStream(counter, new ZLibCompressionOptions { CompressionLevel = 2, CompressionStrategy = strategy }, leaveOpen: true))
         {
             long stride = (block.Length - SampleSize) / (Samples - 1);
             for (int i = 0; i < Samples; i++) { deflate.Write(block.Slice((int)(stride * i), SampleSize)); }
         }
-        return counter.Length > Samples * SampleSize * 0.97;
+        return (double)counter.Length / (Samples * SampleSize);
     }
 }

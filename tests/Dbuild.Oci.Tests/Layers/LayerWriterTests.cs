@@ -143,6 +143,44 @@ public sealed class LayerWriterTests
     }
 
     [Fact]
+    public void ParallelGzip_Choose_HuffmanOnlyForBase64_StringMatchingForText_LevelKept()
+    {
+        byte[] noise = new byte[1024 * 1024];
+        new Random(5).NextBytes(noise);
+        byte[] base64 = System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(noise))[..noise.Length];
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("COPY src/ /app/src # a line of text\n", 30_000)));
+
+        var forBase64 = ParallelGzipStream.Choose(base64, 6);
+        var forText = ParallelGzipStream.Choose(text, 6);
+
+        Assert.Equal(System.IO.Compression.ZLibCompressionStrategy.HuffmanOnly, forBase64.CompressionStrategy);
+        Assert.Equal(6, forBase64.CompressionLevel);
+        Assert.Equal(System.IO.Compression.ZLibCompressionStrategy.Default, forText.CompressionStrategy);
+        Assert.Equal(6, forText.CompressionLevel);
+        Assert.Equal(0, ParallelGzipStream.Choose(noise, 6).CompressionLevel);
+    }
+
+    [Fact]
+    public async Task WriteAsync_ParallelGzip_Base64Content_HuffmanBlocksStayValidGzip()
+    {
+        byte[] noise = new byte[3 * 1024 * 1024];
+        new Random(9).NextBytes(noise);
+        byte[] base64 = System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(noise));
+        var entries = new List<LayerEntry>
+        {
+            new() { Path = "data.b64", Type = LayerEntryType.File, Mode = (UnixFileMode)0x1A4, Size = base64.Length, OpenContent = () => new MemoryStream(base64) },
+        };
+        using var blob = new MemoryStream();
+
+        LayerWriteResult result = await LayerWriter.WriteAsync(entries, blob, new LayerWriterOptions { GzipParallelism = 2, CompressionLevel = 2 }, TestContext.Current.CancellationToken);
+
+        Assert.InRange(result.Size, result.UncompressedSize * 70 / 100, result.UncompressedSize * 80 / 100); // base64 deflates to ~75%
+        blob.Position = 0;
+        using var gunzip = new System.IO.Compression.GZipStream(blob, System.IO.Compression.CompressionMode.Decompress);
+        Assert.Equal(result.DiffId, await Digest.ComputeAsync(gunzip, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task WriteAsync_ParallelGzip_RandomContent_StoredBlocksStayValidGzip()
     {
         byte[] noise = new byte[4 * 1024 * 1024];
