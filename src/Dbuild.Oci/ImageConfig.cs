@@ -22,7 +22,7 @@ public sealed record ImageConfig
     }
 
     [JsonConstructor]
-    private ImageConfig() { Architecture = ""; Os = ""; RootFs = new RootFs(); }
+    internal ImageConfig() { Architecture = ""; Os = ""; RootFs = new RootFs(); }
 
     private ImageConfig(ImageConfig original)
     {
@@ -83,7 +83,7 @@ public sealed record ImageConfig
 
     /// <summary>Fields this model does not know (kept for round trips).</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; } // settable: generated metadata cannot bind extension data through init
 
     /// <summary>The platform this config is for.</summary>
     [JsonIgnore]
@@ -173,7 +173,7 @@ public sealed record ContainerConfig
     /// <summary>Docker extension: SHELL.</summary>
     [JsonPropertyName("Shell")] public IReadOnlyList<string>? Shell { get; init; }
     /// <summary>Fields this model does not know (kept for round trips).</summary>
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; } // settable: generated metadata cannot bind extension data through init
 }
 
 /// <summary>HEALTHCHECK settings; durations in nanoseconds as Docker stores them.</summary>

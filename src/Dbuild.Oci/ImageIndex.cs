@@ -12,7 +12,7 @@ public sealed record ImageIndex
     public ImageIndex(string mediaType, IReadOnlyList<Descriptor> manifests) => (MediaType, Manifests) = (mediaType, manifests);
 
     [JsonConstructor]
-    private ImageIndex() => Manifests = [];
+    internal ImageIndex() => Manifests = [];
 
     private ImageIndex(ImageIndex original)
     {

@@ -15,7 +15,7 @@ public sealed record ImageManifest
     }
 
     [JsonConstructor]
-    private ImageManifest() { Config = null!; Layers = []; }
+    internal ImageManifest() { Config = null!; Layers = []; }
 
     // `with` expressions copy through here: a changed manifest must not keep the parsed bytes.
     private ImageManifest(ImageManifest original)

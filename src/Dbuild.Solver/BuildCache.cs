@@ -46,7 +46,7 @@ internal sealed class BuildCache
         try
         {
             byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            CacheRecord? record = JsonSerializer.Deserialize<CacheRecord>(bytes);
+            CacheRecord? record = JsonSerializer.Deserialize(bytes, SolverJson.Default.CacheRecord);
             if (record?.Layer is { } layer && !_store.Contains(Digest.Parse(layer.Digest))) { return null; }
             return record;
         }
@@ -59,7 +59,7 @@ internal sealed class BuildCache
     {
         try
         {
-            CachedLayer? layer = JsonSerializer.Deserialize<CachedLayer>(await File.ReadAllBytesAsync(Path.Combine(_layers, name + ".json"), cancellationToken).ConfigureAwait(false));
+            CachedLayer? layer = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(Path.Combine(_layers, name + ".json"), cancellationToken).ConfigureAwait(false), SolverJson.Default.CachedLayer);
             return layer is not null && Digest.TryParse(layer.Digest, out Digest digest) && _store.GetSize(digest) == layer.Size ? layer : null;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { return null; }
@@ -67,10 +67,10 @@ internal sealed class BuildCache
 
     /// <summary>Records the layer a set of entries made, under the entries' digest (<c>buildcache/layers/</c>).</summary>
     public Task PutLayerAsync(string name, CachedLayer layer, CancellationToken cancellationToken) =>
-        WriteAtomicAsync(Path.Combine(_layers, name + ".json"), JsonSerializer.SerializeToUtf8Bytes(layer), cancellationToken);
+        WriteAtomicAsync(Path.Combine(_layers, name + ".json"), JsonSerializer.SerializeToUtf8Bytes(layer, SolverJson.Default.CachedLayer), cancellationToken);
 
     public Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken) =>
-        WriteAtomicAsync(Path.Combine(_keys, key.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(record), cancellationToken);
+        WriteAtomicAsync(Path.Combine(_keys, key.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(record, SolverJson.Default.CacheRecord), cancellationToken);
 
     public async Task<IReadOnlyList<KeyComponent>?> GetStepHistoryAsync(Digest stepId, CancellationToken cancellationToken)
     {
@@ -78,14 +78,14 @@ internal sealed class BuildCache
         if (!File.Exists(path)) { return null; }
         try
         {
-            return JsonSerializer.Deserialize<StepHistoryRecord>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false))?.Components;
+            return JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), SolverJson.Default.StepHistoryRecord)?.Components;
         }
         catch (JsonException) { return null; }
         catch (FileNotFoundException) { return null; }
     }
 
     public Task PutStepHistoryAsync(Digest stepId, IReadOnlyList<KeyComponent> components, CancellationToken cancellationToken) =>
-        WriteAtomicAsync(Path.Combine(_steps, stepId.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(new StepHistoryRecord(components)), cancellationToken);
+        WriteAtomicAsync(Path.Combine(_steps, stepId.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(new StepHistoryRecord(components), SolverJson.Default.StepHistoryRecord), cancellationToken);
 
     /// <summary>Drops every record: step keys, step histories, compressed-layer and image-date records.</summary>
     public void Clear()

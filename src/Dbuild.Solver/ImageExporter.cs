@@ -210,14 +210,14 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         string path = Path.Combine(dir, Digest.Compute(shape).Encoded + ".json");
         try
         {
-            if (JsonSerializer.Deserialize<DateTimeOffset?>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) is { } first)
+            if (JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), SolverJson.Default.NullableDateTimeOffset) is { } first)
             {
                 return Dated(final, now, first, platform);
             }
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { /* first export of this config */ }
         Directory.CreateDirectory(dir);
-        await BuildCache.WriteAtomicAsync(path, JsonSerializer.SerializeToUtf8Bytes<DateTimeOffset?>(now), cancellationToken).ConfigureAwait(false);
+        await BuildCache.WriteAtomicAsync(path, JsonSerializer.SerializeToUtf8Bytes<DateTimeOffset?>(now, SolverJson.Default.NullableDateTimeOffset), cancellationToken).ConfigureAwait(false);
         return Dated(final, now, now, platform);
     }
 
@@ -359,6 +359,5 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                 }, cancellationToken).ConfigureAwait(false);
             }
         }
-        _ = JsonSerializer.Serialize(0);
     }
 }

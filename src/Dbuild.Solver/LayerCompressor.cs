@@ -89,7 +89,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
             throw new BuildException($"layer {layer.Blob.Digest} in the store no longer matches its diffID {layer.DiffId} (read {result.DiffId}); run 'dbuild verify'.");
         }
         Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
-        await BuildCache.WriteAtomicAsync(record, JsonSerializer.SerializeToUtf8Bytes(new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString())),
+        await BuildCache.WriteAtomicAsync(record, JsonSerializer.SerializeToUtf8Bytes(new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString()), SolverJson.Default.CachedLayer),
             cancellationToken).ConfigureAwait(false);
         string note = $"compressing layer {layer.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
             $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
@@ -100,7 +100,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     {
         try
         {
-            CachedLayer? known = JsonSerializer.Deserialize<CachedLayer>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            CachedLayer? known = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), SolverJson.Default.CachedLayer);
             if (known is null || !Digest.TryParse(known.Digest, out Digest digest) || store.GetSize(digest) != known.Size) { return null; }
             return new Descriptor(known.MediaType, digest, known.Size);
         }

@@ -127,7 +127,7 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
             {
                 try
                 {
-                    CacheRecord? record = System.Text.Json.JsonSerializer.Deserialize<CacheRecord>(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false));
+                    CacheRecord? record = System.Text.Json.JsonSerializer.Deserialize(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false), SolverJson.Default.CacheRecord);
                     if (record?.Layer is { } l && Digest.TryParse(l.Digest, out Digest d)) { keep.Add(d); }
                 }
                 catch (System.Text.Json.JsonException) { File.Delete(file); }

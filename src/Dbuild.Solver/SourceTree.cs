@@ -191,7 +191,7 @@ internal sealed class ContextTree : SourceTree
         lock (_lock)
         {
             if (!_dirty) { return; }
-            bytes = JsonSerializer.SerializeToUtf8Bytes(_hashes);
+            bytes = JsonSerializer.SerializeToUtf8Bytes(_hashes, SolverJson.Default.DictionaryStringHashRecord);
             _dirty = false;
         }
         await BuildCache.WriteAtomicAsync(_cacheFile, bytes, cancellationToken).ConfigureAwait(false);
@@ -202,7 +202,7 @@ internal sealed class ContextTree : SourceTree
         try
         {
             return File.Exists(path)
-                ? JsonSerializer.Deserialize<Dictionary<string, HashRecord>>(File.ReadAllBytes(path)) ?? new(StringComparer.Ordinal)
+                ? JsonSerializer.Deserialize(File.ReadAllBytes(path), SolverJson.Default.DictionaryStringHashRecord) ?? new(StringComparer.Ordinal)
                 : new(StringComparer.Ordinal);
         }
         catch (JsonException) { return new(StringComparer.Ordinal); }
