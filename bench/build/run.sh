@@ -6,7 +6,7 @@
 #   one-file      one source file changed
 #   big-file      a 512 MiB incompressible file added to the context
 # Usage: bash bench/build/run.sh [DBUILD_DLL]   (root; needs testdata/ci/setup.sh done). Prints a table.
-# Without DBUILD_DLL it publishes dbuild as the README does (ReadyToRun). ROUNDS=N (default 3) repeats the whole
+# Without DBUILD_DLL it publishes dbuild as the README does (self-contained, ReadyToRun composite). ROUNDS=N (default 3) repeats the whole
 # sequence, each round from scratch (new registry, fresh dbuild state root, BuildKit cache pruned); the table gives the
 # median of each scenario and every sample.
 set -euo pipefail
@@ -16,11 +16,14 @@ repo=$(cd "$here/../.." && pwd)
 export DOCKER_HOST=$DBUILD_TEST_DOCKER_HOST DOCKER_BUILDKIT=1
 work=${BENCH_WORK:-/var/tmp/dbuild-bench}
 rm -rf "$work"; mkdir -p "$work"
-# dbuild as the README installs it: a ReadyToRun (precompiled) publish, unless a dbuild.dll is given.
+# dbuild as the README installs it (self-contained, ReadyToRun composite), unless a dbuild.dll is given.
 dbuild_dll=${1:-}
 if [ -z "$dbuild_dll" ]; then
-  dotnet publish "$repo/src/Dbuild.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/dbuild-bin" --nologo -v quiet
-  dbuild_dll=$work/dbuild-bin/dbuild.dll
+  dotnet publish "$repo/src/Dbuild.Cli" -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true \
+    -o "$work/dbuild-bin" --nologo -v quiet
+  dbuild_cmd=("$work/dbuild-bin/dbuild")
+else
+  dbuild_cmd=(dotnet "$dbuild_dll")
 fi
 rounds=${ROUNDS:-3}
 regpid=""
@@ -83,7 +86,7 @@ du -sh "$ctx" | sed 's/^/context: /'; find "$ctx" -type f | wc -l | sed 's/^/fil
 
 state=$work/dbuild-state
 t() { local s e; s=$(date +%s.%N); "$@" >>"$work/log.txt" 2>&1; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
-dbuild_run() { dotnet "$dbuild_dll" --root "$state" build --progress plain --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/dbuild:latest" --push "$ctx"; }
+dbuild_run() { "${dbuild_cmd[@]}" --root "$state" build --progress plain --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/dbuild:latest" --push "$ctx"; }
 buildkit_run() { /usr/bin/docker build --network none --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/buildkit:latest" "$ctx" && /usr/bin/docker push "$reg/bench/buildkit:latest"; }
 
 declare -A samples_d samples_b
