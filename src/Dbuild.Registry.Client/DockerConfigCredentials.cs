@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dbuild.Oci;
 
 namespace Dbuild.Registry.Client;
 
@@ -178,40 +179,18 @@ public sealed class DockerConfigCredentials : IRegistryCredentialSource
     {
         string program = "docker-credential-" + helper;
         string fileName = _helperDirectory is null ? program : System.IO.Path.Combine(_helperDirectory, program);
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            ArgumentList = { action },
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process process;
-        try { process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start '{fileName}'."); }
+        var startInfo = new ProcessStartInfo(fileName) { ArgumentList = { action } };
+        CapturedProcess run;
+        try { run = await ProcessCapture.RunAsync(startInfo, input, cancellationToken).ConfigureAwait(false); }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new InvalidOperationException(
                 $"The Docker config names credential helper '{helper}', but '{program}' could not be run ({ex.Message}). Install it or remove it from {_path}.", ex);
         }
-        using (process)
-        {
-            await process.StandardInput.WriteAsync(input.AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            try { await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false); }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            string output = await stdout.ConfigureAwait(false);
-            string error = await stderr.ConfigureAwait(false);
-            if (process.ExitCode == 0) { return output; }
-            string message = (output + error).Trim();
-            if (message.Contains("credentials not found", StringComparison.OrdinalIgnoreCase)) { return null; }
-            throw new InvalidOperationException($"'{program} {action}' failed with exit code {process.ExitCode}: {message}");
-        }
+        if (run.ExitCode == 0) { return run.StandardOutput; }
+        string message = (run.StandardOutput + run.StandardError).Trim();
+        if (message.Contains("credentials not found", StringComparison.OrdinalIgnoreCase)) { return null; }
+        throw new InvalidOperationException($"'{program} {action}' failed with exit code {run.ExitCode}: {message}");
     }
 
     private async Task<JsonObject> ReadAsync(CancellationToken cancellationToken)

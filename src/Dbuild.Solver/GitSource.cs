@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
 namespace Dbuild.Solver;
@@ -144,10 +145,6 @@ internal static partial class GitSource
     {
         var startInfo = new ProcessStartInfo("git")
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
@@ -156,33 +153,19 @@ internal static partial class GitSource
         startInfo.Environment["GIT_TERMINAL_PROMPT"] = "0"; // never wait for a password
         startInfo.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
         startInfo.Environment["LC_ALL"] = "C";
-        Process process;
-        try { process = Process.Start(startInfo) ?? throw new BuildException($"ADD {git.Original}: could not start git."); }
+        CapturedProcess run;
+        try { run = await ProcessCapture.RunAsync(startInfo, null, cancellationToken).ConfigureAwait(false); }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new BuildException($"ADD {git.Original}: git is needed to add a git repository but could not be started ({ex.Message}). Install git.", ex);
         }
-        using (process)
+        if (run.ExitCode != 0)
         {
-            process.StandardInput.Close();
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            try { await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false); }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            string output = await stdout.ConfigureAwait(false);
-            string error = (await stderr.ConfigureAwait(false)).Trim();
-            if (process.ExitCode != 0)
-            {
-                string verb = startInfo.ArgumentList.SkipWhile(a => a.StartsWith('-') || a.Contains('=', StringComparison.Ordinal) || a.Contains('/', StringComparison.Ordinal)).FirstOrDefault() ?? "";
-                error = error.Replace(git.Remote, GitRef.Redact(git.Remote), StringComparison.Ordinal);
-                throw new BuildException($"ADD {git.Original}: git {verb} failed (exit {process.ExitCode}): {(error.Length > 0 ? error : "no output")}");
-            }
-            return output;
+            string verb = startInfo.ArgumentList.SkipWhile(a => a.StartsWith('-') || a.Contains('=', StringComparison.Ordinal) || a.Contains('/', StringComparison.Ordinal)).FirstOrDefault() ?? "";
+            string error = run.StandardError.Trim().Replace(git.Remote, GitRef.Redact(git.Remote), StringComparison.Ordinal);
+            throw new BuildException($"ADD {git.Original}: git {verb} failed (exit {run.ExitCode}): {(error.Length > 0 ? error : "no output")}");
         }
+        return run.StandardOutput;
     }
 }
 
