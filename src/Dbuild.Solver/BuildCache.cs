@@ -55,19 +55,26 @@ internal sealed class BuildCache
     }
 
     /// <summary>A layer recorded under <paramref name="name"/> (see <see cref="PutLayerAsync"/>), if its blob is still stored.</summary>
-    public async Task<CachedLayer?> TryGetLayerAsync(string name, CancellationToken cancellationToken)
+    public Task<CachedLayer?> TryGetLayerAsync(string name, CancellationToken cancellationToken) =>
+        ReadLayerRecordAsync(Path.Combine(_layers, name + ".json"), _store, cancellationToken);
+
+    /// <summary>Records the layer a set of entries made, under the entries' digest (<c>buildcache/layers/</c>).</summary>
+    public Task PutLayerAsync(string name, CachedLayer layer, CancellationToken cancellationToken) =>
+        WriteLayerRecordAsync(Path.Combine(_layers, name + ".json"), layer, cancellationToken);
+
+    /// <summary>Reads a layer record file; null when it is missing, torn, or its blob is no longer stored whole.</summary>
+    internal static async Task<CachedLayer?> ReadLayerRecordAsync(string path, ContentStore store, CancellationToken cancellationToken)
     {
         try
         {
-            CachedLayer? layer = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(Path.Combine(_layers, name + ".json"), cancellationToken).ConfigureAwait(false), SolverJson.Default.CachedLayer);
-            return layer is not null && Digest.TryParse(layer.Digest, out Digest digest) && _store.GetSize(digest) == layer.Size ? layer : null;
+            CachedLayer? layer = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), SolverJson.Default.CachedLayer);
+            return layer is not null && Digest.TryParse(layer.Digest, out Digest digest) && store.GetSize(digest) == layer.Size ? layer : null;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { return null; }
     }
 
-    /// <summary>Records the layer a set of entries made, under the entries' digest (<c>buildcache/layers/</c>).</summary>
-    public Task PutLayerAsync(string name, CachedLayer layer, CancellationToken cancellationToken) =>
-        WriteAtomicAsync(Path.Combine(_layers, name + ".json"), JsonSerializer.SerializeToUtf8Bytes(layer, SolverJson.Default.CachedLayer), cancellationToken);
+    internal static Task WriteLayerRecordAsync(string path, CachedLayer layer, CancellationToken cancellationToken) =>
+        WriteAtomicAsync(path, JsonSerializer.SerializeToUtf8Bytes(layer, SolverJson.Default.CachedLayer), cancellationToken);
 
     public Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken) =>
         WriteAtomicAsync(Path.Combine(_keys, key.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(record, SolverJson.Default.CacheRecord), cancellationToken);

@@ -72,6 +72,9 @@ public sealed record BuildRequest
     /// <summary>Use OCI media types instead of Docker schema 2.</summary>
     public bool OciMediaTypes { get; init; }
 
+    /// <summary>True when the image goes to a registry (<c>--push</c> or <c>type=image,push=true</c>).</summary>
+    public bool PushesImage => Push || Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push);
+
     /// <summary>Stages run at once; defaults to the core count.</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 }

@@ -39,7 +39,7 @@ internal sealed partial class BuildSession
     /// <summary>A push at the end: connect to its registries now, alongside the build.</summary>
     public static void WarmUpPush(BuilderOptions options, BuildRequest request, CancellationToken cancellationToken)
     {
-        if ((request.Push || request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push)) && options.Registry is { } registry)
+        if (request.PushesImage && options.Registry is { } registry)
         {
             foreach (string host in request.Tags.Select(t => t.Registry).Distinct(StringComparer.Ordinal)) { _ = registry.WarmUpAsync(host, cancellationToken); }
         }

@@ -152,7 +152,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             vertex.Log($"naming to {tag} done");
         }
         var pushed = new Dictionary<string, Digest>(StringComparer.Ordinal);
-        bool push = request.Push || request.Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push);
+        bool push = request.PushesImage;
         if (push)
         {
             foreach (Reference tag in request.Tags)

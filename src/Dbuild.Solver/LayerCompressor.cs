@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
@@ -65,9 +64,10 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     {
         Directory.CreateDirectory(_dir);
         string record = Path.Combine(_dir, $"{layer.DiffId.Encoded}-{compression.ToString().ToLowerInvariant()}-{_level?.ToString(CultureInfo.InvariantCulture) ?? "auto"}.json");
-        if (await ReadRecordAsync(record, cancellationToken).ConfigureAwait(false) is { } known)
+        if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is { } known)
         {
-            return (layer with { Blob = known }, $"layer {layer.DiffId} already compressed as {known.Digest}");
+            var blob = new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size);
+            return (layer with { Blob = blob }, $"layer {layer.DiffId} already compressed as {blob.Digest}");
         }
         long started = Stopwatch.GetTimestamp();
         // gzip goes in independent 1 MiB blocks on every core; blocks of random or already-compressed bytes are stored.
@@ -89,21 +89,10 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
             throw new BuildException($"layer {layer.Blob.Digest} in the store no longer matches its diffID {layer.DiffId} (read {result.DiffId}); run 'dbuild verify'.");
         }
         Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
-        await BuildCache.WriteAtomicAsync(record, JsonSerializer.SerializeToUtf8Bytes(new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString()), SolverJson.Default.CachedLayer),
+        await BuildCache.WriteLayerRecordAsync(record, new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString()),
             cancellationToken).ConfigureAwait(false);
         string note = $"compressing layer {layer.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
             $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
         return (layer with { Blob = stored }, note);
-    }
-
-    private async Task<Descriptor?> ReadRecordAsync(string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            CachedLayer? known = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), SolverJson.Default.CachedLayer);
-            if (known is null || !Digest.TryParse(known.Digest, out Digest digest) || store.GetSize(digest) != known.Size) { return null; }
-            return new Descriptor(known.MediaType, digest, known.Size);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { return null; }
     }
 }
