@@ -1,7 +1,7 @@
 namespace Dbuild.Dockerfile;
 
 /// <summary>"did you mean" suggestions by edit distance, like BuildKit's suggest package.</summary>
-internal static class Suggest
+public static class Suggest
 {
     public static string? Closest(string value, IEnumerable<string> options, bool caseSensitive)
     {

@@ -5,6 +5,8 @@ using System.Text.RegularExpressions;
 using Dbuild.Oci.Layers;
 using FileMode = Dbuild.Dockerfile.FileMode;
 
+using Dbuild.Solver.Cache;
+
 namespace Dbuild.Solver;
 
 /// <summary>What a COPY/ADD asks for, after ARG/ENV expansion.</summary>

@@ -1,9 +1,13 @@
-using System.Runtime.CompilerServices;
 using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
+using Dbuild.Solver.Export;
+using Dbuild.Solver.Frontend;
+using Dbuild.Solver.Graph;
+using Dbuild.Solver.Ops;
+using Dbuild.Solver.Progress;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -35,53 +39,115 @@ public sealed record BuilderOptions
 }
 
 /// <summary>
-/// Builds a Dockerfile into an image in the local store: splits it into stages, runs the needed stages in parallel,
-/// skips steps whose content-hash key is cached (and says why when it is not), then exports. With several platforms
-/// (<see cref="BuildRequest.Platforms"/>) it builds once per platform and exports one index, as buildx does.
+/// Builds a Dockerfile into an image in the local store, in BuildKit's three steps: lowering (the Dockerfile, checked
+/// as a whole, becomes a graph of ops; nothing runs before it is valid), solving (each op once, independent ops side
+/// by side, cached ops skipped with the reason a miss missed), exporting (the image, its index for several platforms,
+/// and the outputs asked for).
 /// </summary>
 public sealed class ImageBuilder(BuilderOptions options)
 {
-    /// <summary>Runs one build to the end, reporting progress; throws <see cref="BuildException"/> for user errors.</summary>
+    /// <summary>Runs one build to the end, reporting progress; throws <see cref="BuildException"/> for a failed step, <see cref="DockerfileSyntaxException"/> for bad input.</summary>
     public async Task<BuildResult> BuildAsync(BuildRequest request, IBuildProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        IReadOnlyList<Platform> platforms = [.. request.Platforms.Distinct()];
-        if (platforms.Count == 1) { request = request with { Platform = platforms[0], Platforms = [] }; }
-        bool multi = platforms.Count > 1;
-        if (multi && request.Outputs.Any(o => o.Type == BuildOutputType.Docker))
+        (request, IReadOnlyList<Platform> platforms) = Normalise(request);
+        var tracker = new VertexTracker(progress ?? NullBuildProgress.Instance, options.TimeProvider);
+        ParsedDockerfile dockerfile = Load(request, platforms, tracker);
+        using var context = new SolveContext(options, request, tracker);
+        try
+        {
+            var graph = new BuildGraph();
+            WarmUpPush(request, cancellationToken);
+            IReadOnlyList<LoweredImage> targets = await DockerfileFrontend.LowerAsync(dockerfile, context, platforms, graph, cancellationToken).ConfigureAwait(false);
+            var solver = new GraphSolver(new OpExecutors(context));
+            OpResult[] results = await solver.SolveAsync([.. targets.Select(t => t.Rootfs)], cancellationToken).ConfigureAwait(false);
+            await context.SaveContextsAsync(cancellationToken).ConfigureAwait(false);
+            var images = new List<(Platform Platform, StageState Final)>();
+            for (int i = 0; i < targets.Count; i++)
+            {
+                var withLayer = new HashSet<OpNode>(ReferenceEqualityComparer.Instance);
+                foreach (OpNode op in targets[i].Config.History.Select(h => h.LayerOp).OfType<OpNode>())
+                {
+                    if ((await solver.ResultAsync(op).ConfigureAwait(false)).Layer is not null) { withLayer.Add(op); }
+                }
+                StageState final = targets[i].Config.ForExport(results[i].Layers, withLayer.Contains);
+                foreach (var label in request.Labels) { final.Labels[label.Key] = label.Value; }
+                images.Add((targets[i].Platform, final));
+            }
+            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor);
+            BuildResult result = platforms.Count > 1
+                ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
+                : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);
+            return result with { Steps = [.. context.Reports.OrderBy(r => r.Vertex)] };
+        }
+        finally
+        {
+            await context.CleanupAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The graph a build would solve, without running anything (<c>dbuild build --print graph|dot</c>): lowering resolves
+    /// the base images' metadata, as it does for a build.
+    /// </summary>
+    public async Task<string> PrintGraphAsync(BuildRequest request, bool dot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        (request, IReadOnlyList<Platform> platforms) = Normalise(request);
+        var tracker = new VertexTracker(NullBuildProgress.Instance, options.TimeProvider);
+        ParsedDockerfile dockerfile = Load(request, platforms, tracker);
+        using var context = new SolveContext(options, request, tracker);
+        try
+        {
+            var graph = new BuildGraph();
+            IReadOnlyList<LoweredImage> targets = await DockerfileFrontend.LowerAsync(dockerfile, context, platforms, graph, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<OpNode> nodes = BuildGraph.Reachable(targets.Select(t => t.Rootfs));
+            var roots = targets.Select(t => (t.Platform.ToString(), t.Rootfs)).ToList();
+            return dot ? GraphPrinter.Dot(nodes, roots) : GraphPrinter.Text(nodes, roots);
+        }
+        finally
+        {
+            await context.CleanupAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static (BuildRequest Request, IReadOnlyList<Platform> Platforms) Normalise(BuildRequest request)
+    {
+        IReadOnlyList<Platform> platforms = request.Platforms.Count > 0 ? [.. request.Platforms.Distinct()] : [request.Platform];
+        if (platforms.Count == 1) { return (request with { Platform = platforms[0], Platforms = [] }, platforms); }
+        if (request.Outputs.Any(o => o.Type == BuildOutputType.Docker))
         {
             // buildx's words: a docker-load tar holds one image per name, not an index.
             throw new BuildException("docker exporter does not currently support exporting manifest lists; use type=oci, or build one --platform at a time");
         }
-        IBuildProgress sink = progress ?? NullBuildProgress.Instance;
-        var numbering = new StrongBox<int>();
-        var tracker = new VertexTracker(multi ? new PlatformProgress(sink, numbering, null) : sink, options.TimeProvider);
+        return (request, platforms);
+    }
+
+    /// <summary>Reads and checks the Dockerfile as a whole (every instruction and flag, the target) under its vertex.</summary>
+    private static ParsedDockerfile Load(BuildRequest request, IReadOnlyList<Platform> platforms, VertexTracker tracker)
+    {
         Vertex load = tracker.Start($"[internal] load build definition from {Path.GetFileName(request.DockerfileName)}");
-        ParsedDockerfile dockerfile;
         try
         {
-            dockerfile = DockerfileParser.Parse(request.DockerfileText, request.DockerfileName);
+            ParsedDockerfile dockerfile = DockerfileParser.Parse(request.DockerfileText, request.DockerfileName);
+            _ = DockerfileFrontend.Model(dockerfile, request, platforms[0]);
+            load.Log($"transferring dockerfile: {request.DockerfileText.Length}B done");
+            load.Done();
+            return dockerfile;
         }
         catch (Exception ex)
         {
             load.Fail(ex.Message);
             throw;
         }
-        load.Log($"transferring dockerfile: {request.DockerfileText.Length}B done");
-        load.Done();
-        BuildPlan plan = BuildPlan.From(dockerfile);
-        if (multi)
+    }
+
+    /// <summary>A push at the end: connect to its registries now, alongside the build.</summary>
+    private void WarmUpPush(BuildRequest request, CancellationToken cancellationToken)
+    {
+        if (request.PushesImage && options.Registry is { } registry)
         {
-            return await new MultiPlatformBuild(options, request, platforms, plan, tracker, sink, numbering).RunAsync(cancellationToken).ConfigureAwait(false);
-        }
-        using var session = new BuildSession(options, request, plan, tracker);
-        try
-        {
-            return await session.RunAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await session.CleanupAsync().ConfigureAwait(false);
+            foreach (string host in request.Tags.Select(t => t.Registry).Distinct(StringComparer.Ordinal)) { _ = registry.WarmUpAsync(host, cancellationToken); }
         }
     }
 }

@@ -1,6 +1,10 @@
 using Dbuild.Oci;
 using Dbuild.Registry.Client;
 
+using Dbuild.Solver.Cache;
+
+using Dbuild.Solver.Export;
+
 namespace Dbuild.Solver;
 
 /// <summary>One image in the local store, as <c>dbuild images</c> lists it.</summary>

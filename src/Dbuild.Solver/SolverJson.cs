@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 
+using Dbuild.Solver.Cache;
+
 namespace Dbuild.Solver;
 
 /// <summary>

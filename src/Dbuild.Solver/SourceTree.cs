@@ -3,6 +3,8 @@ using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
+using Dbuild.Solver.Cache;
+
 namespace Dbuild.Solver;
 
 /// <summary>A file selected by COPY/ADD: where to read it and the metadata the layer gets.</summary>

@@ -1,3 +1,5 @@
+using Dbuild.Solver.Cache;
+
 namespace Dbuild.Solver.Tests;
 
 public sealed class CacheKeyTests

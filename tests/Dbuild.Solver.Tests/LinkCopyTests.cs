@@ -1,3 +1,4 @@
+using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Testing;
@@ -232,13 +233,14 @@ public sealed class LinkCopyTests
     }
 
     [Fact]
-    public async Task Build_LinkWithChownName_FailsSayingToUseIds()
+    public async Task Build_LinkWithChownName_FailsAtTheFlagBeforeAnythingRuns()
     {
         using TempDirectory temp = MakeContext();
 
-        BuildException ex = await Assert.ThrowsAsync<BuildException>(() =>
+        DockerfileSyntaxException ex = await Assert.ThrowsAsync<DockerfileSyntaxException>(() =>
             BuildAsync(temp, "FROM scratch\nCOPY --link --chown=app:app f.txt /f.txt\n", TestContext.Current.CancellationToken));
 
+        Assert.Equal((2, 13), (ex.Line, ex.Column));
         Assert.Contains("COPY --link --chown=app:app", ex.Message, StringComparison.Ordinal);
         Assert.Contains("--chown=1000:1000", ex.Message, StringComparison.Ordinal);
     }

@@ -43,10 +43,11 @@ internal static class BuildCommand
             Description = "Target platform(s), e.g. linux/amd64,linux/arm64 (repeatable; default: this machine's). Several build one image each, exported as one index.",
         };
         Option<bool> check = new("--check") { Description = "Run the build checks and report instead of building." };
+        Option<string?> print = new("--print") { Description = "graph|dot: print the build graph after lowering (text, or Graphviz DOT) instead of building; nothing runs." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
             context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
-            buildContexts, platform, check,
+            buildContexts, platform, check, print,
         };
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
@@ -114,6 +115,12 @@ internal static class BuildCommand
                     FileSystem = LinuxLayerFileSystem.Instance,
                     Logger = logging.CreateLogger("Dbuild.Solver"),
                 });
+                if (parseResult.GetValue(print) is { } printed)
+                {
+                    bool dot = printed switch { "graph" => false, "dot" => true, _ => throw new UsageException($"--print '{printed}' is not one of graph, dot.") };
+                    Console.Write(await builder.PrintGraphAsync(request, dot, token));
+                    return ExitCodes.Ok;
+                }
                 var clock = Stopwatch.StartNew();
                 BuildResult result;
                 try

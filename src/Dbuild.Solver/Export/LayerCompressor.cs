@@ -4,7 +4,9 @@ using System.Globalization;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
-namespace Dbuild.Solver;
+using Dbuild.Solver.Cache;
+
+namespace Dbuild.Solver.Export;
 
 /// <summary>
 /// Step layers are stored uncompressed (a tar is cheap to write, and RUN snapshots and COPY --from read it without

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dbuild.Oci;
 
-namespace Dbuild.Solver;
+namespace Dbuild.Solver.Cache;
 
 /// <summary>A cached step result: the layer it made (null for a step that changed nothing).</summary>
 internal sealed record CachedLayer(
@@ -16,11 +16,11 @@ internal sealed record CacheRecord([property: JsonPropertyName("layer")] CachedL
 internal sealed record StepHistoryRecord([property: JsonPropertyName("components")] IReadOnlyList<KeyComponent> Components);
 
 /// <summary>
-/// The persistent build cache under the state root: <c>buildcache/keys/&lt;key&gt;.json</c> maps a step key to its
+/// The local build cache under the state root (the <see cref="IBuildCache"/> every build consults): <c>buildcache/keys/&lt;key&gt;.json</c> maps a step key to its
 /// layer; <c>buildcache/steps/&lt;id&gt;.json</c> keeps each step's last components to explain misses. Every write goes
 /// to a temp file and is renamed into place, so concurrent builds on one root only ever see whole records.
 /// </summary>
-internal sealed class BuildCache
+internal sealed class BuildCache : IBuildCache
 {
     private readonly string _keys;
     private readonly string _steps;
@@ -37,6 +37,8 @@ internal sealed class BuildCache
         Directory.CreateDirectory(_layers);
         _store = store;
     }
+
+    public string Description => "local cache";
 
     /// <summary>The cached result, or null on a miss (also when its layer blob is gone from the store).</summary>
     public async Task<CacheRecord?> TryGetAsync(Digest key, CancellationToken cancellationToken)

@@ -6,7 +6,13 @@ using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Registry.Client;
 
-namespace Dbuild.Solver;
+using Dbuild.Solver.Cache;
+
+using Dbuild.Solver.Frontend;
+
+using Dbuild.Solver.Progress;
+
+namespace Dbuild.Solver.Export;
 
 /// <summary>
 /// Turns a finished stage into an image (config + manifest in the store, tags in index.json) and writes the

@@ -1,13 +1,20 @@
 using Dbuild.Oci;
+using Dbuild.Solver.Graph;
 
-namespace Dbuild.Solver;
+namespace Dbuild.Solver.Frontend;
 
-/// <summary>What a stage carries from step to step: layers, image config, history, and the running cache key.</summary>
+/// <summary>One history entry of a stage, with the op whose layer it describes (null: a config-only entry, or one of the base image).</summary>
+internal sealed record HistoryItem(HistoryEntry Entry, OpNode? LayerOp);
+
+/// <summary>
+/// A stage's image config as lowering builds it, instruction by instruction (ENV, USER, CMD, …, and the history), and
+/// after solving the image to export: <see cref="ForExport"/> adds the layers and marks which history entries got none.
+/// </summary>
 internal sealed class StageState
 {
     public required ImageConfig BaseConfig { get; init; }
     public List<LayerRef> Layers { get; init; } = [];
-    public List<HistoryEntry> History { get; init; } = [];
+    public List<HistoryItem> History { get; init; } = [];
     public List<string> Env { get; init; } = [];
     public string? User { get; set; }
     public string WorkingDir { get; set; } = "/";
@@ -23,20 +30,14 @@ internal sealed class StageState
     public bool ArgsEscaped { get; set; }
     public string? Author { get; set; }
     public bool CmdSet { get; set; }
-    public Digest Key { get; set; }
-    public FsTree? Tree { get; set; }
 
-    /// <summary>ARGs in scope, in declaration order (RUN gets them as environment and in its history line).</summary>
-    public List<KeyValuePair<string, string?>> Args { get; init; } = [];
-
-    public static StageState FromImage(ImageConfig config, IReadOnlyList<LayerRef> layers, Digest key)
+    public static StageState FromImage(ImageConfig config)
     {
         ContainerConfig? c = config.Config;
         var state = new StageState
         {
             BaseConfig = config,
-            Layers = [.. layers],
-            History = [.. config.History ?? []],
+            History = [.. (config.History ?? []).Select(h => new HistoryItem(h, null))],
             Env = [.. c?.Env ?? []],
             User = c?.User,
             WorkingDir = string.IsNullOrEmpty(c?.WorkingDir) ? "/" : c!.WorkingDir!,
@@ -47,7 +48,6 @@ internal sealed class StageState
             Healthcheck = c?.Healthcheck,
             ArgsEscaped = c?.ArgsEscaped ?? false,
             Author = config.Author,
-            Key = key,
         };
         foreach (var kv in c?.Labels ?? new Dictionary<string, string>()) { state.Labels[kv.Key] = kv.Value; }
         foreach (var kv in c?.ExposedPorts ?? new Dictionary<string, EmptyObject>()) { state.ExposedPorts[kv.Key] = kv.Value; }
@@ -76,9 +76,29 @@ internal sealed class StageState
         OnBuild = [.. OnBuild],
         ArgsEscaped = ArgsEscaped,
         Author = Author,
-        Key = Key,
-        Tree = Tree?.Clone(),
     };
+
+    /// <summary>
+    /// The image to export: these layers, and the history with each step's entry marked empty when its op added no
+    /// layer (a RUN that changed nothing), as BuildKit's exporter does.
+    /// </summary>
+    public StageState ForExport(IReadOnlyList<LayerRef> layers, Func<OpNode, bool> addedLayer)
+    {
+        StageState image = Fork();
+        image.Layers.AddRange(layers);
+        image.History.Clear();
+        image.History.AddRange(History.Select(h => h.LayerOp is { } op ? new HistoryItem(h.Entry with { EmptyLayer = !addedLayer(op) }, null) : h));
+        return image;
+    }
+
+    /// <summary>Adds a history entry: a config-only one, or (with <paramref name="layerOp"/>) the one for that op's layer.</summary>
+    public void AddHistory(string createdBy, DateTimeOffset created, OpNode? layerOp = null) => History.Add(new HistoryItem(new HistoryEntry
+    {
+        Created = created,
+        CreatedBy = createdBy,
+        Comment = "buildkit.dockerfile.v0",
+        EmptyLayer = layerOp is null,
+    }, layerOp));
 
     public string? GetEnv(string name)
     {
@@ -94,19 +114,6 @@ internal sealed class StageState
     {
         int i = Env.FindIndex(e => e.StartsWith(name + "=", StringComparison.Ordinal));
         if (i >= 0) { Env[i] = $"{name}={value}"; } else { Env.Add($"{name}={value}"); }
-    }
-
-    /// <summary>Variables for word expansion: ARGs, overridden by ENV.</summary>
-    public Dictionary<string, string> ExpansionEnvironment()
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var arg in Args) { if (arg.Value is not null) { env[arg.Key] = arg.Value; } }
-        foreach (string e in Env)
-        {
-            int eq = e.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0) { env[e[..eq]] = e[(eq + 1)..]; }
-        }
-        return env;
     }
 
     public ImageConfig ToConfig(DateTimeOffset created, Platform platform) => BaseConfig with
@@ -133,7 +140,7 @@ internal sealed class StageState
             Shell = Shell,
         },
         RootFs = new RootFs { DiffIds = [.. Layers.Select(l => l.DiffId)] },
-        History = [.. History],
+        History = [.. History.Select(h => h.Entry)],
         Extra = null,
     };
 }

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dbuild.Oci;
 
-namespace Dbuild.Solver;
+namespace Dbuild.Solver.Cache;
 
 /// <summary>
 /// A step's cache key: sha256 over a length-prefixed canonical encoding of named components (parent key,

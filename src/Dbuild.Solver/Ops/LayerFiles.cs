@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+using Dbuild.Solver.Cache;
+
+namespace Dbuild.Solver.Ops;
+
+/// <summary>
+/// Writes a step's entries as an uncompressed layer blob into the store (the exporter compresses the ones an image
+/// needs). When every file names its content (<see cref="LayerEntry.ContentId"/>), a layer made from exactly these
+/// entries before (a COPY re-run only because its parent changed) is reused without writing it.
+/// </summary>
+internal sealed class LayerFiles(SolveContext context)
+{
+    public async Task<CachedLayer?> WriteAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
+    {
+        string? record = PlanRecordName(entries);
+        if (record is not null && await context.Cache.TryGetLayerAsync(record, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            Log.LayerReused(context.Options.Logger, entries.Count, known.Digest);
+            return known;
+        }
+        string temp = Path.Combine(context.Tmp, $"layer-{Guid.NewGuid():N}");
+        LayerWriteResult result;
+        FileStream file = new(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16, Options = FileOptions.Asynchronous });
+        await using (file.ConfigureAwait(false))
+        {
+            result = await LayerWriter.WriteAsync(entries, file, new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = context.Request.SourceDateEpoch },
+                cancellationToken).ConfigureAwait(false);
+        }
+        CachedLayer written = await IngestAsync(temp, result, cancellationToken).ConfigureAwait(false);
+        if (record is not null) { await context.Cache.PutLayerAsync(record, written, cancellationToken).ConfigureAwait(false); }
+        return written;
+    }
+
+    /// <summary>Moves a finished layer file into the store (a rename on the same filesystem; a copy otherwise).</summary>
+    public async Task<CachedLayer> IngestAsync(string path, LayerWriteResult layer, CancellationToken cancellationToken)
+    {
+        string mediaType = MediaTypes.LayerType(layer.Compression, oci: true);
+        await context.Store.CommitFileAsync(path, layer.Digest, layer.Size, mediaType, cancellationToken).ConfigureAwait(false);
+        return new CachedLayer(mediaType, layer.Digest.ToString(), layer.Size, layer.DiffId.ToString());
+    }
+
+    /// <summary>The record naming the layer these entries make, or null when a file's content has no stable name.</summary>
+    private string? PlanRecordName(IReadOnlyList<LayerEntry> entries)
+    {
+        if (entries.Any(e => e.Type == LayerEntryType.File && e.Size > 0 && e.ContentId is null)) { return null; }
+        var key = new StringBuilder("layer-plan v1\n");
+        DateTimeOffset? epoch = context.Request.SourceDateEpoch;
+        foreach (LayerEntry e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            DateTimeOffset mtime = epoch is { } clamp && e.ModificationTime > clamp ? clamp : e.ModificationTime;
+            key.Append(CultureInfo.InvariantCulture,
+                $"{e.Path}\0{e.Type}\0{(int)e.Mode}\0{e.Uid}:{e.Gid}\0{e.Size}\0{mtime.ToUnixTimeSeconds()}\0{e.LinkTarget}\0{e.DeviceMajor},{e.DeviceMinor}\0{e.ContentId}\0");
+            foreach ((string name, byte[] value) in e.ExtendedAttributes?.OrderBy(x => x.Key, StringComparer.Ordinal) ?? Enumerable.Empty<KeyValuePair<string, byte[]>>())
+            {
+                key.Append(name).Append('=').Append(Convert.ToBase64String(value)).Append('\0');
+            }
+            key.Append('\n');
+        }
+        return Digest.Compute(Encoding.UTF8.GetBytes(key.ToString())).Encoded;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using Dbuild.Dockerfile;
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+using Dbuild.Solver.Cache;
+using Dbuild.Solver.Export;
+using Dbuild.Solver.Progress;
+
+namespace Dbuild.Solver.Ops;
+
+/// <summary>
+/// What every op of one build shares: the store, the cache, the temp directory, the clock, the step slots, the
+/// contexts (each hashed once), the background compressor, and the reports of the steps run.
+/// </summary>
+internal sealed class SolveContext : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<ContextTree>> _contexts = new(StringComparer.Ordinal);
+
+    public SolveContext(BuilderOptions options, BuildRequest request, VertexTracker tracker)
+    {
+        Options = options;
+        Request = request;
+        Tracker = tracker;
+        Store = ContentStore.ForStateRoot(options.StateRoot);
+        Cache = new BuildCache(options.StateRoot, Store);
+        Slots = new SemaphoreSlim(Math.Max(1, request.MaxParallelism));
+        Tmp = Path.Combine(options.StateRoot, "tmp", $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Tmp);
+        Now = request.SourceDateEpoch ?? options.TimeProvider.GetUtcNow();
+        FileSystem = options.FileSystem ?? BclLayerFileSystem.Instance;
+        Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel);
+    }
+
+    public BuilderOptions Options { get; }
+
+    public BuildRequest Request { get; }
+
+    public VertexTracker Tracker { get; }
+
+    public ContentStore Store { get; }
+
+    /// <summary>The local cache: results by key, step histories (miss reasons) and layer records.</summary>
+    public BuildCache Cache { get; }
+
+    /// <summary>Steps running at once.</summary>
+    public SemaphoreSlim Slots { get; }
+
+    /// <summary>The build's temp directory, removed by <see cref="CleanupAsync"/>.</summary>
+    public string Tmp { get; }
+
+    /// <summary>One time for every history entry of the build (SOURCE_DATE_EPOCH when set).</summary>
+    public DateTimeOffset Now { get; }
+
+    public ILayerFileSystem FileSystem { get; }
+
+    public LayerCompressor Compressor { get; }
+
+    /// <summary>Steps being produced, by cache key: the same key runs once even when two ops ask.</summary>
+    public ConcurrentDictionary<Digest, Lazy<Task<CacheRecord>>> Inflight { get; } = new();
+
+    /// <summary>Every step's outcome, for <c>--metadata-file</c> and the summary.</summary>
+    public ConcurrentBag<StepReport> Reports { get; } = [];
+
+    /// <summary>A context directory as a tree (with its .dockerignore and the hash cache), one per directory for the build.</summary>
+    public ContextTree Context(string directory) => _contexts.GetOrAdd(directory, d =>
+        new Lazy<ContextTree>(() => new ContextTree(d, FileSystem, DockerIgnore.Load(d), Options.StateRoot))).Value;
+
+    /// <summary>Starts loading a context's hash cache and .dockerignore while base images resolve (a failure resurfaces on first use).</summary>
+    public void WarmUpContext(string directory, CancellationToken cancellationToken) => _ = Task.Run(() => Context(directory), cancellationToken);
+
+    /// <summary>Keeps the contexts' file hashes for the next build.</summary>
+    public async Task SaveContextsAsync(CancellationToken cancellationToken)
+    {
+        foreach (Lazy<ContextTree> context in _contexts.Values.Where(c => c.IsValueCreated))
+        {
+            await context.Value.SaveAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for background compressions, then removes the temp directory (best effort).</summary>
+    public async Task CleanupAsync()
+    {
+        await Compressor.DrainAsync().ConfigureAwait(false);
+        try { Directory.Delete(Tmp, recursive: true); }
+        catch (IOException) { /* best effort; the next prune removes it */ }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    public void Dispose() => Slots.Dispose();
+}
