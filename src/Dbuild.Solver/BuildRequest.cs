@@ -199,7 +199,7 @@ public sealed record BuildResult
     /// <summary>Digest pushed under each tag, when pushed.</summary>
     public IReadOnlyDictionary<string, Digest> Pushed { get; init; } = new Dictionary<string, Digest>();
 
-    /// <summary>Per step: cached or not, and why not.</summary>
+    /// <summary>Per step, in Dockerfile order (stages in the order lowering met them): cached or not, and why not.</summary>
     public IReadOnlyList<StepReport> Steps { get; init; } = [];
 }
 

@@ -78,7 +78,8 @@ public sealed class ImageBuilder(BuilderOptions options)
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);
-            return result with { Steps = [.. context.Reports.OrderBy(r => r.Vertex)] };
+            // In Dockerfile order (lowering order), whatever order parallel steps started in.
+            return result with { Steps = [.. context.Reports.OrderBy(r => r.Sequence).ThenBy(r => r.Report.Vertex).Select(r => r.Report)] };
         }
         finally
         {

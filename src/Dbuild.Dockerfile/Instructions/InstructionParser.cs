@@ -42,14 +42,21 @@ public static partial class InstructionParser
         }
     }
 
-    /// <summary>Points a flag error at the flag itself when it is on the instruction's first line.</summary>
+    /// <summary>Points a flag error (unknown flag, bad value) at the flag itself when it is on the instruction's first line.</summary>
     private static int? FlagColumn(Node node, ParsedDockerfile file, string message)
     {
-        int colon = message.IndexOf(": ", StringComparison.Ordinal);
-        if (colon < 0 || !message.Contains("flag", StringComparison.Ordinal) || node.StartLine > file.SourceLines.Count) { return null; }
-        string name = message[(colon + 2)..].Split(' ', ',')[0];
-        int at = file.SourceLines[node.StartLine - 1].IndexOf("--" + name, StringComparison.Ordinal);
-        return at < 0 ? null : at + 1;
+        if (node.StartLine < 1 || node.StartLine > file.SourceLines.Count) { return null; }
+        string line = file.SourceLines[node.StartLine - 1];
+        foreach (string flag in node.Flags)
+        {
+            string body = flag.StartsWith("--", StringComparison.Ordinal) ? flag[2..] : flag;
+            int eq = body.IndexOf('=', StringComparison.Ordinal);
+            string name = eq < 0 ? body : body[..eq];
+            if (name.Length == 0 || !message.Contains(name, StringComparison.Ordinal)) { continue; }
+            int at = line.IndexOf("--" + name, StringComparison.Ordinal);
+            if (at >= 0) { return at + 1; }
+        }
+        return null;
     }
 
     private static List<string> Args(Node node)

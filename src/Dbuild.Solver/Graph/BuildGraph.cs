@@ -23,6 +23,7 @@ internal sealed class BuildGraph
                 if (!_nodes.ContainsKey(input.Digest)) { throw new InvalidOperationException($"Op {node.Kind} reads an op that is not in the graph ({input.Kind})."); }
             }
             _nodes[node.Digest] = node;
+            node.Sequence = _order.Count;
             _order.Add(node);
             return node;
         }

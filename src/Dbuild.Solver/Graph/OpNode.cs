@@ -25,6 +25,9 @@ internal abstract class OpNode
     /// <summary>Where the op came from in the Dockerfile (for miss reasons and <c>--no-cache-filter</c>); null for sources.</summary>
     public StepOrigin? Origin { get; init; }
 
+    /// <summary>The op's place in the graph (lowering order: Dockerfile order within a stage); set when added.</summary>
+    public int Sequence { get; set; } = -1;
+
     /// <summary>Set after lowering when the op's layer ends up in an exported image (so it is compressed early).</summary>
     public bool InImage { get; set; }
 

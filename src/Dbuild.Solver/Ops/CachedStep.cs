@@ -58,7 +58,7 @@ internal sealed class CachedStep(SolveContext context)
         // A layer of an exported image: compress it now, alongside the steps still to run.
         if (layer is not null && node.InImage) { context.Compressor.Prefetch(layer, cancellationToken); }
         if (reason is null) { vertex.Cached(); } else { vertex.Done(); }
-        context.Reports.Add(new StepReport(vertex.Id, name, reason is null, reason, vertex.Elapsed));
+        context.Reports.Add((node.Sequence, new StepReport(vertex.Id, name, reason is null, reason, vertex.Elapsed)));
         return new StepOutcome(digest, layer, reason, reason is null ? pendingReason : "previous step changed");
     }
 

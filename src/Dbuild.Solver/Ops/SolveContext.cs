@@ -58,8 +58,8 @@ internal sealed class SolveContext : IDisposable
     /// <summary>Steps being produced, by cache key: the same key runs once even when two ops ask.</summary>
     public ConcurrentDictionary<Digest, Lazy<Task<CacheRecord>>> Inflight { get; } = new();
 
-    /// <summary>Every step's outcome, for <c>--metadata-file</c> and the summary.</summary>
-    public ConcurrentBag<StepReport> Reports { get; } = [];
+    /// <summary>Every step's outcome with its op's place in the graph, for <c>--metadata-file</c>.</summary>
+    public ConcurrentBag<(int Sequence, StepReport Report)> Reports { get; } = [];
 
     /// <summary>A context directory as a tree (with its .dockerignore and the hash cache), one per directory for the build.</summary>
     public ContextTree Context(string directory) => _contexts.GetOrAdd(directory, d =>
