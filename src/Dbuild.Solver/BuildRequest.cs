@@ -75,8 +75,11 @@ public sealed record BuildRequest
     /// <summary>True when the image goes to a registry (<c>--push</c> or <c>type=image,push=true</c>).</summary>
     public bool PushesImage => Push || Outputs.Any(o => o.Type == BuildOutputType.Image && o.Push);
 
-    /// <summary>Stages run at once; defaults to the core count.</summary>
-    public int MaxParallelism { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// Steps run at once; defaults to the core count, and at least 2: a step mostly waits (on a download, a compiler
+    /// in another process, a sleep), so one core still runs two side by side. Never changes what a build produces.
+    /// </summary>
+    public int MaxParallelism { get; init; } = Math.Max(2, Environment.ProcessorCount);
 }
 
 /// <summary>The kinds of <c>--output</c>.</summary>
