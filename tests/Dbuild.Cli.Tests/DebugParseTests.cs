@@ -7,12 +7,10 @@ namespace Dbuild.Cli.Tests;
 /// <summary><c>dbuild debug parse</c> and the build-check reporter behind <c>dbuild build --check</c>.</summary>
 public sealed class DebugParseTests
 {
-    private static string Corpus => Path.Combine(RepositoryPaths.Shared, "dockerfile-corpus");
-
     [Fact]
     public async Task ParseAsync_CorpusFileWithHeredocs_PrintsExactDumpAndHeredocs()
     {
-        string dir = Path.GetDirectoryName(Directory.EnumerateFiles(Corpus, "heredocs", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First())!;
+        string dir = Path.GetDirectoryName(Directory.EnumerateFiles(SharedData.RequireCorpus(), "heredocs", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First())!;
         using var dump = new MemoryStream();
         Assert.Equal(0, await DebugCommand.ParseAsync(Path.Combine(dir, "Dockerfile"), heredocs: false, dump, TestContext.Current.CancellationToken));
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(dir, "result"), TestContext.Current.CancellationToken), dump.ToArray());

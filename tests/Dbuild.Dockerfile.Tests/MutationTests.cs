@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Dbuild.Testing;
 
 namespace Dbuild.Dockerfile.Tests;
 
@@ -12,6 +13,7 @@ public sealed class MutationTests
     [Fact]
     public void Parse_RandomEdits_OnlySyntaxErrorsAndFast()
     {
+        string corpus = SharedData.RequireCorpus();
         var random = new Random(20260806);
         string[] files = [.. SharedData.CorpusFiles()];
         int parsed = 0, syntaxErrors = 0, mutations = 0;
@@ -21,12 +23,12 @@ public sealed class MutationTests
         foreach (string relative in files.Take(50))
         {
             // JIT every path before timing anything.
-            _ = InstructionParser.ParseAll(DockerfileParser.ParseFile(Path.Combine(SharedData.Corpus, relative)));
+            _ = InstructionParser.ParseAll(DockerfileParser.ParseFile(Path.Combine(corpus, relative)));
         }
         var total = Stopwatch.StartNew();
         foreach (string relative in files)
         {
-            string original = File.ReadAllText(Path.Combine(SharedData.Corpus, relative));
+            string original = File.ReadAllText(Path.Combine(corpus, relative));
             for (int round = 0; round < 2; round++)
             {
                 string mutated = Mutate(original, random);

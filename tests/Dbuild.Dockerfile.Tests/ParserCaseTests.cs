@@ -1,21 +1,30 @@
+using Dbuild.Testing;
+
 namespace Dbuild.Dockerfile.Tests;
 
 public sealed class ParserCaseTests
 {
-    public static TheoryData<string> Cases() =>
-        [.. Directory.GetDirectories(Path.Combine(SharedData.ParserCases, "testfiles")).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> Cases() => CaseNames("testfiles");
 
-    public static TheoryData<string> NegativeCases() =>
-        [.. Directory.GetDirectories(Path.Combine(SharedData.ParserCases, "testfiles-negative")).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> NegativeCases() => CaseNames("testfiles-negative");
+
+    private static TheoryData<string> CaseNames(string folder) =>
+        SharedData.Rows(Path.Combine(SharedData.ParserCases, folder),
+            dir => new TheoryData<string>(Directory.GetDirectories(dir).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal)),
+            new TheoryData<string>(SharedData.MissingRow));
 
     [Fact]
-    public void Cases_AllPresent_ThirtyThree() => Assert.Equal(33, Cases().Count);
+    public void Cases_AllPresent_ThirtyThree()
+    {
+        _ = SharedData.RequireParserCase("testfiles");
+        Assert.Equal(33, Cases().Count);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Parse_BuildKitTestfile_DumpIsByteIdentical(string name)
     {
-        string dir = Path.Combine(SharedData.ParserCases, "testfiles", name);
+        string dir = Path.Combine(SharedData.RequireParserCase("testfiles"), name);
         ParsedDockerfile parsed = DockerfileParser.ParseFile(Path.Combine(dir, "Dockerfile"));
         Assert.Equal(File.ReadAllText(Path.Combine(dir, "result")), parsed.Dump());
         string warnings = Path.Combine(dir, "warnings");
@@ -35,7 +44,7 @@ public sealed class ParserCaseTests
     [MemberData(nameof(NegativeCases))]
     public void Parse_BuildKitNegativeCase_Throws(string name)
     {
-        string dir = Path.Combine(SharedData.ParserCases, "testfiles-negative", name);
+        string dir = Path.Combine(SharedData.RequireParserCase("testfiles-negative"), name);
         var ex = Assert.Throws<DockerfileSyntaxException>(() => DockerfileParser.ParseFile(Path.Combine(dir, "Dockerfile")));
         string errorFile = Path.Combine(dir, "parse-error");
         if (File.Exists(errorFile))
@@ -47,7 +56,7 @@ public sealed class ParserCaseTests
     [Fact]
     public void Parse_LineNumberCase_NodesSpanExpectedLines()
     {
-        ParsedDockerfile parsed = DockerfileParser.ParseFile(Path.Combine(SharedData.ParserCases, "testfile-line", "Dockerfile"));
+        ParsedDockerfile parsed = DockerfileParser.ParseFile(SharedData.RequireParserCase(Path.Combine("testfile-line", "Dockerfile")));
         Assert.Equal(5, parsed.Root.StartLine);
         Assert.Equal(31, parsed.Root.EndLine);
         Assert.Collection(parsed.Instructions,

@@ -1,14 +1,25 @@
+using Dbuild.Testing;
+
 namespace Dbuild.Dockerfile.Tests;
 
 /// <summary>BuildKit's envVarTest and wordsTest tables, row by row.</summary>
 public sealed class ShellLexerTableTests
 {
-    private static string Table(string name) => Path.Combine(SharedData.ParserCases, "shell-lexer", name);
+    private const string EnvVarTable = "shell-lexer/envVarTest";
+    private const string WordsTable = "shell-lexer/wordsTest";
 
-    public static TheoryData<int, string, string, string> EnvVarRows()
+    public static TheoryData<int, string, string, string> EnvVarRows() =>
+        SharedData.Rows(Path.Combine(SharedData.ParserCases, EnvVarTable), ReadEnvVarRows, Placeholder());
+
+    public static TheoryData<int, string, string, string> WordsRows() =>
+        SharedData.Rows(Path.Combine(SharedData.ParserCases, WordsTable), ReadWordsRows, Placeholder());
+
+    private static TheoryData<int, string, string, string> Placeholder() => new() { { 0, "", SharedData.MissingRow, "" } };
+
+    private static TheoryData<int, string, string, string> ReadEnvVarRows(string table)
     {
         var data = new TheoryData<int, string, string, string>();
-        string[] lines = File.ReadAllLines(Table("envVarTest"));
+        string[] lines = File.ReadAllLines(table);
         for (int i = 0; i < lines.Length; i++)
         {
             string line = lines[i];
@@ -19,10 +30,10 @@ public sealed class ShellLexerTableTests
         return data;
     }
 
-    public static TheoryData<int, string, string, string> WordsRows()
+    private static TheoryData<int, string, string, string> ReadWordsRows(string table)
     {
         var data = new TheoryData<int, string, string, string>();
-        string[] lines = File.ReadAllLines(Table("wordsTest"));
+        string[] lines = File.ReadAllLines(table);
         var env = new List<string>();
         for (int i = 0; i < lines.Length; i++)
         {
@@ -44,6 +55,7 @@ public sealed class ShellLexerTableTests
     [MemberData(nameof(EnvVarRows))]
     public void ProcessWord_EnvVarTestRow_MatchesExpected(int line, string platform, string input, string expected)
     {
+        _ = SharedData.RequireParserCase(EnvVarTable);
         // Windows rows differ only in that variable names are case-insensitive there.
         bool windows = platform == "W";
         var env = new Dictionary<string, string>(windows ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal)
@@ -69,6 +81,7 @@ public sealed class ShellLexerTableTests
     [MemberData(nameof(WordsRows))]
     public void ProcessWords_WordsTestRow_MatchesExpected(int line, string envLines, string input, string expected)
     {
+        _ = SharedData.RequireParserCase(WordsTable);
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string kv in envLines.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {

@@ -63,11 +63,29 @@ public static class Prerequisites
         return BusyboxOciLayout;
     }
 
+    /// <summary>
+    /// Returns the full path of <paramref name="relativePath"/> under ../shared (<see cref="RepositoryPaths.Shared"/>),
+    /// or skips (fails under CI) naming the missing path and <paramref name="what"/> it should hold.
+    /// </summary>
+    public static string RequireShared(string relativePath, string what) => RequireShared(RepositoryPaths.Shared, relativePath, what, IsCi);
+
+    /// <summary><see cref="RequireShared(string, string)"/> with the shared folder and the CI flag given.</summary>
+    public static string RequireShared(string sharedRoot, string relativePath, string what, bool ci)
+    {
+        string path = Path.GetFullPath(Path.Combine(sharedRoot, relativePath));
+        Require(Path.Exists(path),
+            $"{path} is missing ({what}); ../shared is not part of the repository: put it beside the checkout or set DBUILD_SHARED", ci);
+        return path;
+    }
+
     /// <summary>Skips with the reason, or under CI fails with it.</summary>
-    public static void Require(bool condition, string reason)
+    public static void Require(bool condition, string reason) => Require(condition, reason, IsCi);
+
+    /// <summary>Skips with the reason, or when <paramref name="ci"/> fails with it.</summary>
+    public static void Require(bool condition, string reason, bool ci)
     {
         if (condition) { return; }
-        if (IsCi) { Assert.Fail($"Prerequisite missing under CI=true: {reason}"); }
+        if (ci) { Assert.Fail($"Prerequisite missing under CI=true: {reason}"); }
         Assert.Skip(reason);
     }
 }
