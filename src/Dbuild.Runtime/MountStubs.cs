@@ -49,6 +49,35 @@ internal sealed class MountStubs
         return new MountStubs(rootfs, paths);
     }
 
+    /// <summary>
+    /// Creates the missing mount points the way runc does (directories 0755, an empty file for a bind of a non-directory;
+    /// missing parents 0755, all owned by root), so the layer does not depend on the runtime: crun would make /dev 01755.
+    /// Only top-level default mounts are created (/dev/pts and the like live inside the runtime's own /dev); a destination
+    /// the runtime cannot mount on is left to it to report.
+    /// </summary>
+    public static void CreateMountPoints(string rootfs, IEnumerable<SpecMount> mounts)
+    {
+        foreach (SpecMount mount in mounts)
+        {
+            try
+            {
+                string host = RootPath.Resolve(rootfs, mount.Destination);
+                if (Interop.TryLStat(host) is not null) { continue; }
+                bool file = mount.Type == "bind" && Interop.TryLStat(mount.Source) is { IsDirectory: false };
+                string container = host.Length == rootfs.Length ? "/" : host[rootfs.Length..];
+                if (!file)
+                {
+                    RootPath.CreateDirectories(rootfs, container, 0, 0);
+                    continue;
+                }
+                RootPath.CreateDirectories(rootfs, Path.GetDirectoryName(container)!, 0, 0);
+                using (File.Create(host)) { }
+                File.SetUnixFileMode(host, (UnixFileMode)0x1ED); // 0755, as runc's O_CREAT with 0755 under umask 022
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Win32Exception) { }
+        }
+    }
+
     /// <summary>Removes the stubs that are still empty; returns what could not be done (BuildKit logs those and goes on).</summary>
     public List<string> Remove()
     {

@@ -152,6 +152,7 @@ public sealed partial class StepExecutor : IStepExecutor
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
         };
+        MountStubs.CreateMountPoints(rootfs, SpecBuilder.DefaultMounts(spec).Where(m => m.Destination.LastIndexOf('/') == 0).Concat(mounts));
         string bundle = Path.Combine(step.Directory, "bundle");
         Directory.CreateDirectory(bundle);
         FileStream config = File.Create(Path.Combine(bundle, "config.json"));

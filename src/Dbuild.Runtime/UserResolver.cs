@@ -8,7 +8,7 @@ internal sealed record ResolvedUser(int Uid, int Gid, IReadOnlyList<int> Additio
 
 /// <summary>
 /// Resolves USER as BuildKit's executors do (executor/oci/user.go <c>GetUser</c>, which calls moby/sys/user's
-/// <c>GetExecUser</c>, then <c>WithUIDGID</c>; checked against BuildKit v0.13-v0.2x source):
+/// <c>GetExecUser</c>, then <c>WithUIDGID</c>; read in BuildKit's source, v0.8 to v0.2x, and run against a buildkitd v0.11.6):
 /// <list type="bullet">
 /// <item><c>uid:gid</c> with both numeric (or <c>root</c>) is taken as is: the image's files are not read, no groups are added.</item>
 /// <item>Otherwise <c>user[:group]</c> goes through the rootfs's /etc/passwd: a name, or a uid, found there gives uid, gid
@@ -17,9 +17,9 @@ internal sealed record ResolvedUser(int Uid, int Gid, IReadOnlyList<int> Additio
 /// Without one, the user found in passwd gets every group of /etc/group whose member list names it, in file order.</item>
 /// <item>No USER is <c>0</c> resolved the same way, so root gets the groups that list <c>root</c> (BuildKit v0.10+); any
 /// error then means plain 0:0.</item>
-/// <item>The primary gid leads the additional gids unless already among them (BuildKit v0.12+, as containerd does), so
-/// <c>id</c> prints <c>groups=</c> for every user. BuildKit 0.8 (docker 20.10) set no groups for <c>uid:gid</c>, an
-/// unset USER or a user in no group.</item>
+/// <item>The primary gid leads the additional gids unless already among them (BuildKit v0.11.4+ and v0.12+, as containerd
+/// does), so <c>id</c> prints <c>groups=</c> for every user. BuildKit 0.8 (docker 20.10) set no groups for <c>uid:gid</c>,
+/// an unset USER or a user in no group.</item>
 /// </list>
 /// </summary>
 [SupportedOSPlatform("linux")]

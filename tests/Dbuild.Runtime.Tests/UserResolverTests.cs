@@ -28,7 +28,7 @@ public sealed class UserResolverTests
     [Theory]
     [InlineData("0", 0, 0, "0,10")] // what an unset USER resolves as: root with the groups listing root (BuildKit 0.10+)
     [InlineData("root", 0, 0, "0,10")]
-    [InlineData("app", 1000, 1000, "1000,50,999")] // supplementary groups listing the user, primary gid first (BuildKit 0.12+)
+    [InlineData("app", 1000, 1000, "1000,50,999")] // supplementary groups listing the user, primary gid first (BuildKit 0.11.4+)
     [InlineData("1000", 1000, 1000, "1000,50,999")] // a uid found in passwd is that user, groups included
     [InlineData("4242", 4242, 0, "0")] // a uid not in passwd: gid 0, no groups
     [InlineData("app:staff", 1000, 50, "50")] // an explicit group: no supplementary groups
