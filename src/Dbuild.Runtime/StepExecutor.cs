@@ -229,9 +229,9 @@ public sealed partial class StepExecutor : IStepExecutor
         Digest chainId = SnapshotStore.ChainIds(request.Layers.Select(l => l.DiffId).Append(layer.DiffId))[^1];
         try { await _snapshots!.CommitAsync(chainId, upper, cancellationToken).ConfigureAwait(false); }
         catch (IOException) { /* keeping the tree only saves an unpack later; the step dir (and the tree) is deleted */ }
-        catch (OperationCanceledException)
+        catch
         {
-            File.Delete(layerPath); // the caller never sees it
+            File.Delete(layerPath); // cancelled (or worse): the caller never sees it
             throw;
         }
         return new StepResult { Layer = layer, LayerPath = layerPath, Duration = duration };
