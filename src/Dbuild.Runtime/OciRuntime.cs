@@ -80,26 +80,43 @@ internal sealed class OciRuntime
         }
         catch (OperationCanceledException)
         {
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10)); // the container must not outlive the build
-            await KillAndDeleteAsync(containerId, grace.Token).ConfigureAwait(false);
-            if (!process.HasExited) { process.Kill(entireProcessTree: true); }
-            try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { }
+            // The container must not outlive the build: kill it, stop the runtime itself (it may still be creating the
+            // container), then delete whatever state it left. Cleanup runs on its own token: the step's is cancelled.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                if (Directory.Exists(Path.Combine(_stateDirectory, containerId))) { await RunQuietAsync(["kill", containerId, "KILL"], grace.Token).ConfigureAwait(false); }
+                if (!process.HasExited) { process.Kill(entireProcessTree: true); }
+                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+            using var deleteGrace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await KillAndDeleteAsync(containerId, deleteGrace.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
             throw;
         }
         await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
         return process.ExitCode;
     }
 
-    /// <summary>Kills and force-deletes a container if the runtime still knows it; quiet when it does not.</summary>
+    /// <summary>
+    /// Kills and force-deletes a container if the runtime still knows it; quiet when it does not. A state directory the
+    /// runtime cannot delete (it was killed between creating the directory and writing its state) is removed too, so
+    /// <c>runc list</c> is empty afterwards.
+    /// </summary>
     public async Task KillAndDeleteAsync(string containerId, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(Path.Combine(_stateDirectory, containerId))) { return; }
+        string state = Path.Combine(_stateDirectory, containerId);
+        if (!Directory.Exists(state)) { return; }
         await RunQuietAsync(["kill", containerId, "KILL"], cancellationToken).ConfigureAwait(false);
         await RunQuietAsync(["delete", "--force", containerId], cancellationToken).ConfigureAwait(false);
+        if (Directory.Exists(state) && await RunQuietAsync(["state", containerId], cancellationToken).ConfigureAwait(false) != 0)
+        {
+            Directory.Delete(state, recursive: true); // the runtime does not know it (no state written): nothing runs there
+        }
     }
 
-    private async Task RunQuietAsync(string[] arguments, CancellationToken cancellationToken)
+    private async Task<int> RunQuietAsync(string[] arguments, CancellationToken cancellationToken)
     {
         ProcessStartInfo startInfo = CreateStartInfo(arguments);
         startInfo.RedirectStandardOutput = true;
@@ -109,6 +126,7 @@ internal sealed class OciRuntime
         Task<string> drainErr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(drainOut, drainErr).ConfigureAwait(false);
+        return process.ExitCode;
     }
 
     private ProcessStartInfo CreateStartInfo(IEnumerable<string> arguments)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text;
 using Dbuild.Oci;
@@ -31,6 +32,7 @@ internal sealed class SnapshotStore
         _logger = logger;
         Directory.CreateDirectory(directory);
         Directory.CreateDirectory(EmptyDirectory);
+        RemoveAbandonedStaging();
     }
 
     /// <summary>The directory snapshots live in (lowerdir paths are relative to it when the option string is long).</summary>
@@ -89,20 +91,35 @@ internal sealed class SnapshotStore
         return result;
     }
 
-    /// <summary>Moves a finished tree (an overlay upper dir, or a native rootfs) into place as the snapshot of <paramref name="chainId"/>.</summary>
-    public void Commit(Digest chainId, string tree)
+    /// <summary>
+    /// Moves a finished tree (an overlay upper dir, or a native rootfs) into place as the snapshot of
+    /// <paramref name="chainId"/>, unless that snapshot exists already (another step made the same layer, or unpacked
+    /// it): then the tree stays where it is, for its step to delete. Serialised with unpacks and commits of the same chain.
+    /// </summary>
+    public async Task CommitAsync(Digest chainId, string tree, CancellationToken cancellationToken)
     {
         if (Exists(chainId)) { return; }
-        string staging = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(staging);
-        Directory.Move(tree, Path.Combine(staging, "fs"));
-        File.WriteAllText(Path.Combine(staging, "chainid"), chainId.ToString());
-        Publish(staging, chainId);
+        SemaphoreSlim gate = Locks.GetOrAdd(chainId.ToString(), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        string staging = NewStagingPath();
+        try
+        {
+            if (Exists(chainId)) { return; }
+            Directory.CreateDirectory(staging);
+            Directory.Move(tree, Path.Combine(staging, "fs"));
+            File.WriteAllText(Path.Combine(staging, "chainid"), chainId.ToString());
+            Publish(staging, chainId);
+        }
+        finally
+        {
+            TryDelete(staging); // gone once published; what is left after a failure
+            gate.Release();
+        }
     }
 
     private async Task UnpackAsync(LayerSource layer, Digest chainId, string? parentFs, CancellationToken cancellationToken)
     {
-        string staging = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
+        string staging = NewStagingPath();
         string fs = Path.Combine(staging, "fs");
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
@@ -135,16 +152,19 @@ internal sealed class SnapshotStore
     private void Publish(string staging, Digest chainId)
     {
         string final = PathOf(chainId);
-        if (Exists(chainId))
-        {
-            // Another process published the same snapshot first (and may have it mounted): keep theirs.
-            TryDelete(staging);
-            return;
-        }
+        // A snapshot directory appears complete (one rename of a directory holding its chainid file), so checking that
+        // the directory exists before checking its chainid closes the window where another step's snapshot would be
+        // taken for a broken one.
         if (Directory.Exists(final))
         {
-            // A half-written or colliding snapshot; ours is complete, so replace it.
-            string old = Path.Combine(_directory, "tmp-" + Guid.NewGuid().ToString("N"));
+            if (Exists(chainId))
+            {
+                // Another step or process published the same snapshot first (and may have it mounted): keep theirs.
+                TryDelete(staging);
+                return;
+            }
+            // A broken leftover or a colliding prefix; ours is complete, so replace it.
+            string old = NewStagingPath();
             Directory.Move(final, old);
             TryDelete(old);
         }
@@ -153,6 +173,23 @@ internal sealed class SnapshotStore
         {
             // Another process (or build) published the same snapshot between the check and the move: keep theirs.
             TryDelete(staging);
+        }
+    }
+
+    /// <summary>Staging directories carry the owning process id, so a later store can remove those a killed process left.</summary>
+    private string NewStagingPath() =>
+        Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"));
+
+    private void RemoveAbandonedStaging()
+    {
+        foreach (string staging in Directory.EnumerateDirectories(_directory, "tmp-*"))
+        {
+            string[] parts = Path.GetFileName(staging).Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                TryDelete(staging);
+            }
         }
     }
 

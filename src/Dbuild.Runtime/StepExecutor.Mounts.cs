@@ -50,8 +50,8 @@ public sealed partial class StepExecutor
                         // Secrets live on a private tmpfs: never on disk, never in the upper dir.
                         secretsDir = Path.Combine(step.Directory, "secrets");
                         Directory.CreateDirectory(secretsDir);
-                        Interop.Mount("tmpfs", secretsDir, "tmpfs", Interop.MountFlags.NoExec | Interop.MountFlags.NoDev | Interop.MountFlags.NoSuid, "mode=0700,size=16m");
                         step.Unmounts.Add(secretsDir);
+                        Interop.Mount("tmpfs", secretsDir, "tmpfs", Interop.MountFlags.NoExec | Interop.MountFlags.NoDev | Interop.MountFlags.NoSuid, "mode=0700,size=16m");
                     }
                     string secretFile = Path.Combine(secretsDir, index.ToString(CultureInfo.InvariantCulture));
                     await File.WriteAllBytesAsync(secretFile, secret.Value, cancellationToken).ConfigureAwait(false);
@@ -90,17 +90,16 @@ public sealed partial class StepExecutor
             {
                 Directory.CreateDirectory(Path.Combine(mountRoot, "upper"));
                 Directory.CreateDirectory(Path.Combine(mountRoot, "work"));
-                await MountOverlayAsync(lowers, Path.Combine(mountRoot, "upper"), Path.Combine(mountRoot, "work"), merged, cancellationToken).ConfigureAwait(false);
+                await MountOverlayAsync(lowers, Path.Combine(mountRoot, "upper"), Path.Combine(mountRoot, "work"), merged, step, cancellationToken).ConfigureAwait(false);
             }
             else if (_overlay)
             {
-                await MountOverlayAsync(lowers, null, null, merged, cancellationToken).ConfigureAwait(false);
+                await MountOverlayAsync(lowers, null, null, merged, step, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 await CopyTree.CopyAsync(lowers[0], merged, cancellationToken).ConfigureAwait(false);
             }
-            if (_overlay) { step.Unmounts.Add(merged); }
             source = RootPath.Resolve(merged, bind.SubPath.Length == 0 ? "/" : bind.SubPath);
         }
         else
@@ -115,8 +114,7 @@ public sealed partial class StepExecutor
                 {
                     Directory.CreateDirectory(Path.Combine(mountRoot, "upper"));
                     Directory.CreateDirectory(Path.Combine(mountRoot, "work"));
-                    await MountOverlayAsync([source], Path.Combine(mountRoot, "upper"), Path.Combine(mountRoot, "work"), merged, cancellationToken).ConfigureAwait(false);
-                    step.Unmounts.Add(merged);
+                    await MountOverlayAsync([source], Path.Combine(mountRoot, "upper"), Path.Combine(mountRoot, "work"), merged, step, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -153,12 +151,16 @@ public sealed partial class StepExecutor
         if (!Directory.Exists(directory))
         {
             string staging = directory + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-            if (cache.SeedDirectory is { } seed) { await CopyTree.CopyAsync(seed, staging, cancellationToken).ConfigureAwait(false); }
-            else { Directory.CreateDirectory(staging); }
-            File.SetUnixFileMode(staging, cache.Mode);
-            Interop.LChown(staging, cache.Uid, cache.Gid);
-            try { Directory.Move(staging, directory); }
-            catch (IOException) { SnapshotStore.TryDelete(staging); } // created concurrently
+            try
+            {
+                if (cache.SeedDirectory is { } seed) { await CopyTree.CopyAsync(seed, staging, cancellationToken).ConfigureAwait(false); }
+                else { Directory.CreateDirectory(staging); }
+                File.SetUnixFileMode(staging, cache.Mode);
+                Interop.LChown(staging, cache.Uid, cache.Gid);
+                Directory.Move(staging, directory);
+            }
+            catch (IOException) when (Directory.Exists(directory)) { } // created concurrently
+            finally { SnapshotStore.TryDelete(staging); } // gone after the move; a half-seeded copy after a cancellation
         }
         return new SpecMount(cache.Target, "bind", directory, cache.ReadOnly ? ["rbind", "ro"] : ["rbind", "rw"]);
     }
@@ -185,8 +187,9 @@ public sealed partial class StepExecutor
     /// Mounts overlay. When the lowerdir list would overflow mount(2)'s one-page data limit (100+ layers), mount(8)
     /// runs with its working directory in the snapshot store and the lowerdirs given relative to it.
     /// </summary>
-    private async Task MountOverlayAsync(List<string> lowers, string? upper, string? work, string target, CancellationToken cancellationToken)
+    private async Task MountOverlayAsync(List<string> lowers, string? upper, string? work, string target, StepContext step, CancellationToken cancellationToken)
     {
+        step.Unmounts.Add(target); // before mounting: whatever happens next, the step's cleanup unmounts it
         string suffix = (upper is null ? "" : $",upperdir={upper},workdir={work}") + (_inUserNamespace ? ",userxattr" : "");
         string data = "lowerdir=" + string.Join(':', lowers) + suffix;
         if (data.Length <= MaxMountDataLength)
@@ -204,8 +207,20 @@ public sealed partial class StepExecutor
             RedirectStandardError = true,
         };
         using Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start 'mount'.");
-        Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // mount(8) may still complete the mount: stop it and wait, so the cleanup finds the mount (or its absence) for certain.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            if (!process.HasExited) { process.Kill(); }
+            try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            throw;
+        }
         if (process.ExitCode != 0)
         {
             throw new IOException($"Mounting overlay of {lowers.Count} layers on {target} failed: {(await stderr.ConfigureAwait(false)).Trim()}");

@@ -54,24 +54,37 @@ public sealed partial class StepExecutor : IStepExecutor
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         string containerId = "dbuild-" + Guid.NewGuid().ToString("N")[..16];
         var step = new StepContext(Path.Combine(WorkDirectory, containerId));
-        Directory.CreateDirectory(step.Directory);
-        await File.WriteAllTextAsync(Path.Combine(step.Directory, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         string display = request.DisplayName ?? string.Join(' ', request.Args);
         try
         {
+            Directory.CreateDirectory(step.Directory);
+            await File.WriteAllTextAsync(Path.Combine(step.Directory, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
             return await RunStepAsync(request, containerId, step, display, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            using var cleanupTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                if (_runtime is not null) { await _runtime.KillAndDeleteAsync(containerId, cleanupTimeout.Token).ConfigureAwait(false); }
-            }
-            catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
-            {
-                Log.CleanupFailed(_logger, containerId, e.Message);
-            }
+            await CleanUpAsync(containerId, step).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whatever happened (success, a failed step, cancellation, an exception while preparing): the container is killed
+    /// and deleted, then every mount under the step directory is undone and the directory removed. Runs on its own
+    /// short-lived token, never the step's, which may be cancelled already.
+    /// </summary>
+    private async Task CleanUpAsync(string containerId, StepContext step)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            if (_runtime is not null) { await _runtime.KillAndDeleteAsync(containerId, timeout.Token).ConfigureAwait(false); }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        {
+            Log.CleanupFailed(_logger, containerId, e.Message);
+        }
+        finally
+        {
             foreach (string problem in step.Cleanup()) { Log.CleanupFailed(_logger, containerId, problem); }
         }
     }
@@ -102,7 +115,6 @@ public sealed partial class StepExecutor : IStepExecutor
     {
         List<string> lowers = await _snapshots!.PrepareAsync(request.Layers, cancellationToken).ConfigureAwait(false);
         lowers.Reverse(); // newest first, as overlay wants them
-        Directory.CreateDirectory(step.Directory);
         string rootfs = Path.Combine(step.Directory, "rootfs");
         string upper;
         if (_overlay)
@@ -112,8 +124,7 @@ public sealed partial class StepExecutor : IStepExecutor
             Directory.CreateDirectory(rootfs);
             Directory.CreateDirectory(upper);
             Directory.CreateDirectory(work);
-            await MountOverlayAsync(lowers.Count == 0 ? [_snapshots.EmptyDirectory] : lowers, upper, work, rootfs, cancellationToken).ConfigureAwait(false);
-            step.Unmounts.Add(rootfs);
+            await MountOverlayAsync(lowers.Count == 0 ? [_snapshots.EmptyDirectory] : lowers, upper, work, rootfs, step, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -122,12 +133,13 @@ public sealed partial class StepExecutor : IStepExecutor
             else { Directory.CreateDirectory(rootfs); }
         }
 
+        List<string> env = SpecBuilder.WithDefaultPath(request.Env);
+        List<SpecMount> mounts = await PrepareMountsAsync(request, step, env, cancellationToken).ConfigureAwait(false);
+        // As BuildKit's runc executor: stubs are recorded first, then the user is resolved and the working directory made.
+        var stubs = MountStubs.Record(rootfs, mounts.Select(m => m.Destination));
         ResolvedUser user = UserResolver.Resolve(rootfs, request.User);
         string cwd = string.IsNullOrEmpty(request.WorkingDirectory) ? "/" : request.WorkingDirectory;
         RootPath.CreateDirectories(rootfs, cwd, 0, 0);
-
-        List<string> env = SpecBuilder.WithDefaultPath(request.Env);
-        List<SpecMount> mounts = await PrepareMountsAsync(request, step, env, cancellationToken).ConfigureAwait(false);
         var spec = new SpecInput
         {
             RootfsPath = rootfs,
@@ -140,7 +152,7 @@ public sealed partial class StepExecutor : IStepExecutor
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
         };
-        var stubs = MountStubs.Record(rootfs, SpecBuilder.DefaultMounts(spec).Concat(mounts).Select(m => m.Destination));
+        MountStubs.CreateMountPoints(rootfs, SpecBuilder.DefaultMounts(spec).Where(m => m.Destination.LastIndexOf('/') == 0).Concat(mounts));
         string bundle = Path.Combine(step.Directory, "bundle");
         Directory.CreateDirectory(bundle);
         FileStream config = File.Create(Path.Combine(bundle, "config.json"));
@@ -169,8 +181,8 @@ public sealed partial class StepExecutor : IStepExecutor
             throw new StepFailedException(display, exitCode, lines);
         }
 
-        stubs.Remove();
-        step.UnmountAll(); // the rootfs and the step's mounts; the upper dir stays
+        foreach (string problem in stubs.Remove()) { Log.CleanupFailed(_logger, containerId, problem); }
+        foreach (string problem in step.UnmountAll()) { Log.CleanupFailed(_logger, containerId, problem); } // the rootfs and the step's mounts; the upper dir stays
         return await CreateLayerAsync(request, containerId, upper, lowers, step, stopwatch.Elapsed, cancellationToken).ConfigureAwait(false);
     }
 
@@ -215,8 +227,13 @@ public sealed partial class StepExecutor : IStepExecutor
 
         // The changed tree is exactly the snapshot of the new chain: keep it instead of unpacking the layer again later.
         Digest chainId = SnapshotStore.ChainIds(request.Layers.Select(l => l.DiffId).Append(layer.DiffId))[^1];
-        try { _snapshots!.Commit(chainId, upper); }
-        catch (IOException) { /* another step committed the same chain first; ours is deleted with the step dir */ }
+        try { await _snapshots!.CommitAsync(chainId, upper, cancellationToken).ConfigureAwait(false); }
+        catch (IOException) { /* keeping the tree only saves an unpack later; the step dir (and the tree) is deleted */ }
+        catch
+        {
+            File.Delete(layerPath); // cancelled (or worse): the caller never sees it
+            throw;
+        }
         return new StepResult { Layer = layer, LayerPath = layerPath, Duration = duration };
     }
 
@@ -264,14 +281,7 @@ public sealed partial class StepExecutor : IStepExecutor
             if (!File.Exists(pidFile) || !int.TryParse(await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false),
                     System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)) { continue; }
             if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) { continue; }
-            string containerId = Path.GetFileName(directory);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _runtime!.KillAndDeleteAsync(containerId, timeout.Token).ConfigureAwait(false);
-            var step = new StepContext(directory);
-            string prefix = directory + "/";
-            step.Unmounts.AddRange(File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
-                .Where(m => m.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
-            foreach (string problem in step.Cleanup()) { Log.CleanupFailed(_logger, containerId, problem); }
+            await CleanUpAsync(Path.GetFileName(directory), new StepContext(directory)).ConfigureAwait(false); // its mounts are found in the mount table
         }
     }
 

@@ -85,7 +85,11 @@ internal sealed class UpperDiff(string upperRoot, IReadOnlyList<string> lowers)
     private static bool SameMetadata(string upperPath, Interop.FileStatus upper, string lowerPath, Interop.FileStatus lower)
     {
         if (upper.Mode != lower.Mode || upper.Uid != lower.Uid || upper.Gid != lower.Gid) { return false; }
-        if (upper.MtimeSeconds != lower.MtimeSeconds || upper.MtimeNanoseconds != lower.MtimeNanoseconds) { return false; }
+        // A directory whose only change is its mtime is the same directory, as in BuildKit's differs (overlay upperdir
+        // and continuity's walking differ both compare mode, owner and capabilities only for directories): creating and
+        // removing a mount stub, or a touch, leaves no directory entry in the layer. It still goes in as the parent of
+        // anything changed inside it.
+        if (!upper.IsDirectory && (upper.MtimeSeconds != lower.MtimeSeconds || upper.MtimeNanoseconds != lower.MtimeNanoseconds)) { return false; }
         if (upper.IsRegular && upper.Size != lower.Size) { return false; }
         if ((upper.IsCharDevice || upper.IsBlockDevice) && (upper.RdevMajor != lower.RdevMajor || upper.RdevMinor != lower.RdevMinor)) { return false; }
         if (upper.IsSymlink && new FileInfo(upperPath).LinkTarget != new FileInfo(lowerPath).LinkTarget) { return false; }

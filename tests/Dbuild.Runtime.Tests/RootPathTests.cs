@@ -33,20 +33,4 @@ public sealed class RootPathTests
         Assert.Equal([root.Combine("tmp"), root.Combine("tmp", "app"), root.Combine("tmp", "app", "src")], created);
         Assert.True(Directory.Exists(root.Combine("tmp", "app", "src")));
     }
-
-    [Fact]
-    public void MountStubs_RemovedWhenEmpty_KeptWhenWritten()
-    {
-        using var root = new TempDirectory();
-        Directory.CreateDirectory(root.Combine("etc"));
-        var stubs = MountStubs.Record(root.Path, ["/etc/hosts", "/cache/dir", "/data"]);
-        File.WriteAllText(root.Combine("etc", "hosts"), ""); // what the runtime creates for a bind mount
-        Directory.CreateDirectory(root.Combine("cache", "dir"));
-        Directory.CreateDirectory(root.Combine("data"));
-        File.WriteAllText(root.Combine("data", "written"), "by the step");
-        stubs.Remove();
-        Assert.False(File.Exists(root.Combine("etc", "hosts")));
-        Assert.False(Directory.Exists(root.Combine("cache")));
-        Assert.True(File.Exists(root.Combine("data", "written")));
-    }
 }

@@ -21,6 +21,11 @@ internal static partial class Interop
 
         public uint CtimeNanoseconds { get; init; }
 
+        /// <summary>Access time (stx_atime).</summary>
+        public long AtimeSeconds { get; init; }
+
+        public uint AtimeNanoseconds { get; init; }
+
         public uint Type => Mode & 0xF000;
         public bool IsDirectory => Type == 0x4000;
         public bool IsRegular => Type == 0x8000;
@@ -76,6 +81,8 @@ internal static partial class Interop
         {
             CtimeSeconds = BinaryPrimitives.ReadInt64LittleEndian(span[96..]),
             CtimeNanoseconds = BinaryPrimitives.ReadUInt32LittleEndian(span[104..]),
+            AtimeSeconds = BinaryPrimitives.ReadInt64LittleEndian(span[64..]),
+            AtimeNanoseconds = BinaryPrimitives.ReadUInt32LittleEndian(span[72..]),
         };
     }
 
@@ -157,13 +164,16 @@ internal static partial class Interop
         return names;
     }
 
-    internal static unsafe void LUtimes(string path, long seconds, long nanoseconds)
+    /// <summary>Sets atime and mtime both to the given time (deterministic), not following a symlink.</summary>
+    internal static void LUtimes(string path, long seconds, long nanoseconds) => LUtimes(path, seconds, nanoseconds, seconds, nanoseconds);
+
+    internal static unsafe void LUtimes(string path, long atimeSeconds, long atimeNanoseconds, long mtimeSeconds, long mtimeNanoseconds)
     {
         long* times = stackalloc long[4];
-        times[0] = seconds; // atime = mtime, deterministic
-        times[1] = nanoseconds;
-        times[2] = seconds;
-        times[3] = nanoseconds;
+        times[0] = atimeSeconds;
+        times[1] = atimeNanoseconds;
+        times[2] = mtimeSeconds;
+        times[3] = mtimeNanoseconds;
         if (UtimensatNative(AtFdCwd, path, times, AtSymlinkNoFollow) != 0) { throw Error($"utimensat {path}"); }
     }
 }

@@ -139,23 +139,6 @@ public sealed class StepExecutorTests(RuntimeFixture fixture) : IClassFixture<Ru
     }
 
     [Fact]
-    public async Task Run_Cancelled_KillsContainerAndLeavesNothing()
-    {
-        RuntimeFixture.RequireRuntime();
-        var busybox = RuntimeFixture.BusyboxLayers();
-        StepExecutor executor = fixture.CreateExecutor();
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        var request = RuntimeFixture.Shell(busybox, "echo started; sleep 600") with
-        {
-            Output = line => { if (line.Text == "started") { cancel.Cancel(); } },
-        };
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => executor.RunAsync(request, cancel.Token));
-        Assert.Empty(fixture.LeftoverMounts());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(executor.RuntimeStateDirectory));
-        Assert.Empty(Directory.EnumerateDirectories(executor.WorkDirectory));
-    }
-
-    [Fact]
     public async Task Run_AfterACrashedProcess_CleansItsStepUp()
     {
         RuntimeFixture.RequireRuntime();
