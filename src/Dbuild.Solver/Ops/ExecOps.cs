@@ -66,8 +66,17 @@ internal sealed class ExecOps(SolveContext context)
                 throw new BuildException($"process \"{string.Join(' ', op.Args)}\" did not complete successfully: exit code: {ex.ExitCode}" +
                     (ex.LastLines.Count > 0 ? "\n" + string.Join('\n', ex.LastLines.TakeLast(10)) : ""), ex);
             }
-            if (result.Layer is not { } layer || result.LayerPath is null) { return null; }
-            return await _layers.IngestAsync(result.LayerPath, layer, ct).ConfigureAwait(false);
+            // A RUN that changed nothing still gives a layer, an empty tar, as BuildKit's (not an empty_layer history entry).
+            if (result.Layer is not { } layer || result.LayerPath is null) { return await _layers.WriteAsync([], ct).ConfigureAwait(false); }
+            try
+            {
+                return await _layers.IngestAsync(result.LayerPath, layer, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                File.Delete(result.LayerPath); // not in the store: nothing else will remove it
+                throw;
+            }
         }, cancellationToken).ConfigureAwait(false);
         return _results.LayeredOn(parent, outcome);
     }
