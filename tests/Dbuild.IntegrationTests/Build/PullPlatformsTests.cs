@@ -16,6 +16,9 @@ public sealed class PullPlatformsTests
     private static Task<ProcessResult> DbuildAsync(TempDirectory temp, string verb, params string[] arguments) =>
         BuildEnvironment.DbuildAsync([verb, "--root", temp.Combine("root"), .. arguments], TestContext.Current.CancellationToken);
 
+    private static async Task PullArm64Async(TempDirectory temp, MultiArchRegistry registry, string source) =>
+        (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", registry.Image(source))).EnsureSuccess();
+
     /// <summary>docker 20.10 on the private dockerd, with BuildKit 0.8 for builds.</summary>
     private static Task<ProcessResult> DockerAsync(CancellationToken cancellationToken, params string[] arguments) =>
         ProcessRunner.RunAsync(BuildEnvironment.Docker, arguments, cancellationToken,
@@ -53,7 +56,7 @@ public sealed class PullPlatformsTests
         using var temp = new TempDirectory("dbuild-pullplatform-");
         (string arm64, _) = await registry.PlatformImageAsync(source, "arm64", ct);
         string copy = $"{registry.Host}/copies/{source}-one:1";
-        (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", registry.Image(source))).EnsureSuccess();
+        await PullArm64Async(temp, registry, source);
 
         (await DbuildAsync(temp, "tag", registry.Image(source), copy)).EnsureSuccess();
         ProcessResult push = (await DbuildAsync(temp, "push", copy)).EnsureSuccess();
@@ -98,7 +101,7 @@ public sealed class PullPlatformsTests
         Prerequisites.RequireDocker();
         using var temp = new TempDirectory("dbuild-pullplatform-");
         string copy = $"{registry.Host}/copies/docker:1";
-        (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", registry.Image("skopeo"))).EnsureSuccess();
+        await PullArm64Async(temp, registry, "skopeo");
         (await DbuildAsync(temp, "push", registry.Image("skopeo"), copy)).EnsureSuccess();
         try
         {
@@ -120,7 +123,7 @@ public sealed class PullPlatformsTests
         (JsonDocument manifest, _) = await MultiArchRegistry.RawAsync($"{registry.Host}/skopeo/busybox@{arm64}", ct);
         string layer = manifest.RootElement.GetProperty("layers")[0].GetProperty("digest").GetString()!;
         manifest.Dispose();
-        (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", registry.Image("skopeo"))).EnsureSuccess();
+        await PullArm64Async(temp, registry, "skopeo");
         File.Delete(temp.Combine("root", "content", "blobs", "sha256", layer[7..]));
 
         ProcessResult verify = await DbuildAsync(temp, "verify");
@@ -160,7 +163,7 @@ public sealed class PullPlatformsTests
         (string arm64, _) = await registry.PlatformImageAsync("skopeo", "arm64", ct);
         Directory.CreateDirectory(temp.Combine("ctx"));
         await File.WriteAllTextAsync(temp.Combine("ctx", "Dockerfile"), $"FROM {registry.Image("skopeo")}\nLABEL pulled=arm64\n", ct);
-        (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", registry.Image("skopeo"))).EnsureSuccess();
+        await PullArm64Async(temp, registry, "skopeo");
         int requestsBefore = registry.Registry.Output.Count;
 
         ProcessResult build = (await DbuildAsync(temp, "build", "--progress", "plain", "--platform", "linux/arm64", "-t", "local/app:1", temp.Combine("ctx"))).EnsureSuccess();
