@@ -36,6 +36,10 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
         string? normalised = Normalise(nameOrId);
         LocalImage? byName = all.FirstOrDefault(i => i.Name == normalised || i.Name == nameOrId);
         if (byName is not null) { return byName; }
+        if ((await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(n => n.Name == normalised || n.Name == nameOrId) is { Descriptor: { } broken })
+        {
+            throw Unusable(nameOrId, await StoredImage.ReadAsync(_store, broken, cancellationToken).ConfigureAwait(false));
+        }
         string hex = nameOrId.StartsWith("sha256:", StringComparison.Ordinal) ? nameOrId[7..] : nameOrId;
         var byId = all.Where(i => hex.Length >= 4 && (i.ImageId.Encoded.StartsWith(hex, StringComparison.Ordinal) || i.Manifest.Digest.Encoded.StartsWith(hex, StringComparison.Ordinal)))
             .DistinctBy(i => i.Manifest.Digest).ToList();
@@ -52,8 +56,7 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         StoredImage stored = await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false);
-        ImageManifest manifest = stored.Default?.Manifest ?? throw new BuildException(
-            $"{descriptor.Digest} is not usable: the store lacks {string.Join(", ", stored.MissingContent().Select(m => $"{m.What} {m.Digest}"))}. 'dbuild verify' checks the store.");
+        ImageManifest manifest = stored.Default?.Manifest ?? throw Unusable(descriptor.Digest.ToString(), stored);
         return (manifest, await ReadConfigAsync(manifest, cancellationToken).ConfigureAwait(false));
     }
 
@@ -113,10 +116,10 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
             Platform actual = (await ReadConfigAsync(manifest, cancellationToken).ConfigureAwait(false)).Platform;
             if (!platform.CanRun(actual))
             {
-                warning = $"image with reference {reference.FamiliarName} was found but does not match the specified platform: wanted {platform}, actual: {actual}";
+                warning = $"image with reference {reference.FamiliarRepository} was found but does not match the specified platform: wanted {platform}, actual: {actual}";
             }
         }
-        return new PulledImage(top, [.. stored.Usable.Select(m => m.Platform).OfType<Platform>()], warning);
+        return new PulledImage(top, warning);
     }
 
     /// <summary>Deletes blobs no tagged image reaches, and the build cache; returns bytes freed.</summary>
@@ -171,6 +174,13 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
 
     private async Task<ImageConfig> ReadConfigAsync(ImageManifest manifest, CancellationToken cancellationToken) =>
         ImageConfig.Parse(await _store.ReadBlobBytesAsync(manifest.Config.Digest, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    private static BuildException Unusable(string name, StoredImage image)
+    {
+        IReadOnlyList<(Digest Digest, string What)> missing = image.MissingContent();
+        string why = missing.Count > 0 ? "it lacks " + string.Join(", ", missing.Select(m => $"{m.What} {m.Digest}")) : "none of its manifests is an image stored in full";
+        return new BuildException($"{name} is in the local store but not usable: {why}. Pull it again or remove it ('dbuild verify' checks the store).");
+    }
 
     private static string? Normalise(string name) => Reference.TryParse(name, out Reference? reference, out _) ? reference.ToString() : null;
 }

@@ -4,7 +4,6 @@ namespace Dbuild.Solver;
 
 /// <summary>
 /// What <c>dbuild pull</c> stored: what the name now points to (the index for a multi-platform image, whose digest docker
-/// prints), the platforms whose images are in the store, and docker's warning when a single-platform image does not
-/// match the platform asked for.
+/// prints), and docker's warning when a single-platform image does not match the platform asked for.
 /// </summary>
-public sealed record PulledImage(Descriptor Top, IReadOnlyList<Platform> Platforms, string? Warning);
+public sealed record PulledImage(Descriptor Top, string? Warning);

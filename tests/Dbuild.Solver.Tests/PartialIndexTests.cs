@@ -99,6 +99,23 @@ public sealed class PartialIndexTests
     }
 
     [Fact]
+    public async Task Find_LayerOfStoredPlatformDeleted_SaysWhatIsMissing()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        (TempDirectory temp, ContentStore store, _, StoredManifest kept) = await MakeAsync(ct);
+        using (temp)
+        {
+            Digest layer = kept.Manifest!.Layers[0].Digest;
+            store.DeleteBlob(layer);
+
+            BuildException ex = await Assert.ThrowsAsync<BuildException>(() => new LocalImages(temp.Combine("root")).FindAsync("example/multi:1", ct));
+
+            Assert.Equal($"example/multi:1 is in the local store but not usable: it lacks layer 1 of linux/s390x {layer}. " +
+                "Pull it again or remove it ('dbuild verify' checks the store).", ex.Message);
+        }
+    }
+
+    [Fact]
     public async Task MissingContent_NoManifestOfTheIndexStored_NamesThem()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;

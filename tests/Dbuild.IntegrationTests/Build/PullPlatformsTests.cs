@@ -114,6 +114,29 @@ public sealed class PullPlatformsTests
     }
 
     [Fact]
+    public async Task PullPlatform_SinglePlatformImageOfAnother_WarnsAsDockerDoes()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        MultiArchRegistry registry = await MultiArchRegistry.GetAsync(ct);
+        Prerequisites.RequireDocker();
+        using var temp = new TempDirectory("dbuild-pullwarn-");
+        string amd64Only = $"{registry.Host}/src/amd64:1";
+        string expected;
+        try
+        {
+            ProcessResult docker = (await DockerAsync(ct, "pull", "--platform", "linux/arm64", amd64Only)).EnsureSuccess();
+            expected = docker.StandardOutput.Split('\n').Single(l => l.StartsWith("WARNING: ", StringComparison.Ordinal));
+        }
+        finally { await DockerAsync(CancellationToken.None, "rmi", "-f", amd64Only); }
+
+        ProcessResult pull = (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", amd64Only)).EnsureSuccess();
+
+        Assert.Equal($"WARNING: image with reference {registry.Host}/src/amd64 was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64",
+            expected);
+        Assert.Contains(expected + "\n", pull.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_LayerFileDeleted_NamesTheTagAndTheDigest()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
