@@ -113,27 +113,25 @@ public sealed class PullPlatformsTests
         finally { await DockerAsync(CancellationToken.None, "rmi", "-f", copy); }
     }
 
+    /// <remarks>
+    /// docker 20.10 printed this line for the same pull here, but not every time: on a shared daemon it depends on which
+    /// images the daemon already holds, so the text is asserted rather than compared with a live run.
+    /// </remarks>
     [Fact]
-    public async Task PullPlatform_SinglePlatformImageOfAnother_WarnsAsDockerDoes()
+    public async Task PullPlatform_SinglePlatformImageOfAnother_WarnsAsDockerDoesAndStoresIt()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         MultiArchRegistry registry = await MultiArchRegistry.GetAsync(ct);
-        Prerequisites.RequireDocker();
         using var temp = new TempDirectory("dbuild-pullwarn-");
         string amd64Only = $"{registry.Host}/src/amd64:1";
-        string expected;
-        try
-        {
-            ProcessResult docker = (await DockerAsync(ct, "pull", "--platform", "linux/arm64", amd64Only)).EnsureSuccess();
-            expected = docker.StandardOutput.Split('\n').Single(l => l.StartsWith("WARNING: ", StringComparison.Ordinal));
-        }
-        finally { await DockerAsync(CancellationToken.None, "rmi", "-f", amd64Only); }
 
         ProcessResult pull = (await DbuildAsync(temp, "pull", "--platform", "linux/arm64", amd64Only)).EnsureSuccess();
+        ProcessResult inspect = (await DbuildAsync(temp, "inspect", amd64Only)).EnsureSuccess();
 
-        Assert.Equal($"WARNING: image with reference {registry.Host}/src/amd64 was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64",
-            expected);
-        Assert.Contains(expected + "\n", pull.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"WARNING: image with reference {registry.Host}/src/amd64 was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64\n",
+            pull.StandardOutput, StringComparison.Ordinal);
+        using JsonDocument inspected = JsonDocument.Parse(inspect.StandardOutput);
+        Assert.Equal("amd64", inspected.RootElement[0].GetProperty("Architecture").GetString());
     }
 
     [Fact]
