@@ -22,6 +22,11 @@ public sealed partial class ContentStore
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
     /// <summary>containerd's annotation carrying the full image name.</summary>
     public const string ImageNameAnnotation = "io.containerd.image.name";
+    /// <summary>
+    /// dbuild's annotation on a name in the index: the repository (<c>registry/repository</c>) the image was pulled from,
+    /// as containerd's <c>containerd.io/distribution.source</c> label, so a push to that registry can mount its blobs.
+    /// </summary>
+    public const string SourceAnnotation = "io.dbuild.distribution.source";
 
     private const string IngestDirectoryName = "ingest";
     private static readonly byte[] LayoutFileContent = """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray();

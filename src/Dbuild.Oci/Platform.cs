@@ -6,6 +6,9 @@ namespace Dbuild.Oci;
 /// <remarks>https://github.com/opencontainers/image-spec/blob/v1.1.0/image-index.md#image-index-property-descriptions</remarks>
 public sealed record Platform
 {
+    private static readonly System.Buffers.SearchValues<char> ComponentCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+
     /// <summary>Creates a platform; values are normalised (<c>x86_64</c> → <c>amd64</c>, <c>aarch64</c> → <c>arm64</c>, …).</summary>
     public Platform(string os, string architecture, string? variant = null)
     {
@@ -54,27 +57,45 @@ public sealed record Platform
         var other => other.ToString().ToLowerInvariant(),
     });
 
-    /// <summary>Parses <c>os/arch[/variant]</c> (or a bare architecture, meaning linux) and normalises it.</summary>
+    /// <summary>
+    /// Parses <c>os/arch[/variant]</c> (or a lone OS or architecture) and normalises it, with containerd's rules and
+    /// messages: every part matches <c>[A-Za-z0-9_-]+</c>; a lone word must be a known OS (then this machine's
+    /// architecture) or a known architecture (then linux); at most three parts; and here also a known OS.
+    /// </summary>
+    /// <remarks>https://github.com/containerd/platforms/blob/main/platforms.go (Parse)</remarks>
     public static bool TryParse(string? value, out Platform? platform, out string? error)
     {
         platform = null;
         if (string.IsNullOrWhiteSpace(value)) { error = "platform is empty"; return false; }
-        string[] parts = value.Trim().Split('/');
-        if (parts.Any(string.IsNullOrWhiteSpace) || parts.Length > 3)
+        string specifier = value.Trim();
+        string[] parts = specifier.Split('/');
+        if (parts.FirstOrDefault(p => p.Length == 0 || p.AsSpan().ContainsAnyExcept(ComponentCharacters)) is { } bad)
         {
-            error = $"'{value}' is not of the form os/arch[/variant]";
+            error = $"\"{bad}\" is an invalid component of \"{specifier}\": platform specifier component must match \"^[A-Za-z0-9_-]+$\"";
             return false;
         }
-        if (parts.Length == 1)
+        switch (parts.Length)
         {
-            // A lone word is an OS if it is one we know, otherwise an architecture (containerd's rule).
-            platform = IsKnownOs(parts[0]) ? new Platform(parts[0], Current.Architecture, Current.Variant) : new Platform("linux", parts[0]);
+            case 1 when IsKnownOs(parts[0]):
+                platform = new Platform(parts[0], Current.Architecture, Current.Variant);
+                break;
+            case 1:
+                var candidate = new Platform("linux", parts[0]);
+                if (!IsKnownArchitecture(candidate.Architecture))
+                {
+                    error = $"\"{specifier}\": unknown operating system or architecture";
+                    return false;
+                }
+                platform = candidate;
+                break;
+            case 2 or 3:
+                platform = new Platform(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
+                if (!IsKnownOs(platform.Os)) { error = $"\"{specifier}\": unknown operating system \"{parts[0]}\""; platform = null; return false; }
+                break;
+            default:
+                error = $"\"{specifier}\": cannot parse platform specifier";
+                return false;
         }
-        else
-        {
-            platform = new Platform(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
-        }
-        if (!IsKnownOs(platform.Os)) { error = $"unknown operating system '{parts[0]}' in platform '{value}'"; platform = null; return false; }
         error = null;
         return true;
     }
@@ -145,8 +166,13 @@ public sealed record Platform
         return -1;
     }
 
-    private static bool IsKnownOs(string os) => os.ToLowerInvariant() is "linux" or "windows" or "darwin" or "freebsd" or "netbsd" or "openbsd"
-        or "solaris" or "illumos" or "android" or "ios" or "plan9" or "aix" or "js" or "wasip1" or "dragonfly";
+    private static bool IsKnownOs(string os) => os.ToLowerInvariant() is "linux" or "windows" or "darwin" or "macos" or "freebsd" or "netbsd" or "openbsd"
+        or "solaris" or "illumos" or "android" or "ios" or "plan9" or "aix" or "js" or "wasip1" or "dragonfly" or "hurd" or "nacl" or "zos";
+
+    // Go's GOARCH values, as containerd knows them (after normalisation: x86_64 is amd64 by then).
+    private static bool IsKnownArchitecture(string architecture) => architecture is "386" or "amd64" or "amd64p32" or "arm" or "armbe" or "arm64"
+        or "arm64be" or "ppc64" or "ppc64le" or "loong64" or "mips" or "mipsle" or "mips64" or "mips64le" or "mips64p32" or "mips64p32le" or "ppc"
+        or "riscv" or "riscv64" or "s390" or "s390x" or "sparc" or "sparc64" or "wasm";
 
     private static (string Os, string Architecture, string? Variant) Normalize(string os, string architecture, string? variant)
     {

@@ -84,12 +84,39 @@ public sealed partial class RegistryClient
         ManifestResponse top = await GetManifestAsync(registry, repository, reference, cancellationToken).ConfigureAwait(false);
         if (!MediaTypes.IsIndex(top.MediaType)) { return new ResolvedImage(top, null); }
         ImageIndex index = ImageIndex.Parse(top.Content.Span);
-        Descriptor picked = platform.PickBest(index.Manifests) ?? throw new RegistryException(
-            $"{registry}/{repository}:{reference} has no image for {platform}; it has " +
-            $"{string.Join(", ", index.Manifests.Where(m => m.Platform is not null).Select(m => m.Platform!.ToString()).DefaultIfEmpty("none"))}. Pass --platform to pick one.",
-            HttpStatusCode.NotFound, "MANIFEST_UNKNOWN", isTransient: false);
+        Descriptor picked = platform.PickBest(index.Manifests) ?? throw NoMatchingPlatform(registry, repository, reference, top.Digest, index, platform);
         ManifestResponse image = await GetManifestAsync(registry, repository, picked.Digest.ToString(), cancellationToken).ConfigureAwait(false);
         return new ResolvedImage(image, top);
+    }
+
+    /// <summary>
+    /// BuildKit's error for an index without the platform (<c>no match for platform in manifest …: not found</c>), naming
+    /// the platforms the index does have.
+    /// </summary>
+    private static RegistryException NoMatchingPlatform(string registry, string repository, string reference, Digest indexDigest, ImageIndex index, Platform platform)
+    {
+        string name = $"{registry}/{repository}{(Digest.TryParse(reference, out _) ? "@" : ":")}{reference}";
+        string has = string.Join(", ", index.Manifests.Where(m => m.Platform is not null).Select(m => m.Platform!.ToString()).Distinct().DefaultIfEmpty("none"));
+        return new RegistryException($"{name}: no match for platform {platform} in manifest {indexDigest}: not found; the index has {has}.",
+            HttpStatusCode.NotFound, "MANIFEST_UNKNOWN", isTransient: false);
+    }
+
+    /// <summary>True when the repository has the manifest or index (<c>HEAD</c> by tag or digest).</summary>
+    public async Task<bool> ManifestExistsAsync(string registry, string repository, string reference, CancellationToken cancellationToken = default)
+    {
+        Uri uri = RepositoryUri(registry, repository, "manifests/" + reference);
+        using HttpResponseMessage response = await SendAsync(registry, [PullScope(repository)], () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Head, uri);
+            foreach (string type in ManifestAccept) { request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type)); }
+            return request;
+        }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound) { return false; }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ErrorAsync(response, $"Checking manifest {reference} in {registry}/{repository}", registry, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     /// <summary>The size of a blob if the repository has it (<c>HEAD</c>), otherwise null.</summary>

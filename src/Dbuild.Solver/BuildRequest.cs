@@ -54,6 +54,13 @@ public sealed record BuildRequest
     public Platform Platform { get; init; } = Platform.Current;
 
     /// <summary>
+    /// <see cref="Platform"/> was asked for (buildx <c>--platform</c>) rather than defaulted to this machine's: the image
+    /// config then names that platform whatever a single-platform base image said, as BuildKit does; otherwise it keeps
+    /// the base image's platform. A platform other than this machine's counts as asked for either way.
+    /// </summary>
+    public bool PlatformRequested { get; init; }
+
+    /// <summary>
     /// <c>--platform a,b</c>: with two or more, the Dockerfile is built once per platform and the images are exported under
     /// one index (a Docker manifest list, or an OCI index with <see cref="OciMediaTypes"/>), as buildx does. Empty, or a
     /// single entry, builds one image for <see cref="Platform"/> (or that entry).

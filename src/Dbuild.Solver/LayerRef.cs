@@ -9,4 +9,11 @@ internal sealed record LayerRef(Descriptor Blob, Digest DiffId)
 }
 
 /// <summary>A resolved base image: manifest digest (the cache key input), config, and layers present in the store.</summary>
-internal sealed record BaseImage(Reference Reference, Digest ManifestDigest, ImageConfig Config, IReadOnlyList<LayerRef> Layers);
+internal sealed record BaseImage(Reference Reference, Digest ManifestDigest, ImageConfig Config, IReadOnlyList<LayerRef> Layers)
+{
+    /// <summary>
+    /// BuildKit's InvalidBaseImagePlatform warning when the image's config names another OS or architecture than the
+    /// stage's platform (<c>Base image X was pulled with platform "linux/amd64", expected "linux/arm/v7" for current build</c>); else null.
+    /// </summary>
+    public string? Warning { get; init; }
+}

@@ -7,9 +7,6 @@ using Dbuild.Solver.Export;
 
 namespace Dbuild.Solver;
 
-/// <summary>One image in the local store, as <c>dbuild images</c> lists it.</summary>
-public sealed record LocalImage(string Name, Descriptor Manifest, Digest ImageId, DateTimeOffset? Created, long Size);
-
 /// <summary>The local store's image operations behind <c>dbuild images/tag/rmi/push/pull/inspect/history/prune</c>.</summary>
 public sealed class LocalImages(string stateRoot, RegistryClient? registry = null)
 {
@@ -18,15 +15,20 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
     /// <summary>The content store.</summary>
     public ContentStore Store => _store;
 
-    /// <summary>Every tagged image, sorted by name.</summary>
+    /// <summary>Every tagged image whose content (for an index: at least one platform's) is in the store, sorted by name.</summary>
     public async Task<IReadOnlyList<LocalImage>> ListAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<LocalImage>();
         foreach ((string name, Descriptor descriptor) in await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!_store.Contains(descriptor.Digest)) { continue; }
-            (ImageManifest manifest, ImageConfig config) = await ReadImageAsync(descriptor, cancellationToken).ConfigureAwait(false);
-            result.Add(new LocalImage(name, descriptor, manifest.Config.Digest, config.Created, manifest.Layers.Sum(l => l.Size) + manifest.Config.Size));
+            StoredImage stored = await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false);
+            if (stored.Default is not { } image) { continue; } // 'dbuild verify' names what is missing
+            ImageManifest manifest = image.Manifest!;
+            ImageConfig config = await ReadConfigAsync(manifest, cancellationToken).ConfigureAwait(false);
+            result.Add(new LocalImage(name, descriptor, manifest.Config.Digest, config.Created, manifest.Layers.Sum(l => l.Size) + manifest.Config.Size)
+            {
+                Platform = config.Platform,
+            });
         }
         return [.. result.OrderBy(i => i.Name, StringComparer.Ordinal)];
     }
@@ -35,9 +37,13 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
     public async Task<LocalImage> FindAsync(string nameOrId, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<LocalImage> all = await ListAsync(cancellationToken).ConfigureAwait(false);
-        string? normalised = Reference.TryParse(nameOrId, out Reference? reference, out _) ? reference.ToString() : null;
+        string? normalised = Normalise(nameOrId);
         LocalImage? byName = all.FirstOrDefault(i => i.Name == normalised || i.Name == nameOrId);
         if (byName is not null) { return byName; }
+        if ((await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(n => n.Name == normalised || n.Name == nameOrId) is { Descriptor: { } broken })
+        {
+            throw Unusable(nameOrId, await StoredImage.ReadAsync(_store, broken, cancellationToken).ConfigureAwait(false));
+        }
         string hex = nameOrId.StartsWith("sha256:", StringComparison.Ordinal) ? nameOrId[7..] : nameOrId;
         var byId = all.Where(i => hex.Length >= 4 && (i.ImageId.Encoded.StartsWith(hex, StringComparison.Ordinal) || i.Manifest.Digest.Encoded.StartsWith(hex, StringComparison.Ordinal)))
             .DistinctBy(i => i.Manifest.Digest).ToList();
@@ -46,19 +52,16 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
             : $"{nameOrId} is ambiguous: it matches {byId.Count} images.");
     }
 
-    /// <summary>The manifest and config of an image (the platform's image when the name is an index).</summary>
+    /// <summary>
+    /// The manifest and config of an image: for an index, the stored platform image that suits this machine best, else
+    /// the one that is stored (an index pulled for another platform keeps only that platform's content).
+    /// </summary>
     public async Task<(ImageManifest Manifest, ImageConfig Config)> ReadImageAsync(Descriptor descriptor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        byte[] bytes = await _store.ReadBlobBytesAsync(descriptor.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (MediaTypes.IsIndex(RegistryClient.SniffMediaType(bytes)))
-        {
-            Descriptor child = Platform.Current.PickBest(ImageIndex.Parse(bytes).Manifests) ?? throw new BuildException($"{descriptor.Digest} has no image for {Platform.Current}.");
-            bytes = await _store.ReadBlobBytesAsync(child.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        ImageManifest manifest = ImageManifest.Parse(bytes);
-        ImageConfig config = ImageConfig.Parse(await _store.ReadBlobBytesAsync(manifest.Config.Digest, cancellationToken: cancellationToken).ConfigureAwait(false));
-        return (manifest, config);
+        StoredImage stored = await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false);
+        ImageManifest manifest = stored.Default?.Manifest ?? throw Unusable(descriptor.Digest.ToString(), stored);
+        return (manifest, await ReadConfigAsync(manifest, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Gives an image another name.</summary>
@@ -69,31 +72,58 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
         await _store.TagAsync(target.ToString(), image.Manifest, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes a name; blobs stay until <see cref="PruneAsync"/>.</summary>
+    /// <summary>Removes a name (even one whose blobs are gone), or every name of an image ID; blobs stay until <see cref="PruneAsync"/>.</summary>
     public async Task<IReadOnlyList<string>> RemoveAsync(string nameOrId, CancellationToken cancellationToken = default)
     {
+        string? normalised = Normalise(nameOrId);
+        IReadOnlyList<(string Name, Descriptor Descriptor)> names = await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false);
+        if (names.FirstOrDefault(n => n.Name == normalised || n.Name == nameOrId).Name is { } exact)
+        {
+            await _store.UntagAsync(exact, cancellationToken).ConfigureAwait(false);
+            return [exact];
+        }
         LocalImage image = await FindAsync(nameOrId, cancellationToken).ConfigureAwait(false);
-        bool byName = Reference.TryParse(nameOrId, out Reference? r, out _) && image.Name == r.ToString();
-        var names = byName ? [image.Name] : (await ListAsync(cancellationToken).ConfigureAwait(false)).Where(i => i.Manifest.Digest == image.Manifest.Digest).Select(i => i.Name).ToList();
-        foreach (string name in names) { await _store.UntagAsync(name, cancellationToken).ConfigureAwait(false); }
-        return names;
+        var removed = names.Where(n => n.Descriptor.Digest == image.Manifest.Digest).Select(n => n.Name).ToList();
+        foreach (string name in removed) { await _store.UntagAsync(name, cancellationToken).ConfigureAwait(false); }
+        return removed;
     }
 
-    /// <summary>Pushes a local image to its registry (or to <paramref name="target"/>).</summary>
-    public async Task<Digest> PushAsync(string name, Reference? target = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Pushes a local image to its registry (or to <paramref name="target"/>): a whole index when the store (or the
+    /// destination) has every platform, else the one platform image that was pulled, as docker does. Blobs another
+    /// repository of the same registry has (the one an image was pulled from) are mounted from there.
+    /// </summary>
+    public async Task<PushResult> PushAsync(string name, Reference? target = null, CancellationToken cancellationToken = default)
     {
         LocalImage image = await FindAsync(name, cancellationToken).ConfigureAwait(false);
         Reference destination = target ?? Reference.Parse(image.Name);
-        return await ImageExporter.PushAsync(_store, registry, destination, image.Manifest, null, cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<Digest, string> sources = await MountSourcesAsync(destination.Registry, cancellationToken).ConfigureAwait(false);
+        return await ImagePusher.PushAsync(_store, registry, destination, image.Manifest, sources, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Pulls an image for a platform into the store and tags it.</summary>
-    public async Task<Digest> PullAsync(Reference reference, Platform platform, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Pulls an image into the store and names it: for <paramref name="platform"/> (this machine's when null), or with
+    /// <paramref name="allPlatforms"/> the whole index with every platform's content.
+    /// </summary>
+    public async Task<PulledImage> PullAsync(Reference reference, Platform? platform, bool allPlatforms = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reference);
         if (registry is null) { throw new BuildException("Pulling needs a registry client."); }
-        BaseImage image = await ImageResolver.PullAsync(registry, _store, reference, platform, cancellationToken).ConfigureAwait(false);
-        return image.ManifestDigest;
+        Descriptor top = allPlatforms
+            ? await ImagePull.PullAllPlatformsAsync(registry, _store, reference, cancellationToken).ConfigureAwait(false)
+            : await ImagePull.PullAsync(registry, _store, reference, platform ?? Platform.Current, cancellationToken).ConfigureAwait(false);
+        StoredImage stored = await StoredImage.ReadAsync(_store, top, cancellationToken).ConfigureAwait(false);
+        string? warning = null;
+        if (platform is not null && !allPlatforms && stored.Index is null && stored.Manifests[0].Manifest is { } manifest)
+        {
+            // docker pull --platform: a single-platform image for another platform is pulled, with this warning.
+            Platform actual = (await ReadConfigAsync(manifest, cancellationToken).ConfigureAwait(false)).Platform;
+            if (!platform.CanRun(actual))
+            {
+                warning = $"image with reference {reference.FamiliarRepository} was found but does not match the specified platform: wanted {platform}, actual: {actual}";
+            }
+        }
+        return new PulledImage(top, warning);
     }
 
     /// <summary>Deletes blobs no tagged image reaches, and the build cache; returns bytes freed.</summary>
@@ -102,25 +132,7 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
         var keep = new HashSet<Digest>();
         foreach ((_, Descriptor descriptor) in await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!_store.Contains(descriptor.Digest)) { continue; }
-            keep.Add(descriptor.Digest);
-            byte[] bytes = await _store.ReadBlobBytesAsync(descriptor.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var manifests = new List<byte[]> { bytes };
-            if (MediaTypes.IsIndex(RegistryClient.SniffMediaType(bytes)))
-            {
-                manifests.Clear();
-                foreach (Descriptor child in ImageIndex.Parse(bytes).Manifests.Where(m => _store.Contains(m.Digest)))
-                {
-                    keep.Add(child.Digest);
-                    manifests.Add(await _store.ReadBlobBytesAsync(child.Digest, cancellationToken: cancellationToken).ConfigureAwait(false));
-                }
-            }
-            foreach (byte[] m in manifests)
-            {
-                ImageManifest manifest = ImageManifest.Parse(m);
-                keep.Add(manifest.Config.Digest);
-                foreach (Descriptor layer in manifest.Layers) { keep.Add(layer.Digest); }
-            }
+            keep.UnionWith((await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false)).StoredBlobs(_store));
         }
         var cache = new BuildCache(Path.GetDirectoryName(_store.Root)!, _store);
         if (all) { cache.Clear(); }
@@ -146,4 +158,33 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
         }
         return freed;
     }
+
+    /// <summary>
+    /// For each blob of the store's images pulled from <paramref name="registryHost"/>, the repository it came from
+    /// (<see cref="ContentStore.SourceAnnotation"/>): a push to that registry mounts the blob instead of uploading it.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<Digest, string>> MountSourcesAsync(string registryHost, CancellationToken cancellationToken)
+    {
+        var sources = new Dictionary<Digest, string>();
+        foreach ((_, Descriptor descriptor) in await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (descriptor.Annotations?.GetValueOrDefault(ContentStore.SourceAnnotation) is not { } source
+                || !Reference.TryParse(source, out Reference? from, out _) || from.Registry != registryHost) { continue; }
+            StoredImage stored = await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false);
+            foreach (Digest digest in stored.StoredBlobs(_store)) { sources.TryAdd(digest, from.Repository); }
+        }
+        return sources;
+    }
+
+    private async Task<ImageConfig> ReadConfigAsync(ImageManifest manifest, CancellationToken cancellationToken) =>
+        ImageConfig.Parse(await _store.ReadBlobBytesAsync(manifest.Config.Digest, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    private static BuildException Unusable(string name, StoredImage image)
+    {
+        IReadOnlyList<(Digest Digest, string What)> missing = image.MissingContent();
+        string why = missing.Count > 0 ? "it lacks " + string.Join(", ", missing.Select(m => $"{m.What} {m.Digest}")) : "none of its manifests is an image stored in full";
+        return new BuildException($"{name} is in the local store but not usable: {why}. Pull it again or remove it ('dbuild verify' checks the store).");
+    }
+
+    private static string? Normalise(string name) => Reference.TryParse(name, out Reference? reference, out _) ? reference.ToString() : null;
 }

@@ -20,14 +20,23 @@ public sealed class PlatformTests
     [InlineData("windows/amd64", "windows/amd64")]
     [InlineData("arm64", "linux/arm64")] // a lone architecture means linux
     [InlineData("linux/s390x", "linux/s390x")]
+    [InlineData("s390x", "linux/s390x")] // a known architecture alone
+    [InlineData("x86_64", "linux/amd64")] // normalised before it is looked up
+    [InlineData("linux/amd64/v9", "linux/amd64/v9")] // containerd does not check variants
     public void Parse_Normalises(string input, string expected) => Assert.Equal(expected, Platform.Parse(input).ToString());
 
     [Theory]
-    [InlineData("")] // empty
-    [InlineData("linux/")] // empty architecture
-    [InlineData("linux/arm/v7/extra")] // too many parts
-    [InlineData("beos/amd64")] // unknown OS
-    public void Parse_Invalid_Throws(string input) => Assert.Throws<FormatException>(() => Platform.Parse(input));
+    [InlineData("", "Invalid platform: platform is empty.")]
+    [InlineData("bogus", "Invalid platform: \"bogus\": unknown operating system or architecture.")] // neither an OS nor an architecture
+    [InlineData("linux/", "Invalid platform: \"\" is an invalid component of \"linux/\": platform specifier component must match \"^[A-Za-z0-9_-]+$\".")]
+    [InlineData("linux/amd64/v9/x", "Invalid platform: \"linux/amd64/v9/x\": cannot parse platform specifier.")] // too many parts
+    [InlineData("linux/am d64", "Invalid platform: \"am d64\" is an invalid component of \"linux/am d64\": platform specifier component must match \"^[A-Za-z0-9_-]+$\".")]
+    [InlineData("beos/amd64", "Invalid platform: \"beos/amd64\": unknown operating system \"beos\".")]
+    public void Parse_Invalid_ThrowsContainerdsMessage(string input, string message) =>
+        Assert.Equal(message, Assert.Throws<FormatException>(() => Platform.Parse(input)).Message);
+
+    [Fact]
+    public void Parse_LoneOs_MeansThisMachinesArchitecture() => Assert.Equal(Platform.Current, Platform.Parse("linux"));
 
     [Theory]
     [InlineData("linux/arm/v7", "linux/arm/v6", true)]

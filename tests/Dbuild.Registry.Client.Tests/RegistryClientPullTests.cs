@@ -80,7 +80,31 @@ public sealed class RegistryClientPullTests
         RegistryException ex = await Assert.ThrowsAsync<RegistryException>(() =>
             Client(handler).ResolveImageAsync(Registry, "app", "1", Platform.LinuxAmd64, TestContext.Current.CancellationToken));
 
-        Assert.Contains("has no image for linux/amd64; it has linux/s390x", ex.Message, StringComparison.Ordinal);
+        Assert.Equal($"registry.test/app:1: no match for platform linux/amd64 in manifest {Digest.Compute(Encoding.UTF8.GetBytes(index))}: not found; the index has linux/s390x.", ex.Message);
+        Assert.Equal("MANIFEST_UNKNOWN", ex.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.OK, true)]
+    [InlineData(HttpStatusCode.NotFound, false)]
+    public async Task ManifestExists_HeadsTheManifestWithEveryManifestType(HttpStatusCode status, bool expected)
+    {
+        Digest digest = Digest.Compute("{}"u8);
+        var handler = new StrictHandler().On(HttpMethod.Head, "/v2/app/manifests/" + digest, (request, _) =>
+        {
+            Assert.Equal(MediaTypes.AllManifestTypes, request.Headers.Accept.Select(a => a.MediaType));
+            return new HttpResponseMessage(status);
+        });
+
+        Assert.Equal(expected, await Client(handler).ManifestExistsAsync(Registry, "app", digest.ToString(), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task ManifestExists_Denied_Throws()
+    {
+        var handler = new StrictHandler().On(HttpMethod.Head, "/v2/app/manifests/1", HttpStatusCode.Forbidden);
+
+        await Assert.ThrowsAsync<RegistryException>(() => Client(handler).ManifestExistsAsync(Registry, "app", "1", TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -35,6 +35,7 @@ internal static class InspectCommand
                 ["Config"] = JsonNode.Parse(config.ToJsonBytes())?["config"]?.DeepClone(),
                 ["RootFS"] = new JsonObject { ["Type"] = "layers", ["Layers"] = new JsonArray([.. config.RootFs.DiffIds.Select(d => (JsonNode)JsonValue.Create(d.ToString())!)]) },
             };
+            if (config.Variant is { Length: > 0 } variant) { result.Insert(result.IndexOf("Os"), "Variant", variant); } // docker: omitted when empty
             Console.WriteLine(new JsonArray(result).ToJsonString(Indented));
             return ExitCodes.Ok;
         }, cancellationToken));

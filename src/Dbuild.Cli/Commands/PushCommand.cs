@@ -4,7 +4,10 @@ using Dbuild.Solver;
 
 namespace Dbuild.Cli.Commands;
 
-/// <summary><c>dbuild push NAME [TARGET]</c>: push a local image to its registry.</summary>
+/// <summary>
+/// <c>dbuild push NAME [TARGET]</c>: push a local image to its registry; an index only partly in the store (pulled for one
+/// platform) pushes that platform's image instead, with docker's note.
+/// </summary>
 internal static class PushCommand
 {
     public static Command Create()
@@ -18,8 +21,13 @@ internal static class PushCommand
             var images = new LocalImages(GlobalOptions.ResolveRoot(parseResult), BuildCommand.CreateRegistryClient(http));
             string source = parseResult.GetRequiredValue(name);
             Reference? destination = parseResult.GetValue(target) is { } t ? BuildCommand.ParseReference(t) : null;
-            Digest digest = await images.PushAsync(source, destination, token);
-            Console.WriteLine($"{(destination ?? BuildCommand.ParseReference(source)).Tag ?? "latest"}: digest: {digest}");
+            PushResult pushed = await images.PushAsync(source, destination, token);
+            Console.WriteLine($"{(destination ?? BuildCommand.ParseReference(source)).Tag ?? Reference.DefaultTag}: digest: {pushed.Digest} size: {pushed.Size}");
+            if (pushed.IndexNotPushed is { } index)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"Not all multiplatform-content is present and only the available single-platform image was pushed\n{index} -> {pushed.Digest}");
+            }
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;

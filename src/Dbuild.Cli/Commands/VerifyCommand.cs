@@ -1,9 +1,13 @@
 using System.CommandLine;
 using Dbuild.Oci;
+using Dbuild.Solver;
 
 namespace Dbuild.Cli.Commands;
 
-/// <summary><c>dbuild verify [LAYOUT]</c>: re-hashes every blob of the local store (or of an OCI layout) against its name.</summary>
+/// <summary>
+/// <c>dbuild verify [LAYOUT]</c>: re-hashes every blob of the local store (or of an OCI layout) against its name, and
+/// checks that every name reaches content the store has (an index pulled for some platforms needs only those).
+/// </summary>
 internal static class VerifyCommand
 {
     public static Command Create()
@@ -13,7 +17,7 @@ internal static class VerifyCommand
             Description = "An OCI image layout directory to check instead of the local store.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("verify", "Check that every stored blob still hashes to its digest.") { layout };
+        var command = new Command("verify", "Check that every stored blob still hashes to its digest and every name's blobs are stored.") { layout };
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(parseResult, async ct =>
         {
             string? dir = parseResult.GetValue(layout);
@@ -31,9 +35,30 @@ internal static class VerifyCommand
             {
                 await Console.Error.WriteLineAsync($"corrupt: {digest} ({store.GetBlobPath(digest)}) no longer matches its digest");
             }
-            Console.WriteLine($"{checkedCount} blobs checked, {bad.Count} corrupt");
-            return bad.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+            IReadOnlyList<(string Name, Descriptor Descriptor)> names = await store.ListNamesAsync(ct);
+            int incomplete = 0;
+            foreach ((string name, Descriptor descriptor) in names)
+            {
+                IReadOnlyList<string> problems = await CheckNameAsync(store, descriptor, ct);
+                if (problems.Count > 0) { incomplete++; }
+                foreach (string problem in problems) { await Console.Error.WriteLineAsync($"missing: {name}: {problem}"); }
+            }
+            Console.WriteLine($"{checkedCount} blobs checked, {bad.Count} corrupt; {names.Count} names checked, {incomplete} with missing blobs");
+            return bad.Count == 0 && incomplete == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }, cancellationToken));
         return command;
+    }
+
+    private static async Task<IReadOnlyList<string>> CheckNameAsync(ContentStore store, Descriptor descriptor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            StoredImage image = await StoredImage.ReadAsync(store, descriptor, cancellationToken);
+            return [.. image.MissingContent().Select(m => $"{m.Digest} ({m.What}) is not in the store")];
+        }
+        catch (Exception ex) when (ex is DigestMismatchException or InvalidContentException)
+        {
+            return [$"{descriptor.Digest} cannot be read: {ex.Message}"];
+        }
     }
 }

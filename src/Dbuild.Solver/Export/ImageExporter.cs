@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
-using Dbuild.Registry.Client;
 
 using Dbuild.Solver.Cache;
 
@@ -164,7 +163,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             foreach (Reference tag in request.Tags)
             {
                 vertex.Log($"pushing {tag}");
-                pushed[tag.ToString()] = await PushAsync(store, options.Registry, tag, image, layerSources, cancellationToken).ConfigureAwait(false);
+                pushed[tag.ToString()] = (await ImagePusher.PushAsync(store, options.Registry, tag, image, ImagePusher.MountSources(layerSources, tag), cancellationToken).ConfigureAwait(false)).Digest;
             }
         }
         return pushed;
@@ -182,25 +181,29 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     }
 
     private Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, CancellationToken cancellationToken) =>
-        WriteImageAsync(final, created, oci, request.Platform, forcePlatform: false, cancellationToken);
+        WriteImageAsync(final, created, oci, request.Platform, forcePlatform: request.PlatformRequested || request.Platform != Platform.Current, cancellationToken);
 
     /// <summary>
-    /// Writes config and manifest into the store; the descriptor carries <paramref name="platform"/>. With
-    /// <paramref name="forcePlatform"/> (an explicit platform of a multi-platform build) the config says that platform
-    /// whatever the base image said, as BuildKit does.
+    /// Writes config and manifest into the store; the descriptor carries the config's platform. With
+    /// <paramref name="forcePlatform"/> (a platform the build was asked for) the config says <paramref name="platform"/>
+    /// whatever the base image said (keeping the base's variant for the same OS and architecture), as BuildKit does.
     /// </summary>
     private async Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, Platform platform, bool forcePlatform,
         CancellationToken cancellationToken)
     {
         ImageConfig config = await StableConfigAsync(final, created, platform, cancellationToken).ConfigureAwait(false);
-        if (forcePlatform) { config = config with { Os = platform.Os, Architecture = platform.Architecture, Variant = platform.Variant }; }
+        if (forcePlatform)
+        {
+            bool same = config.Os == platform.Os && config.Architecture == platform.Architecture;
+            config = config with { Os = platform.Os, Architecture = platform.Architecture, Variant = platform.Variant ?? (same ? config.Variant : null) };
+        }
         byte[] configBytes = OciJson.Serialize(config);
         Descriptor configDescriptor = await store.WriteBlobAsync(configBytes, oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, cancellationToken).ConfigureAwait(false);
         var layers = final.Layers.Select(l => new Descriptor(MediaTypes.LayerType(MediaTypes.CompressionOf(l.Blob.MediaType), oci), l.Blob.Digest, l.Blob.Size)).ToList();
         var manifest = new ImageManifest(oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest, configDescriptor, layers);
         byte[] manifestBytes = manifest.ToJsonBytes();
         Descriptor stored = await store.WriteBlobAsync(manifestBytes, manifest.MediaType!, cancellationToken).ConfigureAwait(false);
-        return (stored with { Platform = platform }, configDescriptor.Digest);
+        return (stored with { Platform = config.Platform }, configDescriptor.Digest);
     }
 
     /// <summary>
@@ -232,42 +235,6 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     {
         ImageConfig config = final.ToConfig(time, platform);
         return config with { History = config.History?.Select(h => h.Created == now ? h with { Created = time } : h).ToList() };
-    }
-
-    /// <summary>Pushes an image from the store: blobs (mounted from the base image's repository when on the same registry), then the manifest.</summary>
-    public static async Task<Digest> PushAsync(ContentStore store, RegistryClient? client, Reference tag, Descriptor manifest, IReadOnlyList<LayerRef>? layerSources,
-        CancellationToken cancellationToken)
-    {
-        if (client is null) { throw new BuildException($"Pushing {tag} needs a registry client."); }
-        byte[] manifestBytes = await store.ReadBlobBytesAsync(manifest.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
-        string mediaType = RegistryClient.SniffMediaType(manifestBytes);
-        var uploads = new List<ManifestUpload>();
-        var blobs = new List<BlobUpload>();
-        IEnumerable<ImageManifest> images;
-        if (MediaTypes.IsIndex(mediaType))
-        {
-            ImageIndex index = ImageIndex.Parse(manifestBytes);
-            var children = new List<ImageManifest>();
-            foreach (Descriptor child in index.Manifests.Where(m => store.Contains(m.Digest)))
-            {
-                byte[] childBytes = await store.ReadBlobBytesAsync(child.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
-                uploads.Add(new ManifestUpload(child.MediaType, childBytes));
-                children.Add(ImageManifest.Parse(childBytes));
-            }
-            images = children;
-        }
-        else { images = [ImageManifest.Parse(manifestBytes)]; }
-        foreach (ImageManifest image in images)
-        {
-            foreach (Descriptor blob in image.Layers.Prepend(image.Config))
-            {
-                Digest digest = blob.Digest;
-                string? mountFrom = layerSources?.FirstOrDefault(l => l.Blob.Digest == digest && l.Source is { } s && s.Registry == tag.Registry)?.Source?.Repository;
-                blobs.Add(new BlobUpload(digest, blob.Size, () => store.OpenBlob(digest)) { MountFrom = mountFrom });
-            }
-        }
-        uploads.Add(new ManifestUpload(mediaType, manifestBytes));
-        return await client.PushImageAsync(tag.Registry, tag.Repository, blobs, uploads, [tag.Tag ?? Reference.DefaultTag], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>An OCI layout tar (or, for type=docker, one with docker load's manifest.json too) holding an image or an index and everything it references.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -13,10 +14,18 @@ internal sealed class DistributionRegistry : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TempDirectory _directory;
+    private readonly ConcurrentQueue<string> _output;
 
-    private DistributionRegistry(Process process, TempDirectory directory, int port) => (_process, _directory, Port) = (process, directory, port);
+    private DistributionRegistry(Process process, TempDirectory directory, int port, ConcurrentQueue<string> output) =>
+        (_process, _directory, Port, _output) = (process, directory, port, output);
 
     public int Port { get; }
+
+    /// <summary>
+    /// What the registry printed so far: its access log (one Apache-style line per request, e.g.
+    /// <c>"POST /v2/a/blobs/uploads/?from=b&amp;mount=sha256%3A… HTTP/1.1" 201</c>) and errors.
+    /// </summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     /// <summary><c>127.0.0.1:PORT</c>, the registry part of references.</summary>
     public string Host => $"127.0.0.1:{Port}";
@@ -56,6 +65,9 @@ internal sealed class DistributionRegistry : IAsyncDisposable
         await File.WriteAllTextAsync(directory.Combine("config.yml"), config, cancellationToken);
         var startInfo = new ProcessStartInfo(binary) { ArgumentList = { "serve", directory.Combine("config.yml") }, RedirectStandardError = true, RedirectStandardOutput = true };
         Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start docker-registry.");
+        var output = new ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) { output.Enqueue(line); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { output.Enqueue(line); } };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         using var http = new HttpClient();
@@ -64,7 +76,7 @@ internal sealed class DistributionRegistry : IAsyncDisposable
             try
             {
                 using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/v2/"), cancellationToken);
-                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) { return new DistributionRegistry(process, directory, port); }
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) { return new DistributionRegistry(process, directory, port, output); }
             }
             catch (HttpRequestException) { /* not listening yet */ }
             await Task.Delay(100, cancellationToken);
