@@ -115,7 +115,7 @@ public sealed class ImageBuilder(BuilderOptions options)
     private static (BuildRequest Request, IReadOnlyList<Platform> Platforms) Normalise(BuildRequest request)
     {
         IReadOnlyList<Platform> platforms = request.Platforms.Count > 0 ? [.. request.Platforms.Distinct()] : [request.Platform];
-        if (platforms.Count == 1) { return (request with { Platform = platforms[0], Platforms = [] }, platforms); }
+        if (platforms.Count == 1) { return (request with { Platform = platforms[0], Platforms = [], PlatformRequested = request.PlatformRequested || request.Platforms.Count > 0 }, platforms); }
         if (request.Outputs.Any(o => o.Type == BuildOutputType.Docker))
         {
             // buildx's words: a docker-load tar holds one image per name, not an index.

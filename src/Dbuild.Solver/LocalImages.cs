@@ -3,7 +3,6 @@ using Dbuild.Registry.Client;
 
 using Dbuild.Solver.Cache;
 
-using Dbuild.Solver.Export;
 
 namespace Dbuild.Solver;
 

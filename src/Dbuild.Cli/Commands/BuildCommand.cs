@@ -92,6 +92,7 @@ internal static class BuildCommand
                     NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
                     Platform = platforms.Count == 1 ? platforms[0] : Platform.Current,
                     Platforms = platforms.Count > 1 ? platforms : [],
+                    PlatformRequested = platforms.Count > 0,
                     SourceDateEpoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch
                         ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(epoch, System.Globalization.CultureInfo.InvariantCulture)) : null,
                     Compression = first?.Compression ?? LayerCompression.Gzip,

@@ -32,6 +32,8 @@ internal sealed class ImageSources(SolveContext context, bool multiPlatform)
         {
             ImageResolver resolver = _resolvers.GetOrAdd(platform, p => new ImageResolver(context.Store, context.Options.Registry, p));
             BaseImage image = await resolver.ResolveAsync(reference, context.Request.Pull, cancellationToken).ConfigureAwait(false);
+            // BuildKit's InvalidBaseImagePlatform: a single-platform base of another platform is used, with a warning.
+            if (image.Warning is { } warning) { meta.Log("WARN: InvalidBaseImagePlatform: " + warning); }
             meta.Done();
             _resolved[(reference.ToString(), platform)] = image;
             return image;
