@@ -6,7 +6,7 @@
 #   no-op     same inputs again
 #   one-file  one source file changed
 #   big-layer a 512 MiB incompressible file added to the first context (its final image gets a 512 MiB layer to
-#             compress and push; no goal; BIG_LAYER=0 skips it)
+#             compress and push; no goal; off by default, BIG_LAYER=1 runs it)
 #   big-file  RUN-heavy: another context, ~600 MB of mixed source (4,000 mid-size files and four big ones, half text,
 #             half random): COPY src/, a RUN that archives it, copies the archive and checksums it, and a final stage that
 #             COPYs --from that stage the one small output file. Per-step times (COPY, RUN, COPY --from, ...) are parsed
@@ -206,7 +206,7 @@ for round in $(seq 1 "$rounds"); do
   scenario no-op "$ctx" app
   echo "// changed $(date +%s%N)" >> "$changed"
   scenario one-file "$ctx" app
-  if [ "${BIG_LAYER:-1}" = 1 ]; then
+  if [ "${BIG_LAYER:-0}" = 1 ]; then
     head -c $((512 * 1024 * 1024)) /dev/urandom > "$ctx/assets/big.bin"
     scenario big-layer "$ctx" app
   fi
