@@ -34,7 +34,8 @@ rm -rf "$work"; mkdir -p "$work/logs"
 
 regpid=""
 stop_registry() { if [ -n "$regpid" ]; then kill "$regpid" 2>/dev/null || true; wait "$regpid" 2>/dev/null || true; regpid=""; fi; }
-bench_images() { "$docker" image ls --format '{{.Repository}}:{{.Tag}}' | grep '/bench/' || true; }
+# The ids of the images this bench tagged in dockerd (a re-tag leaves the older ones untagged, under the same name).
+bench_images() { "$docker" image ls --format '{{.Repository}} {{.ID}}' | awk '$1 ~ /\/bench\// {print $2}' | sort -u; }
 cleanup() {
   stop_registry
   bench_images | xargs -r "$docker" rmi -f >/dev/null 2>&1 || true
