@@ -1,46 +1,102 @@
 #!/usr/bin/env bash
-# CI-shaped build benchmark (not a timed test): a 4-stage Dockerfile over a 5,000-file, ~100 MB context, build + push,
-# dbuild vs BuildKit (docker build + docker push) in the same run, four scenarios:
-#   cold          empty caches (fresh dbuild state root; docker builder prune + rmi)
-#   no-op         same inputs again
-#   one-file      one source file changed
-#   big-file      a 512 MiB incompressible file added to the context
-# Usage: bash bench/build/run.sh [DBUILD_DLL]   (root; needs testdata/ci/setup.sh done). Prints a table.
-# Without DBUILD_DLL it publishes dbuild as the README does (self-contained, ReadyToRun composite). ROUNDS=N (default 3) repeats the whole
-# sequence, each round from scratch (new registry, fresh dbuild state root, BuildKit cache pruned); the table gives the
-# median of each scenario and every sample.
+# CI-shaped build benchmark (not a timed test): dbuild vs BuildKit (docker 20.10's: `docker build --network none` +
+# `docker push`, the private dockerd) on this machine in the same run, build + push to a local registry:2, four scenarios:
+#   cold      a 4-stage Dockerfile over a 5,000-file, ~100 MB context; empty caches (fresh dbuild state root, docker
+#             builder prune + rmi, a fresh registry holding only the base)
+#   no-op     same inputs again
+#   one-file  one source file changed
+#   big-layer a 512 MiB incompressible file added to the first context (its final image gets a 512 MiB layer to
+#             compress and push; no goal; off by default, BIG_LAYER=1 runs it)
+#   big-file  RUN-heavy: another context, ~600 MB of mixed source (4,000 mid-size files and four big ones, half text,
+#             half random): COPY src/, a RUN that archives it, copies the archive and checksums it, and a final stage that
+#             COPYs --from that stage the one small output file. Per-step times (COPY, RUN, COPY --from, ...) are parsed
+#             from both tools' `--progress plain` output (steps.py).
+# The base image both builders use is made by another tool (BASE_TOOL): docker-legacy (default: docker's legacy builder,
+# DOCKER_BUILDKIT=0, FROM scratch + COPY of testdata/images/make-busybox-context.sh's busybox rootfs, `docker push`ed)
+# or umoci (init/new/insert/config, pushed by skopeo). It is pushed once into a seed registry whose storage each round's
+# registry starts from, so both builders pull the producer's exact bytes, and dockerd holds no local copy of it.
+# Usage: bash bench/build/run.sh [DBUILD]   (root; needs testdata/ci/setup.sh done). DBUILD: a dbuild.dll (run with
+# dotnet) or a published dbuild executable; without it dbuild is published as the README installs it (self-contained,
+# ReadyToRun composite). ROUNDS=N (default 3) repeats the sequence, each round from scratch; the table gives medians and
+# every sample. STEP_TIMEOUT (default 900 s) bounds every build and push. Logs: $BENCH_WORK/logs (default /var/tmp/dbuild-bench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$repo/testdata/ci/env.sh"
-export DOCKER_HOST=$DBUILD_TEST_DOCKER_HOST DOCKER_BUILDKIT=1
+export DOCKER_HOST=$DBUILD_TEST_DOCKER_HOST
+docker=/usr/bin/docker
 work=${BENCH_WORK:-/var/tmp/dbuild-bench}
-rm -rf "$work"; mkdir -p "$work"
-# dbuild as the README installs it (self-contained, ReadyToRun composite), unless a dbuild.dll is given.
-dbuild_dll=${1:-}
-if [ -z "$dbuild_dll" ]; then
-  dotnet publish "$repo/src/Dbuild.Cli" -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true \
-    -o "$work/dbuild-bin" --nologo -v quiet
-  dbuild_cmd=("$work/dbuild-bin/dbuild")
-else
-  dbuild_cmd=(dotnet "$dbuild_dll")
-fi
 rounds=${ROUNDS:-3}
-regpid=""
-cleanup() { [ -n "$regpid" ] && kill "$regpid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
+base_tool=${BASE_TOOL:-docker-legacy}
+step_timeout=${STEP_TIMEOUT:-900}
+started=$(date +%s)
+rm -rf "$work"; mkdir -p "$work/logs"
 
-start_registry() { # a fresh registry:2 on a new port, with the busybox base pushed: sets reg
-  cleanup; regpid=""
-  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  reg=127.0.0.1:$port
-  rm -rf "$work/registry"
-  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/registry\nhttp:\n  addr: %s\n' "$work" "$reg" > "$work/registry.yml"
-  /usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-  regpid=$!
-  for _ in $(seq 1 100); do curl -fs "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
-  skopeo copy -q --dest-tls-verify=false "oci:$DBUILD_TEST_BUSYBOX_OCI:latest" "docker://$reg/bench/busybox:latest"
+regpid=""
+stop_registry() { if [ -n "$regpid" ]; then kill "$regpid" 2>/dev/null || true; wait "$regpid" 2>/dev/null || true; regpid=""; fi; }
+# The ids of the images this bench tagged in dockerd (a re-tag leaves the older ones untagged, under the same name).
+bench_images() { "$docker" image ls --format '{{.Repository}} {{.ID}}' | awk '$1 ~ /\/bench\// {print $2}' | sort -u; }
+cleanup() {
+  stop_registry
+  bench_images | xargs -r "$docker" rmi -f >/dev/null 2>&1 || true
+  "$docker" builder prune -af >/dev/null 2>&1 || true # the GBs of the RUN-heavy stage
+  rm -rf "$work/dbuild-state" "$work/registry" "$work/heavy" "$work/ctx"
 }
+trap cleanup EXIT
+bounded() { timeout -k 10 "$step_timeout" "$@"; }
+# The private dockerd is shared (testdata/ci/setup.sh restarts it): wait up to 2 minutes for it to answer.
+wait_dockerd() {
+  for _ in $(seq 1 120); do timeout 10 "$docker" info >/dev/null 2>&1 && return 0; sleep 1; done
+  echo "run.sh: the dockerd at $DOCKER_HOST did not answer for 2 minutes" >&2; exit 1
+}
+
+# start_registry ROOT: a registry:2 (Debian's docker-registry) on a free 127.0.0.1 port over storage ROOT; sets reg.
+start_registry() {
+  stop_registry
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  reg=127.0.0.1:$port
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' "$1" "$reg" > "$work/registry.yml"
+  /usr/bin/docker-registry serve "$work/registry.yml" >>"$work/logs/registry.log" 2>&1 &
+  regpid=$!
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://$reg/v2/" && return 0; sleep 0.1; done
+  echo "run.sh: registry:2 did not answer on $reg in 10 s" >&2; exit 1
+}
+
+# The base, pushed by its producer into $work/seed (a registry storage root), once.
+make_base() {
+  local ctx=$work/base-context
+  "$repo/testdata/images/make-busybox-context.sh" "$ctx" >/dev/null
+  start_registry "$work/seed"
+  wait_dockerd
+  case $base_tool in
+    docker-legacy)
+      DOCKER_BUILDKIT=0 bounded "$docker" build -q -t "$reg/bench/busybox:latest" "$ctx" >/dev/null
+      bounded "$docker" push -q "$reg/bench/busybox:latest" >/dev/null
+      "$docker" rmi "$reg/bench/busybox:latest" >/dev/null ;;
+    umoci)
+      local layout=$work/base-layout
+      umoci init --layout "$layout"
+      umoci new --image "$layout:latest"
+      umoci insert --image "$layout:latest" --history.created 1970-01-01T00:00:00Z "$ctx/rootfs" /
+      umoci config --image "$layout:latest" --created 1970-01-01T00:00:00Z --os linux --architecture amd64 \
+        --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --config.cmd sh
+      bounded skopeo copy -q --dest-tls-verify=false "oci:$layout:latest" "docker://$reg/bench/busybox:latest" ;;
+    *) echo "run.sh: BASE_TOOL is docker-legacy or umoci, not $base_tool" >&2; exit 2 ;;
+  esac
+  stop_registry
+}
+
+# dbuild as the README installs it (self-contained, ReadyToRun composite), unless one is given.
+dbuild_arg=${1:-}
+case $dbuild_arg in
+  "") dotnet publish "$repo/src/Dbuild.Cli" -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true \
+        -p:PublishReadyToRunComposite=true -o "$work/dbuild-bin" --nologo -v quiet
+      dbuild_cmd=("$work/dbuild-bin/dbuild") ;;
+  *.dll) dbuild_cmd=(dotnet "$(realpath "$dbuild_arg")") ;;
+  *) dbuild_cmd=("$(realpath "$dbuild_arg")") ;;
+esac
+make_base
 
 ctx=$work/ctx
 mkdir -p "$ctx/src" "$ctx/deps" "$ctx/assets"
@@ -82,36 +138,81 @@ COPY --from=build /src /app/src
 COPY --from=assets /assets /app/assets
 CMD ["ls", "/app"]
 DOCKERFILE
-du -sh "$ctx" | sed 's/^/context: /'; find "$ctx" -type f | wc -l | sed 's/^/files: /'
+heavy=$work/heavy
+python3 "$here/make-heavy-context.py" "$heavy/src" >/dev/null
+cat > "$heavy/Dockerfile" <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE} AS compile
+COPY src/ /src/
+RUN mkdir -p /out && tar -cf /out/src.tar -C /src . && cp /out/src.tar /out/copy.tar && cat /out/src.tar | md5sum > /out/sum
+
+FROM ${BASE}
+COPY --from=compile /out/sum /app/sum
+CMD ["cat", "/app/sum"]
+DOCKERFILE
+for c in "$ctx" "$heavy"; do echo "context $(basename "$c"): $(du -sh "$c" | cut -f1), $(find "$c" -type f | wc -l) files" >&2; done
 
 state=$work/dbuild-state
-t() { local s e; s=$(date +%s.%N); "$@" >>"$work/log.txt" 2>&1; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
-dbuild_run() { "${dbuild_cmd[@]}" --root "$state" build --progress plain --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/dbuild:latest" --push "$ctx"; }
-buildkit_run() { /usr/bin/docker build --network none --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/buildkit:latest" "$ctx" && /usr/bin/docker push "$reg/bench/buildkit:latest"; }
-
-declare -A samples_d samples_b
-scenario() {
-  local name=$1 d b
-  d=$(t dbuild_run); b=$(t buildkit_run)
-  samples_d[$name]="${samples_d[$name]:-} $d"; samples_b[$name]="${samples_b[$name]:-} $b"
-  echo "round $round: $name dbuild ${d}s buildkit ${b}s" >&2
+dbuild_run() { # CONTEXT IMAGE
+  bounded "${dbuild_cmd[@]}" --root "$state" build --progress plain --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/$2:latest" --push "$1"
 }
+buildkit_run() { # CONTEXT IMAGE; the push's time goes into the log as a step of its own (steps.py reads it)
+  local s
+  DOCKER_BUILDKIT=1 bounded "$docker" build --progress plain --network none --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/$2:latest" "$1" &&
+    s=$(date +%s.%N) && bounded "$docker" push "$reg/bench/$2:latest" &&
+    echo "bench: docker push DONE $(python3 -c "print(f'{$(date +%s.%N)-$s:.2f}')")s"
+}
+# timed LOG CMD...: the wall seconds CMD took (its output in LOG), or "fail".
+timed() {
+  local log=$1 s e; shift
+  s=$(date +%s.%N)
+  if "$@" >"$log" 2>&1; then e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; else echo fail; fi
+}
+# check_sum IMAGE: the RUN-heavy image's /app/sum, read from its last layer in the registry, is an md5sum line.
+check_sum() {
+  local accept=application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json layer
+  layer=$(curl -fsS -H "Accept: $accept" "http://$reg/v2/bench/$1/manifests/latest" | jq -r '.layers[-1].digest')
+  curl -fsS "http://$reg/v2/bench/$1/blobs/$layer" | tar -xzOf - app/sum | grep -Eq '^[0-9a-f]{32}  -$'
+}
+
+# One line per sample ("SCENARIO TOOL ROUND SECONDS|fail") and per RUN-heavy build ("TOOL ROUND STEP=SECONDS..."): report.py reads them.
+step_args=('context=^\[internal\] load build context$' 'copy=\] COPY src/' 'run=\] RUN ' 'copy-from=\] COPY --from='
+  'export=^exporting to image$' 'push=^docker push$')
+scenario() { # NAME CONTEXT IMAGE
+  local name=$1 tool secs log
+  for tool in dbuild buildkit; do
+    log=$work/logs/round$round-$name-$tool.log
+    secs=$(timed "$log" "${tool}_run" "$2" "$3-$tool")
+    if [ "$secs" = fail ]; then echo "round $round: $name: $tool FAILED; the end of $log:" >&2; tail -15 "$log" >&2; fi
+    echo "$name $tool $round $secs" >> "$work/samples.txt"
+    echo "round $round: $name: $tool ${secs}s" >&2
+    if [ "$name" = big-file ] && [ "$secs" != fail ]; then
+      check_sum "$3-$tool" || echo "round $round: $tool's RUN-heavy image has no md5sum line in /app/sum" >&2
+      echo "$tool $round $(python3 "$here/steps.py" "$log" "${step_args[@]}" | tr '\n' ' ')" >> "$work/steps.txt"
+    fi
+  done
+}
+changed=$ctx/src/m07/f57.dat
+cp "$changed" "$work/f57.dat.orig"
 for round in $(seq 1 "$rounds"); do
-  start_registry
-  rm -rf "$state" "$ctx/assets/big.bin" "$ctx/src/m07/f7.dat"
-  /usr/bin/docker builder prune -af >/dev/null 2>&1 || true
-  /usr/bin/docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '/bench/' | xargs -r /usr/bin/docker rmi -f >/dev/null 2>&1 || true
-  scenario cold
-  scenario no-op
-  echo "// changed $(date +%s%N)" >> "$ctx/src/m07/f7.dat"
-  scenario one-file
-  head -c $((512 * 1024 * 1024)) /dev/urandom > "$ctx/assets/big.bin"
-  scenario big-file
+  rm -rf "$work/registry" "$state" "$ctx/assets/big.bin"
+  cp "$work/f57.dat.orig" "$changed"
+  cp -a "$work/seed" "$work/registry"
+  start_registry "$work/registry"
+  wait_dockerd
+  bench_images | xargs -r "$docker" rmi -f >/dev/null 2>&1 || true
+  "$docker" builder prune -af >/dev/null 2>&1 || true
+  echo "$round $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/loads.txt"
+  scenario cold "$ctx" app
+  scenario no-op "$ctx" app
+  echo "// changed $(date +%s%N)" >> "$changed"
+  scenario one-file "$ctx" app
+  if [ "${BIG_LAYER:-0}" = 1 ]; then
+    head -c $((512 * 1024 * 1024)) /dev/urandom > "$ctx/assets/big.bin"
+    scenario big-layer "$ctx" app
+  fi
+  scenario big-file "$heavy" heavy
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-printf '%-10s %9s %9s %7s   %s\n' scenario dbuild buildkit ratio "samples (dbuild | buildkit), seconds"
-for name in cold no-op one-file big-file; do
-  d=$(echo "${samples_d[$name]}" | median); b=$(echo "${samples_b[$name]}" | median)
-  printf '%-10s %8.2fs %8.2fs %6.2fx   %s |%s\n' "$name" "$d" "$b" "$(python3 -c "print($d/$b)")" "${samples_d[$name]}" "${samples_b[$name]}"
-done
-printf 'medians of %d rounds; %s; load average %s\n' "$rounds" "$(date -u +%FT%TZ)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+stop_registry
+echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/loads.txt"
+python3 "$here/report.py" "$work/samples.txt" "$work/steps.txt" "$rounds" "$base_tool" "$(( $(date +%s) - started ))" "$work/loads.txt" | tee "$work/report.txt"
