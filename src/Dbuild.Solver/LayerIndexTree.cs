@@ -141,23 +141,24 @@ internal sealed class LayerIndexTree : SourceTree
     {
         foreach ((LayerEntry e, _) in entries.Where(e => e.Entry.IsOpaqueWhiteout))
         {
-            string dir = FsTree.Parent(e.Path);
+            string dir = ResolveDirectory(FsTree.Parent(e.Path));
             foreach (string below in Below(dir).Where(k => _layerOf[k] < layer).ToList()) { Remove(below); }
         }
         foreach ((LayerEntry e, SourceFile? file) in entries)
         {
             if (e.IsOpaqueWhiteout || e.Path.Length == 0) { continue; }
+            if (e.Type is LayerEntryType.Fifo or LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice) { continue; }
+            string path = Place(e.Path, layer);
             if (e.IsWhiteout)
             {
-                string hidden = FsTree.Combine(FsTree.Parent(e.Path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
+                string hidden = FsTree.Combine(FsTree.Parent(path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
                 Remove(hidden);
                 foreach (string below in Below(hidden).ToList()) { Remove(below); }
                 continue;
             }
-            if (e.Type is LayerEntryType.Fifo or LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice) { continue; }
-            if (_nodes.TryGetValue(e.Path, out SourceFile? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory)
+            if (_nodes.TryGetValue(path, out SourceFile? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory)
             {
-                foreach (string below in Below(e.Path).ToList()) { Remove(below); }
+                foreach (string below in Below(path).ToList()) { Remove(below); }
             }
             SourceFile node;
             if (e.Type == LayerEntryType.HardLink)
@@ -165,20 +166,45 @@ internal sealed class LayerIndexTree : SourceTree
                 // A hard link reads its target's bytes (as an independent file, like an unpacked copy would be); the reader
                 // has checked that the target is an earlier entry of this layer. A link to a symlink is that symlink; links to
                 // devices and FIFOs are left out with them.
-                if (e.LinkTarget is null || !_nodes.TryGetValue(e.LinkTarget, out SourceFile? target) || target.Type is not (LayerEntryType.File or LayerEntryType.Symlink))
+                string? linked = e.LinkTarget is { } t ? FsTree.Combine(ResolveDirectory(FsTree.Parent(t)), Path.GetFileName(t)) : null;
+                if (linked is null || !_nodes.TryGetValue(linked, out SourceFile? target) || target.Type is not (LayerEntryType.File or LayerEntryType.Symlink))
                 {
                     continue;
                 }
-                node = target with { RelativePath = e.Path };
+                node = target with { RelativePath = path };
             }
             else
             {
-                node = file ?? ToSourceFile(e, "");
+                node = (file ?? ToSourceFile(e, "")) with { RelativePath = path };
             }
-            _nodes[e.Path] = node;
-            _layerOf[e.Path] = layer;
+            _nodes[path] = node;
+            _layerOf[path] = layer;
         }
         _children = null;
+    }
+
+    /// <summary>
+    /// Where an entry lands when the layer is unpacked, as containerd places it: its parent resolved through the tree's
+    /// symlinks (inside the root), and missing parents created as 0755 root-owned directories.
+    /// </summary>
+    private string Place(string entryPath, int layer)
+    {
+        string parent = ResolveDirectory(FsTree.Parent(entryPath));
+        string current = "";
+        foreach (string part in parent.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = FsTree.Combine(current, part);
+            if (!_nodes.TryGetValue(current, out SourceFile? node))
+            {
+                _nodes[current] = RootDirectory with { RelativePath = current };
+                _layerOf[current] = layer;
+            }
+            else if (node.Type != LayerEntryType.Directory)
+            {
+                throw new InvalidDataException($"{_description}: layer entry '{entryPath}' would be unpacked below '{current}', which is not a directory.");
+            }
+        }
+        return FsTree.Combine(parent, Path.GetFileName(entryPath));
     }
 
     private void Remove(string path)

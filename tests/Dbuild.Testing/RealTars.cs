@@ -46,6 +46,20 @@ public static class RealTars
         (await ProcessRunner.RunAsync("touch", ["-h", "-d", "2020-01-02 03:04:05.123456789", Path.Combine(dir, "one")], cancellationToken)).EnsureSuccess();
     }
 
+    /// <summary>A GNU tar layer for whiteout tests: <c>a/{b,c}</c>, <c>d/inner</c>, <c>o/{old,sub/x}</c>, <c>p/q</c>, <c>keep</c>.</summary>
+    public static async Task<string> WhiteoutBaseLayerAsync(string dir, CancellationToken cancellationToken)
+    {
+        string src = Path.Combine(dir, "base");
+        foreach (string d in new[] { "a", "d", "o/sub", "p" }) { Directory.CreateDirectory(Path.Combine(src, d)); }
+        foreach (string file in new[] { "a/b", "a/c", "d/inner", "o/old", "o/sub/x", "p/q", "keep" })
+        {
+            await File.WriteAllTextAsync(Path.Combine(src, file), file, cancellationToken);
+        }
+        string tar = Path.Combine(dir, "base.tar");
+        await GnuTarAsync(src, tar, cancellationToken, "--format=pax");
+        return tar;
+    }
+
     /// <summary>Deterministic pseudo-random bytes.</summary>
     public static byte[] Bytes(int length, int seed)
     {

@@ -19,6 +19,23 @@ public sealed class LayerReaderTests
         Assert.Equal(capability, read.ExtendedAttributes!["security.capability"]);
     }
 
+    [Fact]
+    public async Task ReadEntriesAsync_GnuTarXattrs_BinaryValueByteForByte()
+    {
+        using var temp = new TempDirectory();
+        string src = temp.Combine("src");
+        Directory.CreateDirectory(src);
+        string file = Path.Combine(src, "ping");
+        await File.WriteAllTextAsync(file, "x", Token);
+        (await ProcessRunner.RunAsync("python3", ["-c", "import os, sys; os.setxattr(sys.argv[1], 'user.bin', bytes([0, 0xff, 0x80, 1, 0x0a]))", file], Token)).EnsureSuccess();
+        string tar = temp.Combine("x.tar");
+        await RealTars.GnuTarAsync(src, tar, Token, "--format=pax", "--xattrs", "--xattrs-include=user.*");
+
+        await using FileStream blob = File.OpenRead(tar);
+        LayerEntry ping = Assert.Single(await LayerWriterTests.ToListAsync(LayerReader.ReadEntriesAsync(blob, Token)), e => e.Path == "ping");
+        Assert.Equal([0, 0xff, 0x80, 1, 0x0a], ping.ExtendedAttributes!["user.bin"]);
+    }
+
     [Theory]
     [InlineData("gnu")]
     [InlineData("posix")]
