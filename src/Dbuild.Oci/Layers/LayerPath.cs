@@ -12,6 +12,7 @@ internal static class LayerPath
     public static string? Clean(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (IsClean(name)) { return name; }
         bool rooted = name.StartsWith('/');
         var parts = new List<string>();
         foreach (string part in name.Split('/'))
@@ -27,4 +28,10 @@ internal static class LayerPath
         }
         return string.Join('/', parts);
     }
+
+    /// <summary>Already relative and clean (what dbuild and most writers store, apart from a trailing slash on directories).</summary>
+    private static bool IsClean(string name) =>
+        name.Length > 0 && name[0] != '/' && name[^1] != '/' && !name.Contains("//", StringComparison.Ordinal)
+        && !name.StartsWith("./", StringComparison.Ordinal) && !name.Contains("/./", StringComparison.Ordinal) && !name.EndsWith("/.", StringComparison.Ordinal)
+        && !name.Contains("..", StringComparison.Ordinal) && name != ".";
 }

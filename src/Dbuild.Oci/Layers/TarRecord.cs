@@ -39,9 +39,6 @@ internal sealed record TarRecord
     /// <summary>Extended attributes from <c>SCHILY.xattr.*</c> (and <c>LIBARCHIVE.xattr.*</c>) records, raw bytes.</summary>
     public IReadOnlyDictionary<string, byte[]>? ExtendedAttributes { get; init; }
 
-    /// <summary>Offset of the header block (the first one, extension headers included) in the archive.</summary>
-    public long HeaderOffset { get; init; }
-
     /// <summary>Offset of the content in the archive when it is stored contiguously, -1 for a sparse file.</summary>
     public long DataOffset { get; init; }
 

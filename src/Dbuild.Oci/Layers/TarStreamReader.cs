@@ -23,9 +23,6 @@ internal sealed class TarStreamReader(Stream stream)
     private bool _ended;
     private string? _previous;
 
-    /// <summary>Bytes of the archive consumed so far.</summary>
-    public long Offset => _source.Offset;
-
     /// <summary>The next entry (its <see cref="TarRecord.Data"/> valid until the next call), or null at the end of the archive.</summary>
     public async Task<TarRecord?> NextAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +35,6 @@ internal sealed class TarStreamReader(Stream stream)
         Dictionary<string, byte[]>? pax = null;
         string? longName = null;
         string? longLink = null;
-        long firstHeader = _source.Offset;
         while (!_ended)
         {
             long headerOffset = _source.Offset;
@@ -65,7 +61,6 @@ internal sealed class TarStreamReader(Stream stream)
                     if (TarFields.ParsePax(data, records) is { } problem) { throw Corrupt(headerOffset, name, "malformed PAX header: " + problem); }
                     // A global header is an entry of its own in Go's reader, which containerd ignores: nothing carries over.
                     (pax, longName, longLink) = typeflag == 'x' ? (records, longName, longLink) : (null, null, null);
-                    firstHeader = typeflag == 'x' ? firstHeader : _source.Offset;
                     _ended |= !await SkipPaddingAsync(size, cancellationToken).ConfigureAwait(false);
                     continue;
                 case (byte)'L' or (byte)'K':
@@ -74,13 +69,13 @@ internal sealed class TarStreamReader(Stream stream)
                     _ended |= !await SkipPaddingAsync(size, cancellationToken).ConfigureAwait(false);
                     continue;
             }
-            return await FinishAsync(format, name, typeflag, size, pax, longName, longLink, firstHeader, headerOffset, cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(format, name, typeflag, size, pax, longName, longLink, headerOffset, cancellationToken).ConfigureAwait(false);
         }
         return null;
     }
 
     private async Task<TarRecord> FinishAsync(TarFields.Format format, string name, byte typeflag, long size, Dictionary<string, byte[]>? pax,
-        string? longName, string? longLink, long firstHeader, long headerOffset, CancellationToken cancellationToken)
+        string? longName, string? longLink, long headerOffset, CancellationToken cancellationToken)
     {
         string link = TarFields.CString(_block.AsSpan(157, 100));
         long mode = Number(100, 8, "mode", name, headerOffset);
@@ -149,7 +144,6 @@ internal sealed class TarStreamReader(Stream stream)
             DeviceMajor = major,
             DeviceMinor = minor,
             ExtendedAttributes = xattrs,
-            HeaderOffset = firstHeader,
             DataOffset = dataOffset,
             Data = data,
         };

@@ -59,6 +59,32 @@ public sealed class LayerReaderTests
         Assert.DoesNotContain(entries, e => e.Path.StartsWith("./", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(LayerCompression.Gzip)]
+    [InlineData(LayerCompression.Zstd)]
+    [InlineData(LayerCompression.None)]
+    public async Task ReadFileAsync_SmallFile_LastEntryWinsAndHardLinksReadTheirTarget(LayerCompression compression)
+    {
+        using var temp = new TempDirectory();
+        string tar = temp.Combine("t.tar");
+        await RealTars.PythonAsync(tar, "GNU", [new("./etc/", '5'), new("./etc/passwd", Data: "old"), new("./etc/group", Data: "wheel:x:10:"),
+            new("etc/passwd", Data: "root:x:0:0::/root:/bin/sh\n"), new("/etc/shadow", '1', Link: "./etc/group")], Token);
+        using var blob = new MemoryStream();
+        await using (FileStream input = File.OpenRead(tar))
+        {
+            await LayerWriter.CompressAsync(input, blob, new LayerWriterOptions { Compression = compression }, Token);
+        }
+
+        blob.Position = 0;
+        Assert.Equal("root:x:0:0::/root:/bin/sh\n", System.Text.Encoding.UTF8.GetString((await LayerReader.ReadFileAsync(blob, "etc/passwd", 4096, Token))!));
+        blob.Position = 0;
+        Assert.Equal("wheel:x:10:", System.Text.Encoding.UTF8.GetString((await LayerReader.ReadFileAsync(blob, "etc/shadow", 4096, Token))!));
+        blob.Position = 0;
+        Assert.Null(await LayerReader.ReadFileAsync(blob, "etc/missing", 4096, Token));
+        blob.Position = 0;
+        await Assert.ThrowsAsync<InvalidDataException>(() => LayerReader.ReadFileAsync(blob, "etc/passwd", 8, Token));
+    }
+
     [Fact]
     public async Task ReadEntriesAsync_NotATar_Throws()
     {
