@@ -70,15 +70,7 @@ public sealed class LayerIndexTreeTests
     public async Task BuildAsync_UmociLayersWithWhiteouts_ShowsWhatUmociUnpacks()
     {
         using var temp = new TempDirectory();
-        UmociImage image = await UmociImage.CreateAsync(temp.Combine("layout"), Token);
-        await image.AddLayerAsync(await RealTars.WhiteoutBaseLayerAsync(temp.Path, Token), Token);
-        string bundle = temp.Combine("bundle");
-        string rootfs = await image.UnpackAsync(bundle, Token);
-        File.Delete(Path.Combine(rootfs, "a", "b"));
-        Directory.Delete(Path.Combine(rootfs, "o"), recursive: true);
-        Directory.CreateDirectory(Path.Combine(rootfs, "o"));
-        await File.WriteAllTextAsync(Path.Combine(rootfs, "o", "fresh"), "fresh", Token);
-        await image.RepackAsync(bundle, Token);
+        UmociImage image = await UmociImage.WithRepackedChangesAsync(temp.Path, Token);
         SortedDictionary<string, FileView> expected = await TreeView.FromDirectoryAsync(await image.UnpackAsync(temp.Combine("oracle"), Token), Token);
         var store = ContentStore.Open(temp.Combine("store"));
         var layers = new List<LayerRef>();

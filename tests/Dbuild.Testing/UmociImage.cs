@@ -29,6 +29,28 @@ public sealed class UmociImage
         return image;
     }
 
+    /// <summary>
+    /// An image of <see cref="RealTars.WhiteoutBaseLayerAsync"/> plus the layer umoci repack writes after <c>a/b</c> and
+    /// <c>d/</c> are deleted, <c>o/</c> replaced by a new directory, <c>a/c</c> changed and <c>keep</c> chmodded: whiteouts
+    /// and changes as umoci writes them.
+    /// </summary>
+    public static async Task<UmociImage> WithRepackedChangesAsync(string dir, CancellationToken cancellationToken)
+    {
+        UmociImage image = await CreateAsync(Path.Combine(dir, "layout"), cancellationToken);
+        await image.AddLayerAsync(await RealTars.WhiteoutBaseLayerAsync(dir, cancellationToken), cancellationToken);
+        string bundle = Path.Combine(dir, "bundle");
+        string rootfs = await image.UnpackAsync(bundle, cancellationToken);
+        File.Delete(Path.Combine(rootfs, "a", "b"));
+        Directory.Delete(Path.Combine(rootfs, "d"), recursive: true);
+        Directory.Delete(Path.Combine(rootfs, "o"), recursive: true);
+        Directory.CreateDirectory(Path.Combine(rootfs, "o"));
+        await File.WriteAllTextAsync(Path.Combine(rootfs, "o", "fresh"), "fresh", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(rootfs, "a", "c"), "changed", cancellationToken);
+        File.SetUnixFileMode(Path.Combine(rootfs, "keep"), (UnixFileMode)0b111_000_000);
+        await image.RepackAsync(bundle, cancellationToken);
+        return image;
+    }
+
     /// <summary>Appends an uncompressed layer tar as is.</summary>
     public Task AddLayerAsync(string tar, CancellationToken cancellationToken) => RunAsync(cancellationToken, "raw", "add-layer", "--image", _image, tar);
 

@@ -5,18 +5,13 @@ namespace Dbuild.Oci.Layers;
 /// <c>size</c> bytes in all. The fragments are sorted, do not overlap and end within <c>size</c> (checked by
 /// <see cref="TarSparseMap"/>).
 /// </summary>
-internal sealed class SparseReadStream(Stream stored, IReadOnlyList<(long Offset, long Length)> fragments, long size) : Stream
+internal sealed class SparseReadStream(Stream stored, IReadOnlyList<(long Offset, long Length)> fragments, long size) : ForwardReadStream
 {
     private long _position;
     private int _fragment;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => size;
     public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -37,12 +32,4 @@ internal sealed class SparseReadStream(Stream stored, IReadOnlyList<(long Offset
         _position += zeros;
         return zeros;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

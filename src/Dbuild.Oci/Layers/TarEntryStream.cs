@@ -5,17 +5,12 @@ namespace Dbuild.Oci.Layers;
 /// ending inside the content is an error naming the entry; ending inside the padding only ends the archive, as Go's
 /// archive/tar allows (some writers, e.g. umoci 0.4's insert, stop right after the last entry's bytes).
 /// </summary>
-internal sealed class TarEntryStream(TarSource source, string name, long length) : Stream
+internal sealed class TarEntryStream(TarSource source, string name, long length) : ForwardReadStream
 {
     private long _position;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => length;
     public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -26,9 +21,6 @@ internal sealed class TarEntryStream(TarSource source, string name, long length)
         _position += read;
         return read;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Skips what is left of the content and the padding; false when the archive ended inside the padding.</summary>
     public async Task<bool> SkipRestAsync(CancellationToken cancellationToken)
@@ -42,9 +34,4 @@ internal sealed class TarEntryStream(TarSource source, string name, long length)
 
     private InvalidDataException Truncated() =>
         new($"The tar archive ends inside the content of '{name}' ({_position} of {length} bytes): the layer is truncated.");
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -30,18 +30,7 @@ public sealed class LayerWhiteoutTests
     public async Task ExtractAsync_LayersUmociRepackWrote_UnpacksAsUmoci()
     {
         using var temp = new TempDirectory();
-        UmociImage image = await UmociImage.CreateAsync(temp.Combine("layout"), Token);
-        await image.AddLayerAsync(await RealTars.WhiteoutBaseLayerAsync(temp.Path, Token), Token);
-        string bundle = temp.Combine("bundle");
-        string rootfs = await image.UnpackAsync(bundle, Token);
-        File.Delete(Path.Combine(rootfs, "a", "b"));
-        Directory.Delete(Path.Combine(rootfs, "d"), recursive: true);
-        Directory.Delete(Path.Combine(rootfs, "o"), recursive: true);
-        Directory.CreateDirectory(Path.Combine(rootfs, "o"));
-        await File.WriteAllTextAsync(Path.Combine(rootfs, "o", "fresh"), "fresh", Token);
-        await File.WriteAllTextAsync(Path.Combine(rootfs, "a", "c"), "changed", Token);
-        File.SetUnixFileMode(Path.Combine(rootfs, "keep"), (UnixFileMode)0b111_000_000);
-        await image.RepackAsync(bundle, Token);
+        UmociImage image = await UmociImage.WithRepackedChangesAsync(temp.Path, Token);
 
         IReadOnlyList<string> layers = await image.LayerPathsAsync(Token);
         Assert.Equal(2, layers.Count);
