@@ -213,7 +213,7 @@ public sealed partial class StepExecutor : IStepExecutor
                     Compression = request.Compression ?? _options.Compression,
                     CompressionLevel = _options.CompressionLevel,
                     SourceDateEpoch = request.SourceDateEpoch,
-                    GzipParallelism = Math.Max(1, Environment.ProcessorCount),
+                    Parallelism = Environment.ProcessorCount,
                 }, cancellationToken).ConfigureAwait(false);
                 output.Flush(flushToDisk: true);
             }

@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.IO.Compression;
 using Dbuild.Oci.Layers;
 
@@ -41,41 +40,26 @@ internal static class ArchiveExpander
                 Stream tar = await DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
                 await using (tar.ConfigureAwait(false))
                 {
-                    using var reader = new TarReader(tar);
+                    // The one layer reader: the archive is accepted or refused exactly as a layer would be.
                     int n = 0;
-                    while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } t)
+                    await foreach (LayerEntry t in LayerReader.ReadAsync(tar, cancellationToken).ConfigureAwait(false))
                     {
-                        string name = CopyPlanner.Clean(t.Name);
-                        if (name.Length == 0 || t.EntryType is TarEntryType.GlobalExtendedAttributes) { continue; }
-                        string path = FsTree.Combine(into, name);
-                        var type = t.EntryType switch
-                        {
-                            TarEntryType.Directory => LayerEntryType.Directory,
-                            TarEntryType.SymbolicLink => LayerEntryType.Symlink,
-                            TarEntryType.HardLink => LayerEntryType.HardLink,
-                            TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile => LayerEntryType.File,
-                            _ => (LayerEntryType?)null,
-                        };
-                        if (type is null) { continue; }
+                        if (t.Type is LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice or LayerEntryType.Fifo) { continue; }
+                        string path = FsTree.Combine(into, t.Path);
                         Func<Stream>? open = null;
                         long size = 0;
-                        if (type == LayerEntryType.File && t.DataStream is { } data)
+                        if (t.Type == LayerEntryType.File && t.OpenContent is { } data)
                         {
                             string file = Path.Combine(dir, (n++).ToString(System.Globalization.CultureInfo.InvariantCulture));
                             FileStream output = File.Create(file);
-                            await using (output.ConfigureAwait(false)) { await data.CopyToAsync(output, cancellationToken).ConfigureAwait(false); size = output.Length; }
+                            await using (output.ConfigureAwait(false)) { await data().CopyToAsync(output, cancellationToken).ConfigureAwait(false); size = output.Length; }
                             open = () => File.OpenRead(file);
                         }
-                        result[path] = new LayerEntry
+                        result[path] = t with // the last entry of a name wins
                         {
                             Path = path,
-                            Type = type.Value,
-                            Mode = (UnixFileMode)((int)t.Mode & 0xFFF),
-                            Uid = t.Uid,
-                            Gid = t.Gid,
-                            ModificationTime = t.ModificationTime,
                             Size = size,
-                            LinkTarget = type == LayerEntryType.HardLink ? FsTree.Combine(into, CopyPlanner.Clean(t.LinkName)) : type == LayerEntryType.Symlink ? t.LinkName : null,
+                            LinkTarget = t.Type == LayerEntryType.HardLink ? FsTree.Combine(into, t.LinkTarget!) : t.LinkTarget,
                             OpenContent = open,
                         };
                     }
@@ -85,7 +69,10 @@ internal static class ArchiveExpander
         return [.. result.Values];
     }
 
-    /// <summary>True when the file, after any gzip/bzip2/xz/zstd layer, starts with a ustar header (docker's test too).</summary>
+    /// <summary>
+    /// True when the file, after any gzip/bzip2/xz/zstd layer, starts with a tar header the layer reader accepts: what
+    /// BuildKit asks too (Go's first tar.Reader.Next succeeding), so v7 and GNU tars count, an empty file does not.
+    /// </summary>
     private static async Task<bool> IsArchiveAsync(LayerEntry entry, CancellationToken cancellationToken)
     {
         Stream raw = entry.OpenContent!();
@@ -96,11 +83,7 @@ internal static class ArchiveExpander
                 Stream tar = await DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
                 await using (tar.ConfigureAwait(false))
                 {
-                    byte[] head = new byte[512];
-                    int filled = 0;
-                    int read;
-                    while (filled < head.Length && (read = await tar.ReadAsync(head.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0) { filled += read; }
-                    return filled == 512 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a' && head[261] == 'r';
+                    return await LayerReader.IsTarAsync(tar, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or NotSupportedException or ArgumentException)

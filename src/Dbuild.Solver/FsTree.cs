@@ -23,28 +23,47 @@ internal sealed class FsTree
 
     public IEnumerable<KeyValuePair<string, FsNode>> Nodes => _nodes;
 
+    /// <summary>
+    /// Applies one layer's entries: each lands where containerd unpacks it (its parent resolved through this tree's
+    /// symlinks, missing parents created as 0755 root-owned directories); whiteouts delete, opaque markers empty a directory.
+    /// </summary>
     public void Apply(IEnumerable<LayerEntry> entries, int layer)
     {
         var list = entries as IList<LayerEntry> ?? [.. entries];
         foreach (LayerEntry e in list.Where(e => e.IsOpaqueWhiteout))
         {
-            string dir = Parent(e.Path);
-            RemoveBelow(dir);
+            RemoveBelow(Resolve(Parent(e.Path)));
         }
         foreach (LayerEntry e in list)
         {
-            if (e.IsOpaqueWhiteout) { continue; }
+            if (e.IsOpaqueWhiteout || e.Path.Length == 0) { continue; }
+            string path = Place(e.Path, layer);
             if (e.IsWhiteout)
             {
-                string target = Combine(Parent(e.Path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
+                string target = Combine(Parent(path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
                 _nodes.Remove(target);
                 RemoveBelow(target);
                 continue;
             }
-            if (e.Path.Length == 0) { continue; }
-            if (_nodes.TryGetValue(e.Path, out FsNode? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory) { RemoveBelow(e.Path); }
-            _nodes[e.Path] = new FsNode(e.Type, e.Mode, e.Uid, e.Gid, e.LinkTarget, e.Size, layer);
+            if (_nodes.TryGetValue(path, out FsNode? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory) { RemoveBelow(path); }
+            _nodes[path] = new FsNode(e.Type, e.Mode, e.Uid, e.Gid, e.LinkTarget, e.Size, layer);
         }
+    }
+
+    private string Place(string entryPath, int layer)
+    {
+        string parent = Resolve(Parent(entryPath));
+        string current = "";
+        foreach (string part in parent.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Combine(current, part);
+            if (!_nodes.TryGetValue(current, out FsNode? node)) { _nodes[current] = new FsNode(LayerEntryType.Directory, (UnixFileMode)0b111_101_101, 0, 0, null, 0, layer); }
+            else if (node.Type != LayerEntryType.Directory)
+            {
+                throw new InvalidDataException($"Layer entry '{entryPath}' would be unpacked below '{current}', which is not a directory.");
+            }
+        }
+        return Combine(parent, entryPath[(entryPath.LastIndexOf('/') + 1)..]);
     }
 
     private void RemoveBelow(string dir)

@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 
@@ -37,7 +36,8 @@ internal sealed class LayerIndexTree : SourceTree
         for (int i = 0; i < layers.Count; i++)
         {
             string blobPath = store.GetBlobPath(layers[i].Blob.Digest);
-            var entries = new List<(LayerEntry Entry, SourceFile? File)>();
+            string dir = Path.Combine(tempDir, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var layer = new LayerFiles(dir, p => everything || wanted.Any(w => IsWithin(p, w) || IsWithin(w, p)));
             var blob = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
             await using (blob.ConfigureAwait(false))
             {
@@ -46,62 +46,85 @@ internal sealed class LayerIndexTree : SourceTree
                 blob.Position = 0;
                 if (LayerReader.DetectCompression(magic.AsSpan(0, sniffed)) == LayerCompression.None)
                 {
+                    // An uncompressed tar in the store: files are read in place, at their offset.
                     await foreach ((LayerEntry entry, long offset) in LayerReader.IndexAsync(blob, cancellationToken).ConfigureAwait(false))
                     {
-                        entries.Add((entry, entry.Type == LayerEntryType.File ? ToSourceFile(entry, blobPath) with { DataOffset = offset } : null));
+                        layer.Add(entry, offset >= 0 ? ToSourceFile(entry, blobPath) with { DataOffset = offset } : null);
                     }
                 }
                 else
                 {
-                    string dir = Path.Combine(tempDir, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    await UnpackSelectedAsync(blob, dir, wanted, everything, entries, cancellationToken).ConfigureAwait(false);
+                    await foreach (LayerEntry entry in LayerReader.ReadAsync(blob, cancellationToken).ConfigureAwait(false))
+                    {
+                        layer.Add(entry, layer.IsWanted(entry) ? await CopyOutAsync(entry, layer, cancellationToken).ConfigureAwait(false) : null);
+                    }
                 }
+                await layer.ExtractMissingAsync(blob, cancellationToken).ConfigureAwait(false);
             }
-            tree.Apply(entries, i);
+            tree.Apply(layer.Entries, i);
         }
         return tree;
     }
 
-    /// <summary>Reads a compressed layer, writing the files below <paramref name="wanted"/> to <paramref name="dir"/>; every entry's metadata is kept.</summary>
-    private static async Task UnpackSelectedAsync(Stream blob, string dir, IReadOnlyList<string> wanted, bool everything, List<(LayerEntry, SourceFile?)> entries,
-        CancellationToken cancellationToken)
+    /// <summary>Copies a wanted file's content out of a layer being read into the layer's temp dir.</summary>
+    private static async Task<SourceFile> CopyOutAsync(LayerEntry entry, LayerFiles layer, CancellationToken cancellationToken)
     {
-        Stream tar = await LayerReader.OpenDecompressedAsync(blob, leaveOpen: true, cancellationToken).ConfigureAwait(false);
-        await using (tar.ConfigureAwait(false))
+        string target = layer.NextTempFile();
+        FileStream output = File.Create(target);
+        await using (output.ConfigureAwait(false))
         {
-            using var reader = new TarReader(tar);
-            int n = 0;
-            while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken).ConfigureAwait(false) is { } t)
+            if (entry.OpenContent is { } open) { await open().CopyToAsync(output, cancellationToken).ConfigureAwait(false); }
+        }
+        return ToSourceFile(entry, target);
+    }
+
+    /// <summary>
+    /// One layer's entries and where each regular file's bytes can be read. Files that are wanted but not readable
+    /// (a sparse file in an uncompressed tar; the target of a wanted hard link that was not copied out) are copied out
+    /// in a second pass over the blob.
+    /// </summary>
+    private sealed class LayerFiles(string dir, Func<string, bool> wanted)
+    {
+        private readonly Dictionary<string, int> _latestFile = new(StringComparer.Ordinal);
+        private readonly SortedSet<int> _missing = [];
+        private int _tempFiles;
+
+        public List<(LayerEntry Entry, SourceFile? File)> Entries { get; } = [];
+
+        public bool IsWanted(LayerEntry entry) => entry.Type == LayerEntryType.File && !entry.IsWhiteout && wanted(entry.Path);
+
+        public string NextTempFile()
+        {
+            Directory.CreateDirectory(dir);
+            return Path.Combine(dir, (_tempFiles++).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        public void Add(LayerEntry entry, SourceFile? file)
+        {
+            int index = Entries.Count;
+            Entries.Add((entry, file));
+            if (entry.Type == LayerEntryType.File)
             {
-                string path = CopyPlanner.Clean(t.Name);
-                if (path.Length == 0) { continue; }
-                LayerEntryType type = t.EntryType switch
-                {
-                    TarEntryType.Directory => LayerEntryType.Directory,
-                    TarEntryType.SymbolicLink => LayerEntryType.Symlink,
-                    TarEntryType.HardLink => LayerEntryType.HardLink,
-                    TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile => LayerEntryType.File,
-                    _ => LayerEntryType.Fifo, // devices and fifos are not copied from another stage
-                };
-                var entry = new LayerEntry
-                {
-                    Path = path, Type = type, Mode = (UnixFileMode)((int)t.Mode & 0xFFF), Uid = t.Uid, Gid = t.Gid, ModificationTime = t.ModificationTime,
-                    Size = type == LayerEntryType.File ? t.Length : 0,
-                    LinkTarget = type == LayerEntryType.Symlink ? t.LinkName : type == LayerEntryType.HardLink ? CopyPlanner.Clean(t.LinkName) : null,
-                };
-                SourceFile? file = null;
-                if (type == LayerEntryType.File && (everything || wanted.Any(p => IsWithin(path, p) || IsWithin(p, path))) && !entry.IsWhiteout)
-                {
-                    Directory.CreateDirectory(dir);
-                    string target = Path.Combine(dir, (n++).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    FileStream output = File.Create(target);
-                    await using (output.ConfigureAwait(false))
-                    {
-                        if (t.DataStream is { } data) { await data.CopyToAsync(output, cancellationToken).ConfigureAwait(false); }
-                    }
-                    file = ToSourceFile(entry, target);
-                }
-                entries.Add((entry, file));
+                _latestFile[entry.Path] = index;
+                if (file is null && IsWanted(entry)) { _missing.Add(index); }
+            }
+            else if (entry.Type == LayerEntryType.HardLink && wanted(entry.Path) && entry.LinkTarget is { } target
+                && _latestFile.TryGetValue(target, out int holder) && Entries[holder].File is null)
+            {
+                _missing.Add(holder);
+            }
+            if (entry.Type != LayerEntryType.File) { _latestFile.Remove(entry.Path); }
+        }
+
+        public async Task ExtractMissingAsync(FileStream blob, CancellationToken cancellationToken)
+        {
+            if (_missing.Count == 0) { return; }
+            blob.Position = 0;
+            int index = 0;
+            await foreach (LayerEntry entry in LayerReader.ReadAsync(blob, cancellationToken).ConfigureAwait(false))
+            {
+                if (_missing.Contains(index)) { Entries[index] = (Entries[index].Entry, await CopyOutAsync(entry, this, cancellationToken).ConfigureAwait(false)); }
+                if (++index > _missing.Max) { break; }
             }
         }
     }
@@ -118,39 +141,70 @@ internal sealed class LayerIndexTree : SourceTree
     {
         foreach ((LayerEntry e, _) in entries.Where(e => e.Entry.IsOpaqueWhiteout))
         {
-            string dir = FsTree.Parent(e.Path);
+            string dir = ResolveDirectory(FsTree.Parent(e.Path));
             foreach (string below in Below(dir).Where(k => _layerOf[k] < layer).ToList()) { Remove(below); }
         }
         foreach ((LayerEntry e, SourceFile? file) in entries)
         {
             if (e.IsOpaqueWhiteout || e.Path.Length == 0) { continue; }
+            if (e.Type is LayerEntryType.Fifo or LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice) { continue; }
+            string path = Place(e.Path, layer);
             if (e.IsWhiteout)
             {
-                string hidden = FsTree.Combine(FsTree.Parent(e.Path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
+                string hidden = FsTree.Combine(FsTree.Parent(path), e.Name[LayerEntry.WhiteoutPrefix.Length..]);
                 Remove(hidden);
                 foreach (string below in Below(hidden).ToList()) { Remove(below); }
                 continue;
             }
-            if (e.Type is LayerEntryType.Fifo or LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice) { continue; }
-            if (_nodes.TryGetValue(e.Path, out SourceFile? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory)
+            if (_nodes.TryGetValue(path, out SourceFile? old) && old.Type == LayerEntryType.Directory && e.Type != LayerEntryType.Directory)
             {
-                foreach (string below in Below(e.Path).ToList()) { Remove(below); }
+                foreach (string below in Below(path).ToList()) { Remove(below); }
             }
             SourceFile node;
             if (e.Type == LayerEntryType.HardLink)
             {
-                // A hard link reads its target's bytes (as an independent file, like an unpacked copy would be).
-                if (e.LinkTarget is null || !_nodes.TryGetValue(e.LinkTarget, out SourceFile? target) || target.Type != LayerEntryType.File) { continue; }
-                node = target with { RelativePath = e.Path };
+                // A hard link reads its target's bytes (as an independent file, like an unpacked copy would be); the reader
+                // has checked that the target is an earlier entry of this layer. A link to a symlink is that symlink; links to
+                // devices and FIFOs are left out with them.
+                string? linked = e.LinkTarget is { } t ? FsTree.Combine(ResolveDirectory(FsTree.Parent(t)), Path.GetFileName(t)) : null;
+                if (linked is null || !_nodes.TryGetValue(linked, out SourceFile? target) || target.Type is not (LayerEntryType.File or LayerEntryType.Symlink))
+                {
+                    continue;
+                }
+                node = target with { RelativePath = path };
             }
             else
             {
-                node = file ?? ToSourceFile(e, "");
+                node = (file ?? ToSourceFile(e, "")) with { RelativePath = path };
             }
-            _nodes[e.Path] = node;
-            _layerOf[e.Path] = layer;
+            _nodes[path] = node;
+            _layerOf[path] = layer;
         }
         _children = null;
+    }
+
+    /// <summary>
+    /// Where an entry lands when the layer is unpacked, as containerd places it: its parent resolved through the tree's
+    /// symlinks (inside the root), and missing parents created as 0755 root-owned directories.
+    /// </summary>
+    private string Place(string entryPath, int layer)
+    {
+        string parent = ResolveDirectory(FsTree.Parent(entryPath));
+        string current = "";
+        foreach (string part in parent.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = FsTree.Combine(current, part);
+            if (!_nodes.TryGetValue(current, out SourceFile? node))
+            {
+                _nodes[current] = RootDirectory with { RelativePath = current };
+                _layerOf[current] = layer;
+            }
+            else if (node.Type != LayerEntryType.Directory)
+            {
+                throw new InvalidDataException($"{_description}: layer entry '{entryPath}' would be unpacked below '{current}', which is not a directory.");
+            }
+        }
+        return FsTree.Combine(parent, Path.GetFileName(entryPath));
     }
 
     private void Remove(string path)

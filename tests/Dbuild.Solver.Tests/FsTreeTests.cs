@@ -33,6 +33,38 @@ public sealed class FsTreeTests
     }
 
     [Fact]
+    public void Apply_EntryWithoutParentEntries_ParentsAre0755RootDirectoriesAsContainerdCreatesThem()
+    {
+        var tree = new FsTree();
+        tree.Apply([File("x/d/f")], 0); // as umoci insert writes: no entry for x/ or x/d/
+
+        Assert.Equal((LayerEntryType.Directory, (UnixFileMode)0b111_101_101, 0), (tree.Get("x")!.Type, tree.Get("x")!.Mode, tree.Get("x")!.Uid));
+        Assert.Equal(LayerEntryType.Directory, tree.Get("x/d")!.Type);
+        Assert.True(tree.IsDirectory("x/d"));
+    }
+
+    [Fact]
+    public void Apply_EntryBelowASymlinkedDirectory_LandsInTheSymlinksTarget()
+    {
+        var tree = new FsTree();
+        tree.Apply([Dir("usr"), Dir("usr/lib"), new LayerEntry { Path = "lib", Type = LayerEntryType.Symlink, LinkTarget = "/usr/lib" }], 0);
+
+        tree.Apply([File("lib/libc.so")], 1);
+
+        Assert.NotNull(tree.Get("usr/lib/libc.so"));
+        Assert.Equal(LayerEntryType.Symlink, tree.Get("lib")!.Type);
+    }
+
+    [Fact]
+    public void Apply_EntryBelowAFile_Throws()
+    {
+        var tree = new FsTree();
+        tree.Apply([File("f")], 0);
+
+        Assert.Throws<InvalidDataException>(() => tree.Apply([File("f/x")], 1));
+    }
+
+    [Fact]
     public void IsDirectory_FollowsSymlinks()
     {
         var tree = new FsTree();

@@ -14,6 +14,13 @@ public static class DbuildCli
         IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null, string? standardInput = null, TimeSpan? timeout = null) =>
         ProcessRunner.RunAsync("dotnet", [DllPath, .. arguments], cancellationToken, environment, workingDirectory, standardInput, timeout);
 
+    /// <summary>
+    /// Runs <c>LAUNCHER… dotnet dbuild.dll ARGS</c>, e.g. with <c>["taskset", "-c", "0"]</c> to confine dbuild to one CPU.
+    /// </summary>
+    public static Task<ProcessResult> RunUnderAsync(IReadOnlyList<string> launcher, IEnumerable<string> arguments, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null) =>
+        ProcessRunner.RunAsync(launcher[0], [.. launcher.Skip(1), "dotnet", DllPath, .. arguments], cancellationToken, environment, timeout: timeout);
+
     private static string Locate()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

@@ -37,7 +37,11 @@ public sealed class BclLayerFileSystem : ILayerFileSystem
     public void SetOwner(string path, int uid, int gid) { }
 
     /// <inheritdoc />
-    public void CreateHardLink(string existingPath, string newPath) => File.Copy(existingPath, newPath);
+    public void CreateHardLink(string existingPath, string newPath)
+    {
+        if (new FileInfo(existingPath).LinkTarget is { } target) { File.CreateSymbolicLink(newPath, target); } // a link to a symlink is that symlink
+        else { File.Copy(existingPath, newPath); }
+    }
 
     /// <inheritdoc />
     public void CreateSpecialFile(string path, LayerEntryType type, UnixFileMode mode, int major, int minor)

@@ -2,7 +2,8 @@ namespace Dbuild.Oci.Layers;
 
 /// <summary>
 /// One entry of a layer tar, normalised: a relative path with <c>/</c> separators and no <c>./</c> prefix, numeric
-/// owner (user and group names are never written), permission bits including setuid/setgid/sticky, whole-second mtime.
+/// owner (user and group names are never written), permission bits including setuid/setgid/sticky, and an mtime
+/// (read with a PAX record's fraction, to 100 ns; written in whole seconds).
 /// </summary>
 /// <remarks>https://github.com/opencontainers/image-spec/blob/v1.1.0/layer.md</remarks>
 public sealed record LayerEntry
@@ -28,7 +29,7 @@ public sealed record LayerEntry
     /// <summary>Owner group id.</summary>
     public int Gid { get; init; }
 
-    /// <summary>Modification time (written in whole seconds).</summary>
+    /// <summary>Modification time (kept to 100 ns when read from a PAX record; written in whole seconds).</summary>
     public DateTimeOffset ModificationTime { get; init; } = DateTimeOffset.UnixEpoch;
 
     /// <summary>Content length for regular files; 0 for everything else.</summary>

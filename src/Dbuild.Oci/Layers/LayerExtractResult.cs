@@ -11,4 +11,7 @@ public sealed record LayerExtractResult
 
     /// <summary>Entries processed (whiteouts included).</summary>
     public required int EntryCount { get; init; }
+
+    /// <summary>Device nodes not created because <see cref="LayerExtractOptions.AllowDeviceNodes"/> was false (containerd skips them too).</summary>
+    public int SkippedDeviceNodes { get; init; }
 }

@@ -4,10 +4,11 @@ using Microsoft.Win32.SafeHandles;
 namespace Dbuild.Oci.Layers;
 
 /// <summary>
-/// Extracts a layer blob into a directory, safely: every path component is resolved inside the root, so no entry
-/// can write outside it. Refused (with <see cref="UnsafeLayerEntryException"/>): absolute or <c>..</c> entry names,
-/// writes through a symlink whose target is absolute or leaves the root, symlinks whose relative target climbs out of
-/// the root, hard links to absent, absolute or <c>..</c> targets, and device nodes when not allowed.
+/// Extracts a layer blob into a directory as containerd's archive.Apply does, and safely: the tar is read by the one
+/// layer reader (<see cref="LayerReader.ReadEntriesAsync"/> says what it accepts and refuses), and every directory on
+/// the way to an entry is resolved inside the root as if the root were <c>/</c> (a symlink to <c>/etc</c> leads to
+/// <c>root/etc</c>, a <c>..</c> stops at the root), so no entry can write outside it. Symlinks are created as stored,
+/// wherever they point. Device nodes are skipped when not allowed (rootless), as containerd skips them in a user namespace.
 /// </summary>
 public static class LayerExtractor
 {
@@ -31,12 +32,11 @@ public static class LayerExtractor
         Digest diffId;
         await using (tar.ConfigureAwait(false))
         {
-            var reader = new TarStreamReader(tar);
+            var reader = new LayerTarReader(tar);
             while (await reader.NextAsync(cancellationToken).ConfigureAwait(false) is { } next)
             {
                 count++;
-                LayerEntry entry = next.Entry;
-                await state.ExtractEntryAsync(entry.Path, entry with { Path = LayerReader.TrimName(entry.Path) }, next.Data, cancellationToken).ConfigureAwait(false);
+                await state.ExtractEntryAsync(next.Record.Name, next.Entry, next.Record.Data, cancellationToken).ConfigureAwait(false);
             }
             byte[] drain = new byte[16 * 1024];
             while (await tar.ReadAsync(drain, cancellationToken).ConfigureAwait(false) > 0) { }
@@ -44,7 +44,7 @@ public static class LayerExtractor
         }
         state.ApplyDirectoryMetadata();
         if (options.ExpectedDiffId is { } expected && expected != diffId) { throw new DigestMismatchException(expected, diffId); }
-        return new LayerExtractResult { DiffId = diffId, Compression = compression, EntryCount = count };
+        return new LayerExtractResult { DiffId = diffId, Compression = compression, EntryCount = count, SkippedDeviceNodes = state.SkippedDeviceNodes };
     }
 
     private sealed class ExtractState(string root, LayerExtractOptions options)
@@ -55,18 +55,21 @@ public static class LayerExtractor
         private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
         /// <summary>Directories this extraction created: they hold only what it has written since.</summary>
         private readonly HashSet<string> _createdDirectories = new(StringComparer.Ordinal);
-        private readonly List<(string Path, LayerEntry Entry)> _directories = [];
+        /// <summary>Directories' metadata, applied once everything is written (their last entry wins, as any duplicate does).</summary>
+        private readonly OrderedDictionary<string, LayerEntry> _directories = new(StringComparer.Ordinal);
+
+        public int SkippedDeviceNodes { get; private set; }
 
         public async Task ExtractEntryAsync(string rawName, LayerEntry entry, Stream? data, CancellationToken cancellationToken)
         {
-            List<string> components = SplitChecked(rawName, entry.Path, "entry name");
-            if (components.Count == 0)
+            if (entry.Type is LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice && !options.AllowDeviceNodes)
             {
-                if (entry.Type == LayerEntryType.Directory) { _directories.Add((root, entry)); }
+                SkippedDeviceNodes++;
                 return;
             }
+            string[] components = entry.Path.Split('/');
             string name = components[^1];
-            string parent = ResolveDirectory(rawName, components.GetRange(0, components.Count - 1), create: true, depth: 0);
+            string parent = ResolveDirectory(rawName, components[..^1], create: true);
             string path = parent + "/" + name;
 
             if (entry.Type == LayerEntryType.File && name.StartsWith(LayerEntry.WhiteoutPrefix, StringComparison.Ordinal)
@@ -94,7 +97,7 @@ public static class LayerExtractor
                         _createdDirectories.Add(path);
                     }
                     _knownDirectories.Add(path);
-                    _directories.Add((path, entry));
+                    _directories[path] = entry;
                     return;
                 case LayerEntryType.File:
                     await WriteFileAsync(path, data, cancellationToken).ConfigureAwait(false);
@@ -102,17 +105,11 @@ public static class LayerExtractor
                 case LayerEntryType.Symlink:
                     string target = entry.LinkTarget ?? "";
                     if (target.Length == 0) { throw new UnsafeLayerEntryException(rawName, "symlink has an empty target"); }
-                    if (!target.StartsWith('/') && Resolve(components.GetRange(0, components.Count - 1), target, 0) is null)
-                    {
-                        throw new UnsafeLayerEntryException(rawName, $"symlink target '{target}' points outside the root");
-                    }
                     File.CreateSymbolicLink(path, target);
                     break;
                 case LayerEntryType.HardLink:
-                    List<string> linkComponents = SplitChecked(rawName, entry.LinkTarget ?? "", "hard link target");
-                    if (linkComponents.Count == 0) { throw new UnsafeLayerEntryException(rawName, "hard link to the root"); }
-                    string linkParent = ResolveDirectory(rawName, linkComponents.GetRange(0, linkComponents.Count - 1), create: false, depth: 0);
-                    string linkPath = linkParent + "/" + linkComponents[^1];
+                    string[] linkComponents = (entry.LinkTarget ?? "").Split('/');
+                    string linkPath = ResolveDirectory(rawName, linkComponents[..^1], create: false) + "/" + linkComponents[^1];
                     if (TryStatus(linkPath) is not { } linked || linked.Type == LayerEntryType.Directory)
                     {
                         throw new UnsafeLayerEntryException(rawName, $"hard link target '{entry.LinkTarget}' is not an existing file in the layer");
@@ -120,7 +117,6 @@ public static class LayerExtractor
                     _fs.CreateHardLink(linkPath, path);
                     return; // a hard link shares its target's metadata
                 case LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice:
-                    if (!options.AllowDeviceNodes) { throw new UnsafeLayerEntryException(rawName, "device nodes are not allowed here (rootless)"); }
                     _fs.CreateSpecialFile(path, entry.Type, entry.Mode, entry.DeviceMajor, entry.DeviceMinor);
                     break;
                 case LayerEntryType.Fifo:
@@ -154,7 +150,11 @@ public static class LayerExtractor
 
         public void ApplyDirectoryMetadata()
         {
-            for (int i = _directories.Count - 1; i >= 0; i--) { ApplyMetadata(_directories[i].Path, _directories[i].Entry); }
+            for (int i = _directories.Count - 1; i >= 0; i--)
+            {
+                (string path, LayerEntry entry) = _directories.GetAt(i);
+                ApplyMetadata(path, entry);
+            }
         }
 
         private void ApplyMetadata(string path, LayerEntry entry)
@@ -194,77 +194,56 @@ public static class LayerExtractor
             }
         }
 
-        /// <summary>Resolves directory components below the root, following symlinks only while they stay inside it.</summary>
-        private string ResolveDirectory(string rawName, List<string> components, bool create, int depth)
-        {
-            if (depth > MaxSymlinkDepth) { throw new UnsafeLayerEntryException(rawName, "too many levels of symlinks"); }
-            string current = root;
-            var resolved = new List<string>();
-            for (int i = 0; i < components.Count; i++)
-            {
-                string next = current + "/" + components[i];
-                if (_knownDirectories.Contains(next))
-                {
-                    resolved.Add(components[i]);
-                    current = next;
-                    continue;
-                }
-                LayerFileStatus? status = _createdDirectories.Contains(current) && !_written.Contains(next) ? null : TryStatus(next);
-                if (status is null)
-                {
-                    if (!create) { throw new UnsafeLayerEntryException(rawName, $"'{string.Join('/', components)}' does not exist in the layer"); }
-                    Directory.CreateDirectory(next);
-                    _createdDirectories.Add(next);
-                    _written.Add(next);
-                }
-                else if (status.Value.Type == LayerEntryType.Symlink)
-                {
-                    string target = new FileInfo(next).LinkTarget ?? "";
-                    if (target.StartsWith('/')) { throw new UnsafeLayerEntryException(rawName, $"it would be written through the absolute symlink '{string.Join('/', resolved.Append(components[i]))}' -> '{target}'"); }
-                    List<string> through = Resolve(resolved, target, depth + 1)
-                        ?? throw new UnsafeLayerEntryException(rawName, $"it would be written through the symlink '{string.Join('/', resolved.Append(components[i]))}' -> '{target}', which leaves the root");
-                    through.AddRange(components.Skip(i + 1));
-                    return ResolveDirectory(rawName, through, create, depth + 1);
-                }
-                else if (status.Value.Type != LayerEntryType.Directory)
-                {
-                    throw new UnsafeLayerEntryException(rawName, $"'{string.Join('/', resolved.Append(components[i]))}' is not a directory");
-                }
-                _knownDirectories.Add(next);
-                resolved.Add(components[i]);
-                current = next;
-            }
-            return current;
-        }
-
         /// <summary>
-        /// Resolves <paramref name="target"/> as the kernel would inside a chroot at the root, seen from the directory
-        /// <paramref name="directory"/>, following symlinks already extracted. Null when a <c>..</c> climbs above the root.
+        /// Resolves directory components as the kernel would inside a chroot at the root (continuity's fs.RootPath, which
+        /// containerd uses): symlinks are followed, an absolute target starts again at the root, <c>..</c> stops at the
+        /// root. Missing directories are created (mode 0755) when <paramref name="create"/> is set.
         /// </summary>
-        private List<string>? Resolve(List<string> directory, string target, int depth)
+        private string ResolveDirectory(string rawName, string[] components, bool create)
         {
-            if (depth > MaxSymlinkDepth) { return null; }
-            var parts = target.StartsWith('/') ? [] : new List<string>(directory);
-            foreach (string part in target.Split('/'))
+            var resolved = new List<string>();
+            var pending = new Queue<string>(components);
+            string current = root;
+            int hops = 0;
+            while (pending.TryDequeue(out string? part))
             {
                 if (part is "" or ".") { continue; }
                 if (part == "..")
                 {
-                    if (parts.Count == 0) { return null; }
-                    parts.RemoveAt(parts.Count - 1);
+                    if (resolved.Count > 0) { resolved.RemoveAt(resolved.Count - 1); }
+                    current = resolved.Count == 0 ? root : root + "/" + string.Join('/', resolved);
                     continue;
                 }
-                string path = root + "/" + string.Join('/', parts.Append(part));
-                if (new FileInfo(path).LinkTarget is { } link)
+                string next = current + "/" + part;
+                if (!_knownDirectories.Contains(next))
                 {
-                    List<string>? expanded = Resolve(parts, link, depth + 1);
-                    if (expanded is null) { return null; }
-                    parts = expanded;
-                    continue;
+                    LayerFileStatus? status = _createdDirectories.Contains(current) && !_written.Contains(next) ? null : TryStatus(next);
+                    if (status is null)
+                    {
+                        if (!create) { throw new UnsafeLayerEntryException(rawName, $"'{string.Join('/', resolved.Append(part))}' does not exist in the layer"); }
+                        Directory.CreateDirectory(next);
+                        _createdDirectories.Add(next);
+                        _written.Add(next);
+                    }
+                    else if (status.Value.Type == LayerEntryType.Symlink)
+                    {
+                        if (++hops > MaxSymlinkDepth) { throw new UnsafeLayerEntryException(rawName, "too many levels of symlinks"); }
+                        string target = new FileInfo(next).LinkTarget ?? "";
+                        if (target.StartsWith('/')) { resolved.Clear(); }
+                        pending = new Queue<string>(target.Split('/').Concat(pending));
+                        current = resolved.Count == 0 ? root : root + "/" + string.Join('/', resolved);
+                        continue;
+                    }
+                    else if (status.Value.Type != LayerEntryType.Directory)
+                    {
+                        throw new UnsafeLayerEntryException(rawName, $"'{string.Join('/', resolved.Append(part))}' is not a directory");
+                    }
+                    _knownDirectories.Add(next);
                 }
-                parts.Add(part);
+                resolved.Add(part);
+                current = next;
             }
-            return parts;
+            return current;
         }
 
         /// <summary>What is at <paramref name="path"/> itself (a symlink is not followed), from one lstat.</summary>
@@ -282,23 +261,12 @@ public static class LayerExtractor
         {
             _knownDirectories.Clear();
             _createdDirectories.Clear();
-            if (status.Type == LayerEntryType.Directory) { Directory.Delete(path, recursive: true); }
+            if (status.Type == LayerEntryType.Directory)
+            {
+                Directory.Delete(path, recursive: true);
+                foreach (string gone in _directories.Keys.Where(k => k == path || k.StartsWith(path + "/", StringComparison.Ordinal)).ToList()) { _directories.Remove(gone); }
+            }
             else { File.Delete(path); }
         }
-    }
-
-    /// <summary>Splits a tar name into components, refusing absolute names and <c>..</c>.</summary>
-    private static List<string> SplitChecked(string rawName, string name, string what)
-    {
-        if (name.StartsWith('/')) { throw new UnsafeLayerEntryException(rawName, $"absolute {what} '{name}'"); }
-        if (name.Contains('\0', StringComparison.Ordinal)) { throw new UnsafeLayerEntryException(rawName, $"NUL in {what}"); }
-        var parts = new List<string>();
-        foreach (string part in LayerReader.TrimName(name).Split('/'))
-        {
-            if (part is "" or ".") { continue; }
-            if (part == "..") { throw new UnsafeLayerEntryException(rawName, $"'..' in {what} '{name}' escapes the root"); }
-            parts.Add(part);
-        }
-        return parts;
     }
 }

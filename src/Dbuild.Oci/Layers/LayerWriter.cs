@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.IO.Compression;
 using ZstdSharp;
+using ZstdSharp.Unsafe;
 
 namespace Dbuild.Oci.Layers;
 
@@ -12,6 +12,9 @@ namespace Dbuild.Oci.Layers;
 public static class LayerWriter
 {
     private const int CopyBufferSize = 128 * 1024;
+    private const int ZstdBufferSize = 128 * 1024;
+    /// <summary>Threads per layer at most: more only adds memory (gzip keeps a 1 MiB block per thread, zstd an ~8 MiB job per worker).</summary>
+    private const int MaxThreads = 16;
 
     /// <summary>Writes <paramref name="entries"/> (in ordinal path order, whatever order they come in) as a layer blob.</summary>
     /// <exception cref="ArgumentException">A path is not normalised, appears twice, or a hard link points at a later or missing entry.</exception>
@@ -99,14 +102,26 @@ public static class LayerWriter
     /// <summary>The OCI layer media type for a compression.</summary>
     public static string MediaTypeOf(LayerCompression compression) => MediaTypes.LayerType(compression, oci: true);
 
-    private static Stream CreateCompressor(Stream blob, LayerWriterOptions options) => options.Compression switch
+    /// <summary>
+    /// The codec stage. Its output is a function of the tar bytes, the codec and the level only: gzip is always cut into
+    /// the same 1 MiB members (whatever the parallelism), and zstd always runs in zstd's multi-threaded mode, whose
+    /// output is the same for any number of workers (it differs from the single-threaded mode's, so that is never used).
+    /// </summary>
+    private static Stream CreateCompressor(Stream blob, LayerWriterOptions options)
     {
-        LayerCompression.Gzip when options.GzipParallelism > 1 =>
-            new ParallelGzipStream(blob, options.CompressionLevel ?? 6, options.GzipParallelism),
-        LayerCompression.Gzip => new GZipStream(blob, new ZLibCompressionOptions { CompressionLevel = options.CompressionLevel ?? 6 }, leaveOpen: true),
-        LayerCompression.Zstd => new CompressionStream(blob, options.CompressionLevel ?? 3, leaveOpen: true),
-        _ => new NonClosingStream(blob),
-    };
+        int threads = Math.Clamp(options.Parallelism, 1, MaxThreads);
+        switch (options.Compression)
+        {
+            case LayerCompression.Gzip:
+                return new ParallelGzipStream(blob, options.CompressionLevel ?? 6, threads);
+            case LayerCompression.Zstd:
+                var compressor = new Compressor(options.CompressionLevel ?? 3);
+                compressor.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, threads);
+                return new CompressionStream(blob, compressor, ZstdBufferSize, preserveCompressor: false, leaveOpen: true);
+            default:
+                return new NonClosingStream(blob);
+        }
+    }
 
     private static async Task WriteTarAsync(List<LayerEntry> sorted, Stream tar, LayerWriterOptions options, CancellationToken cancellationToken)
     {

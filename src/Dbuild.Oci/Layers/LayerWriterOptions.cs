@@ -16,8 +16,9 @@ public sealed record LayerWriterOptions
     public DateTimeOffset? SourceDateEpoch { get; init; }
 
     /// <summary>
-    /// gzip only: compress independent 1 MiB blocks on up to this many threads and concatenate them as gzip members
-    /// (valid gzip, RFC 1952 section 2.2). 1 = a single member (what other builders produce byte for byte).
+    /// How many threads compress: gzip compresses independent 1 MiB blocks of the tar as gzip members (valid gzip,
+    /// RFC 1952 section 2.2), zstd runs that many workers. It changes only the speed: the compressed bytes depend on the
+    /// tar, the codec and the level alone, whatever the value (and so whatever the machine's core count).
     /// </summary>
-    public int GzipParallelism { get; init; } = 1;
+    public int Parallelism { get; init; } = 1;
 }

@@ -4,13 +4,18 @@ using System.IO.Compression;
 namespace Dbuild.Oci.Layers;
 
 /// <summary>
-/// gzip on several cores: input is cut into 1 MiB blocks, each compressed on the thread pool as its own gzip member,
-/// and the members are written in order. Concatenated members are one valid gzip stream (RFC 1952 section 2.2), read
-/// back by every gunzip. Memory is bounded by <c>parallelism</c> blocks in flight.
+/// gzip as independent members: the input is cut into 1 MiB blocks, each compressed as its own gzip member, and the
+/// members are written in order. Concatenated members are one valid gzip stream (RFC 1952 section 2.2), read back by
+/// every gunzip. The bytes depend only on the input and the level: the cut falls every 1 MiB of input however it is
+/// written, each block's deflate settings are chosen from its own bytes (<see cref="Choose"/>), and <c>parallelism</c>
+/// (1 = on the caller's thread) only says how many blocks are compressed at once. Memory is bounded by
+/// <c>parallelism</c> blocks in flight.
 /// </summary>
 internal sealed class ParallelGzipStream(Stream inner, int level, int parallelism) : Stream
 {
     private const int BlockSize = 1024 * 1024;
+    private const int OsByte = 9; // RFC 1952 section 2.3: ID1 ID2 CM FLG MTIME(4) XFL OS
+    private const byte Unix = 3;
     private readonly Queue<Task<byte[]>> _inFlight = new();
     private byte[] _block = ArrayPool<byte>.Shared.Rent(BlockSize);
     private int _filled;
@@ -74,9 +79,14 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
         byte[] block = _block;
         int length = _filled;
         _anyMember = true;
-        _inFlight.Enqueue(Task.Run(() => Compress(block, length, level), cancellationToken));
         _block = ArrayPool<byte>.Shared.Rent(BlockSize);
         _filled = 0;
+        if (parallelism == 1)
+        {
+            await inner.WriteAsync(Compress(block, length, level), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        _inFlight.Enqueue(Task.Run(() => Compress(block, length, level), cancellationToken));
         while (_inFlight.Count >= parallelism)
         {
             byte[] member = await _inFlight.Dequeue().ConfigureAwait(false);
@@ -95,7 +105,9 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
             {
                 gzip.Write(block, 0, length);
             }
-            return output.ToArray();
+            byte[] member = output.ToArray();
+            if (member.Length > OsByte) { member[OsByte] = Unix; } // zlib writes the OS it was built for; the bytes must not depend on the machine
+            return member;
         }
         finally
         {

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Dbuild.Oci.Layers;
 
 /// <summary>A read-only stream that replays a few already-read bytes, then continues with the inner stream; optionally hashes what it yields.</summary>
-internal sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream inner, bool leaveOpen, bool hash) : Stream
+internal sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream inner, bool leaveOpen, bool hash) : ForwardReadStream
 {
     private readonly IncrementalHash? _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
     private int _prefixOffset;
@@ -12,10 +12,6 @@ internal sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream
 
     public Digest GetDigest() => Digest.FromHash(_hash ?? throw new InvalidOperationException("Not hashing."), Digest.Sha256Algorithm);
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -54,19 +50,12 @@ internal sealed class PrefixedReadStream(byte[] prefix, int prefixLength, Stream
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private void Account(ReadOnlySpan<byte> data)
     {
         _hash?.AppendData(data);
         BytesRead += data.Length;
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

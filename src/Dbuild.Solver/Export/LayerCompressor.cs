@@ -72,8 +72,8 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
             return (layer with { Blob = blob }, $"layer {layer.DiffId} already compressed as {blob.Digest}");
         }
         long started = Stopwatch.GetTimestamp();
-        // gzip goes in independent 1 MiB blocks on every core; blocks of random or already-compressed bytes are stored.
-        var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, GzipParallelism = Math.Max(1, Environment.ProcessorCount) };
+        // Every core compresses (gzip in independent 1 MiB blocks, zstd in workers); the bytes do not depend on how many there are.
+        var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount };
         string temp = Path.Combine(tmp, $"compress-{Guid.NewGuid():N}");
         LayerWriteResult result;
         Stream tar = store.OpenBlob(layer.Blob.Digest);

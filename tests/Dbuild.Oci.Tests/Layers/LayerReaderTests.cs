@@ -19,6 +19,23 @@ public sealed class LayerReaderTests
         Assert.Equal(capability, read.ExtendedAttributes!["security.capability"]);
     }
 
+    [Fact]
+    public async Task ReadEntriesAsync_GnuTarXattrs_BinaryValueByteForByte()
+    {
+        using var temp = new TempDirectory();
+        string src = temp.Combine("src");
+        Directory.CreateDirectory(src);
+        string file = Path.Combine(src, "ping");
+        await File.WriteAllTextAsync(file, "x", Token);
+        (await ProcessRunner.RunAsync("python3", ["-c", "import os, sys; os.setxattr(sys.argv[1], 'user.bin', bytes([0, 0xff, 0x80, 1, 0x0a]))", file], Token)).EnsureSuccess();
+        string tar = temp.Combine("x.tar");
+        await RealTars.GnuTarAsync(src, tar, Token, "--format=pax", "--xattrs", "--xattrs-include=user.*");
+
+        await using FileStream blob = File.OpenRead(tar);
+        LayerEntry ping = Assert.Single(await LayerWriterTests.ToListAsync(LayerReader.ReadEntriesAsync(blob, Token)), e => e.Path == "ping");
+        Assert.Equal([0, 0xff, 0x80, 1, 0x0a], ping.ExtendedAttributes!["user.bin"]);
+    }
+
     [Theory]
     [InlineData("gnu")]
     [InlineData("posix")]
@@ -40,6 +57,32 @@ public sealed class LayerReaderTests
         Assert.Equal((LayerEntryType.File, 7L, 1234, 5678), (file.Type, file.Size, file.Uid, file.Gid));
         Assert.Equal("target", Assert.Single(entries, e => e.Path == "link").LinkTarget);
         Assert.DoesNotContain(entries, e => e.Path.StartsWith("./", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(LayerCompression.Gzip)]
+    [InlineData(LayerCompression.Zstd)]
+    [InlineData(LayerCompression.None)]
+    public async Task ReadFileAsync_SmallFile_LastEntryWinsAndHardLinksReadTheirTarget(LayerCompression compression)
+    {
+        using var temp = new TempDirectory();
+        string tar = temp.Combine("t.tar");
+        await RealTars.PythonAsync(tar, "GNU", [new("./etc/", '5'), new("./etc/passwd", Data: "old"), new("./etc/group", Data: "wheel:x:10:"),
+            new("etc/passwd", Data: "root:x:0:0::/root:/bin/sh\n"), new("/etc/shadow", '1', Link: "./etc/group")], Token);
+        using var blob = new MemoryStream();
+        await using (FileStream input = File.OpenRead(tar))
+        {
+            await LayerWriter.CompressAsync(input, blob, new LayerWriterOptions { Compression = compression }, Token);
+        }
+
+        blob.Position = 0;
+        Assert.Equal("root:x:0:0::/root:/bin/sh\n", System.Text.Encoding.UTF8.GetString((await LayerReader.ReadFileAsync(blob, "etc/passwd", 4096, Token))!));
+        blob.Position = 0;
+        Assert.Equal("wheel:x:10:", System.Text.Encoding.UTF8.GetString((await LayerReader.ReadFileAsync(blob, "etc/shadow", 4096, Token))!));
+        blob.Position = 0;
+        Assert.Null(await LayerReader.ReadFileAsync(blob, "etc/missing", 4096, Token));
+        blob.Position = 0;
+        await Assert.ThrowsAsync<InvalidDataException>(() => LayerReader.ReadFileAsync(blob, "etc/passwd", 8, Token));
     }
 
     [Fact]
