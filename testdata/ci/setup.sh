@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 
 packages=(docker.io skopeo podman runc crun uidmap umoci busybox-static qemu-user-static binfmt-support
-  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps)
+  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -45,8 +45,9 @@ fi
 # arm64 RUN steps run under qemu-user through the binfmt_misc handler above. The arm64 binary comes from Debian's
 # busybox-static:arm64, downloaded once (adding arm64 to dpkg only for that download) and kept under the state dir.
 multiarch=${DBUILD_TEST_BUSYBOX_MULTIARCH_OCI:-$DBUILD_TEST_STATE/busybox-multiarch-oci}
-if [ ! -f "$multiarch/index.json" ]; then
-  debs="$DBUILD_TEST_STATE/debs"
+debs="$DBUILD_TEST_STATE/debs"
+arm64_busybox=$debs/busybox-arm64/bin/busybox
+if [ ! -f "$multiarch/index.json" ] || [ ! -x "$arm64_busybox" ]; then
   mkdir -p "$debs"
   if ! ls "$debs"/busybox-static_*_arm64.deb >/dev/null 2>&1; then
     echo "setup: downloading busybox-static:arm64"
@@ -58,8 +59,11 @@ if [ ! -f "$multiarch/index.json" ]; then
   fi
   rm -rf "$debs/busybox-arm64"
   dpkg-deb -x "$(ls "$debs"/busybox-static_*_arm64.deb | head -1)" "$debs/busybox-arm64"
-  "$here/../images/make-busybox-multiarch-layout.sh" "$multiarch" "$debs/busybox-arm64/bin/busybox" >/dev/null
+  "$here/../images/make-busybox-multiarch-layout.sh" "$multiarch" "$arm64_busybox" >/dev/null
 fi
+# The foreign bases of the ForeignBases matrix: the busybox tree as umoci, docker, BuildKit, podman, skopeo and
+# hand-packed tars write it, in a registry:2 storage root (cached: remade only when its scripts change).
+"$here/../images/make-foreign-bases.sh" "$DBUILD_TEST_FOREIGN_BASES" "$arm64_busybox" >/dev/null
 # Area-specific setup (registry, runtime, builder) lives in setup.d/, one script per area, run in name order.
 for script in "$here"/setup.d/*.sh; do
   [ -e "$script" ] || continue
