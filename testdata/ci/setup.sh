@@ -29,6 +29,10 @@ mkdir -p "$DBUILD_TEST_STATE"
 if ! DOCKER_HOST="$DBUILD_TEST_DOCKER_HOST" /usr/bin/docker version >/dev/null 2>&1; then
   echo "setup: starting dockerd on $DBUILD_TEST_DOCKER_HOST"
   mkdir -p "$DBUILD_TEST_STATE/docker-data" "$DBUILD_TEST_STATE/docker-exec"
+  # A dockerd that died leaves its containerd's pid file behind; once that pid belongs to another process (pid_max is
+  # 32768 here), the new dockerd waits for a containerd that never comes ("timeout waiting for containerd to start").
+  containerd_pid=$DBUILD_TEST_STATE/docker-exec/containerd/containerd.pid
+  if [ -f "$containerd_pid" ] && [ "$(cat "/proc/$(cat "$containerd_pid")/comm" 2>/dev/null)" != containerd ]; then rm -f "$containerd_pid"; fi
   nohup /usr/sbin/dockerd --data-root "$DBUILD_TEST_STATE/docker-data" --exec-root "$DBUILD_TEST_STATE/docker-exec" \
     -H "$DBUILD_TEST_DOCKER_HOST" --pidfile "$DBUILD_TEST_STATE/dockerd.pid" --iptables=false --bridge=none \
     >"$DBUILD_TEST_STATE/dockerd.log" 2>&1 &

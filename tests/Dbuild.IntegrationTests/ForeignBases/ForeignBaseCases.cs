@@ -47,6 +47,14 @@ internal static class ForeignBaseCases
     /// <summary>One theory row per base, so a failure names it (the test class names the Dockerfile).</summary>
     public static TheoryData<string> Rows() => new(Bases);
 
+    /// <summary>Makes <paramref name="directory"/> a build context holding only that Dockerfile; returns it.</summary>
+    public static async Task<string> WriteContextAsync(string directory, string name, string reference, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "Dockerfile"), Dockerfile(name, reference) + "\n", cancellationToken);
+        return directory;
+    }
+
     /// <summary>The Dockerfile text; <paramref name="reference"/> is written into it where an ARG cannot be (COPY --from).</summary>
     public static string Dockerfile(string name, string reference) => name switch
     {

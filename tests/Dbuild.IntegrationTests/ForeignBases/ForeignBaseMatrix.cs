@@ -32,30 +32,23 @@ public abstract class ForeignBaseMatrix(ForeignBaseEnvironment environment, stri
         // BuildKit first: when dbuild fails, the oracle is known to have built the row.
         string oracle = environment.Reference(ForeignBaseCases.OracleOf(baseName));
         string tag = $"dbuild-foreign/{baseName}-{dockerfile}:latest";
+        string buildKitContext = await ForeignBaseCases.WriteContextAsync(temp.Combine("buildkit-context"), dockerfile, oracle, ct);
         ProcessResult buildKit = await environment.DockerAsync(
-            ["build", "--network", "none", "--progress", "plain", "--build-arg", "BASE=" + oracle, "-t", tag, await ContextAsync(temp.Combine("buildkit-context"), oracle, ct)], ct);
+            ["build", "--network", "none", "--progress", "plain", "--build-arg", "BASE=" + oracle, "-t", tag, buildKitContext], ct);
         Assert.True(buildKit.ExitCode == 0, $"{baseName}/{dockerfile}: BuildKit (the oracle) failed on {oracle}, so the base is unusable as made:\n{Tail(buildKit.StandardError)}");
         (await environment.DockerAsync(["save", "-o", temp.Combine("buildkit.tar"), tag], ct)).EnsureSuccess();
         ImageSnapshot expected = await ImageSnapshot.LoadAsync(temp.Combine("buildkit.tar"), temp.Combine("buildkit"), ct);
 
         string reference = environment.Reference(baseName);
+        string dbuildContext = await ForeignBaseCases.WriteContextAsync(temp.Combine("dbuild-context"), dockerfile, reference, ct);
         ProcessResult dbuild = await environment.DbuildAsync(
-            ["build", "--progress", "plain", "--build-arg", "BASE=" + reference, "-o", "type=docker,dest=" + temp.Combine("dbuild.tar"),
-             await ContextAsync(temp.Combine("dbuild-context"), reference, ct)], ct);
+            ["build", "--progress", "plain", "--build-arg", "BASE=" + reference, "-o", "type=docker,dest=" + temp.Combine("dbuild.tar"), dbuildContext], ct);
         Assert.True(dbuild.ExitCode == 0, $"{baseName}/{dockerfile}: dbuild build failed (exit {dbuild.ExitCode}):\n{Tail(dbuild.StandardError + dbuild.StandardOutput)}");
         ImageSnapshot actual = await ImageSnapshot.LoadAsync(temp.Combine("dbuild.tar"), temp.Combine("dbuild"), ct);
 
         List<string> differences = ImageSnapshot.Compare(expected, actual);
         Assert.True(differences.Count == 0,
             $"{baseName}/{dockerfile}: dbuild differs from BuildKit in {differences.Count} places:\n" + string.Join('\n', differences.Take(60)));
-    }
-
-    /// <summary>A context folder holding only the Dockerfile written for <paramref name="reference"/>.</summary>
-    private async Task<string> ContextAsync(string directory, string reference, CancellationToken ct)
-    {
-        Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, "Dockerfile"), ForeignBaseCases.Dockerfile(dockerfile, reference) + "\n", ct);
-        return directory;
     }
 
     private static string Tail(string text) => text.Length <= 4000 ? text : "…" + text[^4000..];

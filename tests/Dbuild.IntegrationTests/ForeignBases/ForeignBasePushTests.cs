@@ -25,10 +25,8 @@ public sealed class ForeignBasePushTests(ForeignBaseEnvironment environment) : I
         CancellationToken ct = TestContext.Current.CancellationToken;
         await environment.EnsureStartedAsync(ct);
         using var temp = new TempDirectory("dbuild-foreign-push-");
-        string context = temp.Combine("context");
-        Directory.CreateDirectory(context);
         string reference = environment.Reference(baseName);
-        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), ForeignBaseCases.Dockerfile(ForeignBaseCases.Run, reference) + "\n", ct);
+        string context = await ForeignBaseCases.WriteContextAsync(temp.Combine("context"), ForeignBaseCases.Run, reference, ct);
         string image = $"{environment.RegistryHost}/pushed/{baseName}:1";
 
         ProcessResult build = await environment.DbuildAsync(["build", "--progress", "plain", "--build-arg", "BASE=" + reference, "-t", image, "--push", context], ct);
