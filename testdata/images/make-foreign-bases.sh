@@ -3,13 +3,14 @@
 # from Debian's busybox-static, each written by the tool named in foreign/bases.txt (umoci, docker's legacy builder,
 # docker import/commit/save, BuildKit, podman/buildah, skopeo, GNU tar and Python's tarfile by hand), pushed by that
 # tool into a registry:2 (Debian's docker-registry) started here on 127.0.0.1. The result is that registry's storage
-# root, OUT_DIR/registry: a test serves a copy of it with its own docker-registry and finds each base at
-# REGISTRY/NAME:latest, exactly as its producer pushed it (manifest bytes and blobs).
+# root, OUT_DIR/KEY/registry, whose folder OUT_DIR/KEY is the one line this script prints: a test serves a copy of it
+# with its own docker-registry and finds each base at REGISTRY/NAME:latest, exactly as its producer pushed it.
 #
 # usage: make-foreign-bases.sh OUT_DIR ARM64_BUSYBOX   (as root; DBUILD_TEST_DOCKER_HOST names the private dockerd)
-# Idempotent and cached: OUT_DIR/registry.key holds the hash of these scripts and of both busybox binaries; when it
-# matches, nothing is made again. Timestamps written by docker, podman and umoci make the digests differ from run to
-# run; the trees and configs do not.
+# Idempotent and cached: KEY is the hash of these scripts and of both busybox binaries; when OUT_DIR/KEY is complete,
+# nothing is made again. Checkouts with other versions of the scripts keep their own KEY beside it (one not used for a
+# day is removed). Timestamps written by docker, podman and umoci make the digests differ from run to run; the trees
+# and configs do not.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: make-foreign-bases.sh OUT_DIR ARM64_BUSYBOX}
@@ -20,8 +21,9 @@ key=$(cat "$here/make-foreign-bases.sh" "$here/make-busybox-context.sh" "$here"/
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock -w 600 9 || { echo "make-foreign-bases.sh: $out stayed locked by another run for 10 minutes" >&2; exit 1; }
-if [ -d "$out/registry" ] && [ "$(cat "$out/registry.key" 2>/dev/null)" = "$key" ]; then echo "$out"; exit 0; fi
-rm -rf "$out/registry" "$out/registry.key" "$out/work"
+if [ -f "$out/$key/complete" ]; then touch "$out/$key/complete"; echo "$out/$key"; exit 0; fi
+find "$out" -mindepth 2 -maxdepth 2 -name complete -mtime +0 -printf '%h\n' | xargs -r rm -rf
+rm -rf "${out:?}/$key" "$out/work"
 work=$out/work
 mkdir -p "$work/registry" "$work/logs"
 
@@ -77,8 +79,9 @@ done
 
 kill "$registry_pid"; wait "$registry_pid" 2>/dev/null || true
 trap - EXIT
-mv "$work/registry" "$out/registry"
+mkdir -p "$out/$key"
+mv "$work/registry" "$out/$key/registry"
 rm -rf "$work"
-echo "$key" > "$out/registry.key"
+touch "$out/$key/complete" # last: its presence says the bases are all there
 echo "make-foreign-bases.sh: $(wc -w <<<"$listed") bases in $(( $(date +%s) - started ))s" >&2
-echo "$out"
+echo "$out/$key"

@@ -11,7 +11,7 @@ namespace Dbuild.IntegrationTests.ForeignBases;
 /// </summary>
 public sealed class ForeignBaseEnvironment() : OracleEnvironment("dbuild-foreign-root-")
 {
-    /// <summary>Where make-foreign-bases.sh keeps its result (DBUILD_TEST_FOREIGN_BASES, as testdata/ci/env.sh says).</summary>
+    /// <summary>Where make-foreign-bases.sh keeps its results, one folder per version of its scripts (DBUILD_TEST_FOREIGN_BASES, as testdata/ci/env.sh says).</summary>
     public static string MadeDirectory => Environment.GetEnvironmentVariable("DBUILD_TEST_FOREIGN_BASES") is { Length: > 0 } dir
         ? dir : Path.Combine(Prerequisites.StateDirectory, "foreign-bases");
 
@@ -34,10 +34,10 @@ public sealed class ForeignBaseEnvironment() : OracleEnvironment("dbuild-foreign
 
     private protected override async Task<DistributionRegistry> StartRegistryAsync(string dockerHost, CancellationToken cancellationToken)
     {
-        // Cached: returns at once when setup.sh made the bases with these scripts already.
+        // Cached: returns at once when setup.sh made the bases with these scripts already; prints the folder they are in.
         string script = Path.Combine(RepositoryPaths.TestData, "images", "make-foreign-bases.sh");
-        (await ProcessRunner.RunAsync("bash", [script, MadeDirectory, Arm64Busybox], cancellationToken,
+        ProcessResult made = (await ProcessRunner.RunAsync("bash", [script, MadeDirectory, Arm64Busybox], cancellationToken,
             new Dictionary<string, string?> { ["DBUILD_TEST_DOCKER_HOST"] = dockerHost }, timeout: TimeSpan.FromMinutes(10))).EnsureSuccess();
-        return await DistributionRegistry.StartAsync(cancellationToken, storageSeed: Path.Combine(MadeDirectory, "registry"));
+        return await DistributionRegistry.StartAsync(cancellationToken, storageSeed: Path.Combine(made.StandardOutput.Trim(), "registry"));
     }
 }
