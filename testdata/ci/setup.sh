@@ -29,6 +29,10 @@ mkdir -p "$DBUILD_TEST_STATE"
 if ! DOCKER_HOST="$DBUILD_TEST_DOCKER_HOST" /usr/bin/docker version >/dev/null 2>&1; then
   echo "setup: starting dockerd on $DBUILD_TEST_DOCKER_HOST"
   mkdir -p "$DBUILD_TEST_STATE/docker-data" "$DBUILD_TEST_STATE/docker-exec"
+  # A dockerd that died leaves its containerd's pid file behind; once that pid belongs to another process (pid_max is
+  # 32768 here), the new dockerd waits for a containerd that never comes ("timeout waiting for containerd to start").
+  containerd_pid=$DBUILD_TEST_STATE/docker-exec/containerd/containerd.pid
+  if [ -f "$containerd_pid" ] && [ "$(cat "/proc/$(cat "$containerd_pid")/comm" 2>/dev/null)" != containerd ]; then rm -f "$containerd_pid"; fi
   nohup /usr/sbin/dockerd --data-root "$DBUILD_TEST_STATE/docker-data" --exec-root "$DBUILD_TEST_STATE/docker-exec" \
     -H "$DBUILD_TEST_DOCKER_HOST" --pidfile "$DBUILD_TEST_STATE/dockerd.pid" --iptables=false --bridge=none \
     >"$DBUILD_TEST_STATE/dockerd.log" 2>&1 &
@@ -45,8 +49,9 @@ fi
 # arm64 RUN steps run under qemu-user through the binfmt_misc handler above. The arm64 binary comes from Debian's
 # busybox-static:arm64, downloaded once (adding arm64 to dpkg only for that download) and kept under the state dir.
 multiarch=${DBUILD_TEST_BUSYBOX_MULTIARCH_OCI:-$DBUILD_TEST_STATE/busybox-multiarch-oci}
-if [ ! -f "$multiarch/index.json" ]; then
-  debs="$DBUILD_TEST_STATE/debs"
+debs="$DBUILD_TEST_STATE/debs"
+arm64_busybox=$debs/busybox-arm64/bin/busybox
+if [ ! -f "$multiarch/index.json" ] || [ ! -x "$arm64_busybox" ]; then
   mkdir -p "$debs"
   if ! ls "$debs"/busybox-static_*_arm64.deb >/dev/null 2>&1; then
     echo "setup: downloading busybox-static:arm64"
@@ -58,8 +63,11 @@ if [ ! -f "$multiarch/index.json" ]; then
   fi
   rm -rf "$debs/busybox-arm64"
   dpkg-deb -x "$(ls "$debs"/busybox-static_*_arm64.deb | head -1)" "$debs/busybox-arm64"
-  "$here/../images/make-busybox-multiarch-layout.sh" "$multiarch" "$debs/busybox-arm64/bin/busybox" >/dev/null
+  "$here/../images/make-busybox-multiarch-layout.sh" "$multiarch" "$arm64_busybox" >/dev/null
 fi
+# The foreign bases of the ForeignBases matrix: the busybox tree as umoci, docker, BuildKit, podman, skopeo and
+# hand-packed tars write it, in a registry:2 storage root (cached: remade only when its scripts change).
+"$here/../images/make-foreign-bases.sh" "$DBUILD_TEST_FOREIGN_BASES" "$arm64_busybox" >/dev/null
 # Area-specific setup (registry, runtime, builder) lives in setup.d/, one script per area, run in name order.
 for script in "$here"/setup.d/*.sh; do
   [ -e "$script" ] || continue

@@ -8,51 +8,23 @@ namespace Dbuild.IntegrationTests.Differential;
 /// <c>127.0.0.1:PORT/busybox:latest</c>, the base both builders pull (every case's Dockerfile says
 /// <c>ARG BASE</c> + <c>FROM $BASE</c>), and one dbuild state root shared by the cases.
 /// </summary>
-public sealed class DifferentialEnvironment : IAsyncDisposable
+public sealed class DifferentialEnvironment() : OracleEnvironment("dbuild-diff-root-")
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly TempDirectory _root = new("dbuild-diff-root-");
-    private DistributionRegistry? _registry;
-
-    public string DockerHost { get; private set; } = "";
-
     /// <summary>The base image reference passed as <c>--build-arg BASE=</c> to both builders.</summary>
-    public string BaseImage { get; private set; } = "";
+    public string BaseImage => $"{RegistryHost}/busybox:latest";
 
-    public string DbuildRoot => _root.Path;
-
-    public static string Docker => "/usr/bin/docker";
-
-    public async Task EnsureStartedAsync(CancellationToken cancellationToken)
+    protected override void RequirePrerequisites()
     {
-        string dockerHost = Prerequisites.RequireDocker();
-        string layout = Prerequisites.RequireBusyboxLayout();
-        string skopeo = Prerequisites.RequireTool("skopeo", "skopeo");
-        Prerequisites.RequireTool("docker-registry", "docker-registry");
-        Prerequisites.RequireRoot("dbuild runs RUN steps through runc on overlay mounts");
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_registry is not null) { return; }
-            DistributionRegistry registry = await DistributionRegistry.StartAsync(cancellationToken);
-            (await ProcessRunner.RunAsync(skopeo, ["copy", "--dest-tls-verify=false", $"oci:{layout}:latest", $"docker://{registry.Host}/busybox:latest"],
-                cancellationToken, timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
-            (DockerHost, BaseImage, _registry) = (dockerHost, $"{registry.Host}/busybox:latest", registry);
-        }
-        finally { _gate.Release(); }
+        Prerequisites.RequireBusyboxLayout();
+        Prerequisites.RequireTool("skopeo", "skopeo");
     }
 
-    public Task<ProcessResult> DockerAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
-        ProcessRunner.RunAsync(Docker, arguments, cancellationToken,
-            new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerHost, ["DOCKER_BUILDKIT"] = "1" }, timeout: TimeSpan.FromMinutes(5));
-
-    public Task<ProcessResult> DbuildAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
-        DbuildCli.RunAsync(["--root", DbuildRoot, .. arguments], cancellationToken, timeout: TimeSpan.FromMinutes(5));
-
-    public async ValueTask DisposeAsync()
+    private protected override async Task<DistributionRegistry> StartRegistryAsync(string dockerHost, CancellationToken cancellationToken)
     {
-        if (_registry is not null) { await _registry.DisposeAsync(); }
-        _root.Dispose();
-        _gate.Dispose();
+        DistributionRegistry registry = await DistributionRegistry.StartAsync(cancellationToken);
+        (await ProcessRunner.RunAsync(Prerequisites.RequireTool("skopeo", "skopeo"),
+            ["copy", "--dest-tls-verify=false", $"oci:{Prerequisites.BusyboxOciLayout}:latest", $"docker://{registry.Host}/busybox:latest"],
+            cancellationToken, timeout: TimeSpan.FromMinutes(2))).EnsureSuccess();
+        return registry;
     }
 }

@@ -36,7 +36,7 @@ internal sealed class FileTree
     {
         var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
         LayerEntries.Add(entries);
-        await using Stream tar = await LayerReader.OpenDecompressedAsync(blob, leaveOpen: true, cancellationToken);
+        await using Stream tar = new EndBlocksStream(await LayerReader.OpenDecompressedAsync(blob, leaveOpen: true, cancellationToken));
         await using var reader = new TarReader(tar, leaveOpen: true);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
         {

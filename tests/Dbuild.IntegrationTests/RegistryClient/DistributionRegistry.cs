@@ -8,7 +8,9 @@ namespace Dbuild.IntegrationTests.RegistryClient;
 
 /// <summary>
 /// Debian's registry:2 (<c>/usr/bin/docker-registry serve CONFIG</c>) on 127.0.0.1 with a free port and a temp storage
-/// root, optionally behind htpasswd basic auth or token auth from a <see cref="TokenServer"/>. Stopped (by its own process id) on dispose.
+/// root, optionally behind htpasswd basic auth or token auth from a <see cref="TokenServer"/>, optionally serving a copy of
+/// an existing storage root (<c>storageSeed</c>, e.g. the foreign bases testdata/images/make-foreign-bases.sh made).
+/// Stopped (by its own process id) on dispose.
 /// </summary>
 internal sealed class DistributionRegistry : IAsyncDisposable
 {
@@ -31,10 +33,14 @@ internal sealed class DistributionRegistry : IAsyncDisposable
     public string Host => $"127.0.0.1:{Port}";
 
     public static async Task<DistributionRegistry> StartAsync(CancellationToken cancellationToken, (string User, string Password)? basicAuth = null,
-        TokenServer? tokenAuth = null)
+        TokenServer? tokenAuth = null, string? storageSeed = null)
     {
         string binary = Prerequisites.RequireTool("docker-registry", "docker-registry");
         var directory = new TempDirectory("dbuild-registry2-");
+        if (storageSeed is not null)
+        {
+            (await ProcessRunner.RunAsync("cp", ["-a", storageSeed, directory.Combine("data")], cancellationToken)).EnsureSuccess();
+        }
         int port = FreePort();
         string auth = "";
         if (basicAuth is { } credentials)
