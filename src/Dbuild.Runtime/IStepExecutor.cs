@@ -1,8 +1,13 @@
+using Dbuild.Oci;
+using Dbuild.Oci.Layers;
+
 namespace Dbuild.Runtime;
 
 /// <summary>
 /// Runs one build step (a Dockerfile RUN) on top of a parent layer chain and turns what it changed into one layer.
 /// The solver calls this; <see cref="StepExecutor"/> is the real implementation (overlay snapshots + runc/crun).
+/// With overlay snapshots, a build keeps its own layers as snapshot directories (as BuildKit does): a step's changes,
+/// and files COPY writes, stay there until an exported image needs them as a tar.
 /// </summary>
 public interface IStepExecutor
 {
@@ -18,4 +23,25 @@ public interface IStepExecutor
     /// <paramref name="destinationDirectory"/>, e.g. for <c>--output type=local</c>. The directory is created if missing.
     /// </summary>
     Task ExportAsync(IReadOnlyList<LayerSource> layers, string destinationDirectory, CancellationToken cancellationToken = default);
+
+    /// <summary>True when layers can be kept as snapshots (overlay, with the privileges to keep owners); false otherwise, never throwing.</summary>
+    Task<bool> UsesSnapshotsAsync(CancellationToken cancellationToken = default) => Task.FromResult(false);
+
+    /// <summary>The directory of a kept snapshot (one layer's files, overlay whiteouts), or null when it is not stored.</summary>
+    string? SnapshotDirectory(Digest id) => null;
+
+    /// <summary>Makes the snapshot <paramref name="id"/> from the layer tar <paramref name="writeTar"/> writes (never stored as a tar); nothing when it exists.</summary>
+    Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This executor keeps no snapshots.");
+
+    /// <summary>The merged, read-only file tree of a layer chain at <paramref name="target"/> (created); disposing unmounts it.</summary>
+    Task<IAsyncDisposable> MountReadOnlyAsync(IReadOnlyList<LayerSource> layers, string target, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This executor keeps no snapshots.");
+
+    /// <summary>
+    /// Writes the last layer of <paramref name="layers"/> (a snapshot) as a layer tar, compressed as <paramref name="options"/> say. With
+    /// <paramref name="onlyChanges"/> (a RUN's snapshot) files the step only copied up unchanged are left out, as they were when it ran.
+    /// </summary>
+    Task<LayerWriteResult> WriteLayerAsync(IReadOnlyList<LayerSource> layers, bool onlyChanges, Stream output, LayerWriterOptions options,
+        CancellationToken cancellationToken = default) => throw new NotSupportedException("This executor keeps no snapshots.");
 }

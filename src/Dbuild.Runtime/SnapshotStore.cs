@@ -65,13 +65,22 @@ internal sealed class SnapshotStore
         return File.Exists(marker) && File.ReadAllText(marker) == chainId.ToString();
     }
 
-    /// <summary>Makes sure every prefix of the chain is unpacked; returns the snapshot fs dirs, base first.</summary>
+    /// <summary>
+    /// Makes sure every prefix of the chain is unpacked; returns the snapshot fs dirs, base first. A layer kept as a
+    /// snapshot (<see cref="LayerSource.Snapshot"/>) is used as it is (overlay only: its directory holds just that layer).
+    /// </summary>
     public async Task<List<string>> PrepareAsync(IReadOnlyList<LayerSource> layers, CancellationToken cancellationToken)
     {
-        List<Digest> chain = ChainIds(layers.Select(l => l.DiffId));
+        List<Digest> chain = ChainIds(layers.Select(l => l.Snapshot ?? l.DiffId));
         var result = new List<string>(chain.Count);
         for (int i = 0; i < chain.Count; i++)
         {
+            if (layers[i].Snapshot is { } kept)
+            {
+                if (!_overlay) { throw new InvalidOperationException("Kept snapshots need overlay snapshots."); }
+                result.Add(Exists(kept) ? FsOf(kept) : throw new InvalidOperationException($"The snapshot {kept} is no longer stored; build again (its cache record is dropped)."));
+                continue;
+            }
             Digest chainId = chain[i];
             if (!Exists(chainId))
             {
@@ -79,7 +88,11 @@ internal sealed class SnapshotStore
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    if (!Exists(chainId)) { await UnpackAsync(layers[i], chainId, i == 0 ? null : FsOf(chain[i - 1]), cancellationToken).ConfigureAwait(false); }
+                    if (!Exists(chainId))
+                    {
+                        LayerSource layer = layers[i];
+                        await UnpackAsync(layer.OpenAsync, layer.DiffId, chainId, i == 0 ? null : FsOf(chain[i - 1]), cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 finally
                 {
@@ -89,6 +102,52 @@ internal sealed class SnapshotStore
             result.Add(FsOf(chainId));
         }
         return result;
+    }
+
+    /// <summary>Unpacks a layer tar that <paramref name="writeTar"/> writes (through a pipe, never to disk) as the snapshot <paramref name="id"/>.</summary>
+    public async Task ImportAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, CancellationToken cancellationToken)
+    {
+        if (Exists(id)) { return; }
+        SemaphoreSlim gate = Locks.GetOrAdd(id.ToString(), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Exists(id)) { return; }
+            var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            async Task WriteAsync()
+            {
+                Stream writer = pipe.Writer.AsStream();
+                try
+                {
+                    await writeTar(writer, failed.Token).ConfigureAwait(false);
+                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    await pipe.Writer.CompleteAsync(ex).ConfigureAwait(false);
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+            Task writing = Task.Run(WriteAsync, CancellationToken.None);
+            try
+            {
+                await UnpackAsync(_ => Task.FromResult(pipe.Reader.AsStream()), null, id, null, failed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+                await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
+            await writing.ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>
@@ -117,7 +176,7 @@ internal sealed class SnapshotStore
         }
     }
 
-    private async Task UnpackAsync(LayerSource layer, Digest chainId, string? parentFs, CancellationToken cancellationToken)
+    private async Task UnpackAsync(Func<CancellationToken, Task<Stream>> open, Digest? diffId, Digest chainId, string? parentFs, CancellationToken cancellationToken)
     {
         string staging = NewStagingPath();
         string fs = Path.Combine(staging, "fs");
@@ -126,7 +185,7 @@ internal sealed class SnapshotStore
         {
             Directory.CreateDirectory(staging);
             if (!_overlay && parentFs is not null) { await CopyTree.CopyAsync(parentFs, fs, cancellationToken).ConfigureAwait(false); }
-            Stream blob = await layer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            Stream blob = await open(cancellationToken).ConfigureAwait(false);
             await using (blob.ConfigureAwait(false))
             {
                 await LayerExtractor.ExtractAsync(blob, fs, new LayerExtractOptions
@@ -135,12 +194,12 @@ internal sealed class SnapshotStore
                     OverlayOpaqueXattr = OpaqueXattr,
                     AllowDeviceNodes = !_inUserNamespace,
                     FileSystem = LinuxLayerFileSystem.Instance,
-                    ExpectedDiffId = layer.DiffId,
+                    ExpectedDiffId = diffId,
                 }, cancellationToken).ConfigureAwait(false);
             }
             await File.WriteAllTextAsync(Path.Combine(staging, "chainid"), chainId.ToString(), cancellationToken).ConfigureAwait(false);
             Publish(staging, chainId);
-            Log.SnapshotUnpacked(_logger, layer.DiffId, chainId, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            Log.SnapshotUnpacked(_logger, diffId ?? chainId, chainId, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch
         {

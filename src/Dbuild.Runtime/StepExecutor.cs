@@ -183,6 +183,12 @@ public sealed partial class StepExecutor : IStepExecutor
 
         foreach (string problem in stubs.Remove()) { Log.CleanupFailed(_logger, containerId, problem); }
         foreach (string problem in step.UnmountAll()) { Log.CleanupFailed(_logger, containerId, problem); } // the rootfs and the step's mounts; the upper dir stays
+        if (request.KeepSnapshot is { } keep && _overlay)
+        {
+            // BuildKit's way: the changed tree is the result; a layer tar is written only if an exported image needs it.
+            await _snapshots!.CommitAsync(keep, upper, cancellationToken).ConfigureAwait(false);
+            return new StepResult { Snapshot = keep, Duration = stopwatch.Elapsed };
+        }
         return await CreateLayerAsync(request, containerId, upper, lowers, step, stopwatch.Elapsed, cancellationToken).ConfigureAwait(false);
     }
 
@@ -248,7 +254,17 @@ public sealed partial class StepExecutor : IStepExecutor
 
     private async Task InitializeCoreAsync(CancellationToken cancellationToken)
     {
+        InitializeStorage();
+        _runtime = await OciRuntime.SelectAsync(_options, _runtimeRoot, _inUserNamespace, WorkDirectory, _logger, cancellationToken).ConfigureAwait(false);
+        await RecoverAbandonedStepsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The state directories and the snapshot store (overlay probed once); what snapshots need without an OCI runtime.</summary>
+    private void InitializeStorage()
+    {
+        lock (_initLock)
         {
+            if (_snapshots is not null) { return; }
             if (!HostEnvironment.IsRoot)
             {
                 throw new InvalidOperationException("Running build steps needs root, or root inside a user namespace (rootless): run dbuild under " +
@@ -264,8 +280,6 @@ public sealed partial class StepExecutor : IStepExecutor
                 _ => ProbeOverlay(),
             };
             _snapshots = new SnapshotStore(Path.Combine(_runtimeRoot, _overlay ? "snapshots" : "snapshots-native"), _overlay, _inUserNamespace, _logger);
-            _runtime = await OciRuntime.SelectAsync(_options, _runtimeRoot, _inUserNamespace, WorkDirectory, _logger, cancellationToken).ConfigureAwait(false);
-            await RecoverAbandonedStepsAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

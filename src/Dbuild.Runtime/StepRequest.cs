@@ -41,6 +41,12 @@ public sealed record StepRequest
     /// <summary>Compression of the resulting layer; null = <see cref="StepExecutorOptions.Compression"/>.</summary>
     public LayerCompression? Compression { get; init; }
 
+    /// <summary>
+    /// Keep what the step changed as the snapshot with this id, and write no layer tar (the exporter writes one, if an
+    /// image needs the layer, with <see cref="IStepExecutor.WriteLayerAsync"/>). Only when <see cref="IStepExecutor.UsesSnapshotsAsync"/> is true.
+    /// </summary>
+    public Digest? KeepSnapshot { get; init; }
+
     /// <summary>SOURCE_DATE_EPOCH: clamp file mtimes in the layer to this time; null = keep them.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
 }

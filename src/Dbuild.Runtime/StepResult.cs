@@ -15,7 +15,10 @@ public sealed record StepResult
     public string? LayerPath { get; init; }
 
     /// <summary>True when the step changed nothing, so the image gets no layer (history <c>empty_layer</c>).</summary>
-    public bool IsEmptyLayer => Layer is null;
+    public bool IsEmptyLayer => Layer is null && Snapshot is null;
+
+    /// <summary>With <see cref="StepRequest.KeepSnapshot"/>: the snapshot holding what the step changed (possibly nothing).</summary>
+    public Oci.Digest? Snapshot { get; init; }
 
     /// <summary>How long the process ran.</summary>
     public TimeSpan Duration { get; init; }

@@ -11,7 +11,21 @@ internal sealed record CachedLayer(
     [property: JsonPropertyName("size")] long Size,
     [property: JsonPropertyName("diffId")] string DiffId);
 
-internal sealed record CacheRecord([property: JsonPropertyName("layer")] CachedLayer? Layer);
+internal sealed record CacheRecord([property: JsonPropertyName("layer")] CachedLayer? Layer)
+{
+    /// <summary>A layer kept as a snapshot (no blob yet): its id.</summary>
+    [JsonPropertyName("snapshot")]
+    public string? Snapshot { get; init; }
+
+    /// <summary>The snapshot is a RUN's: only changes go into its tar.</summary>
+    [JsonPropertyName("onlyChanges")]
+    public bool OnlyChanges { get; init; }
+
+    /// <summary>The result as a layer of its filesystem, or null when it has none.</summary>
+    public ChainLayer? ToLayer() =>
+        Snapshot is { } id ? new ChainLayer { Snapshot = Digest.Parse(id), OnlyChanges = OnlyChanges }
+        : Layer is { } l ? ChainLayer.Of(new LayerRef(new Descriptor(l.MediaType, Digest.Parse(l.Digest), l.Size), Digest.Parse(l.DiffId))) : null;
+}
 
 internal sealed record StepHistoryRecord([property: JsonPropertyName("components")] IReadOnlyList<KeyComponent> Components);
 

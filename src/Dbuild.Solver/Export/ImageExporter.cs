@@ -25,7 +25,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         try
         {
             bool oci = request.OciMediaTypes;
-            List<LayerRef> layers = [.. await compressor.CompressAsync(final.Layers, vertex.Log, cancellationToken).ConfigureAwait(false)];
+            List<LayerRef> layers = [.. await compressor.BlobsAsync(final.Chain, vertex.Log, cancellationToken).ConfigureAwait(false)];
             final.Layers.Clear();
             final.Layers.AddRange(layers);
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
@@ -80,7 +80,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             foreach ((_, StageState final) in images)
             {
                 // A layer in several images (a COPY from a build-platform stage) is compressed once: say so once.
-                List<LayerRef> layers = [.. await compressor.CompressAsync(final.Layers, n => { if (notes.Add(n)) { vertex.Log(n); } }, cancellationToken).ConfigureAwait(false)];
+                List<LayerRef> layers = [.. await compressor.BlobsAsync(final.Chain, n => { if (notes.Add(n)) { vertex.Log(n); } }, cancellationToken).ConfigureAwait(false)];
                 final.Layers.Clear();
                 final.Layers.AddRange(layers);
             }

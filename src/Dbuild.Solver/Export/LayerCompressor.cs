@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
-
+using Dbuild.Runtime;
 using Dbuild.Solver.Cache;
 
 namespace Dbuild.Solver.Export;
@@ -13,6 +13,8 @@ namespace Dbuild.Solver.Export;
 /// inflating); only the layers of an exported image are compressed, as BuildKit does. The compressed blob is
 /// remembered by (diffID, codec, level) under <c>buildcache/compressed/</c>, so a layer whose tar comes out byte for
 /// byte the same in a later build (a COPY re-run only because its parent changed, say) is never compressed twice.
+/// A layer the build keeps as a snapshot is written straight from its directory, tar and compression in one pass, once
+/// per (snapshot, codec, level). zstd base layers become gzip when the image has Docker media types, which have no zstd.
 /// </summary>
 internal sealed class LayerCompressor(ContentStore store, string stateRoot, string tmp, LayerCompression compression, int? requestedLevel)
 {
@@ -24,8 +26,72 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
 
     private readonly string _dir = Path.Combine(stateRoot, "buildcache", "compressed");
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _work = new();
+    private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _snapshots = new();
 
-    private bool Needed(LayerRef layer) => compression != LayerCompression.None && MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None;
+    /// <summary>Writes kept snapshots as layers; null when the build keeps none.</summary>
+    public IStepExecutor? Executor { get; init; }
+
+    /// <summary>The image uses Docker media types (no zstd there: such layers are recompressed).</summary>
+    public bool DockerMediaTypes { get; init; }
+
+    private bool Needed(LayerRef layer) => MediaTypes.CompressionOf(layer.Blob.MediaType) switch
+    {
+        LayerCompression.None => compression != LayerCompression.None,
+        LayerCompression.Zstd => DockerMediaTypes && compression != LayerCompression.Zstd,
+        _ => false,
+    };
+
+    /// <summary>Starts writing the last layer of <paramref name="chain"/>, a kept snapshot of an exported image, in the background.</summary>
+    public void Prefetch(IReadOnlyList<ChainLayer> chain, CancellationToken cancellationToken)
+    {
+        if (chain.Count > 0 && chain[^1].Snapshot is not null) { _ = StartSnapshot(chain, cancellationToken); }
+        else if (chain.Count > 0 && chain[^1].Blob is { } blob) { Prefetch(blob, cancellationToken); }
+    }
+
+    /// <summary>The chain's layers as blobs an image can reference: kept snapshots written, then everything compressed as <see cref="CompressAsync"/> does.</summary>
+    public async Task<IReadOnlyList<LayerRef>> BlobsAsync(IReadOnlyList<ChainLayer> chain, Action<string> log, CancellationToken cancellationToken)
+    {
+        var work = chain.Select((l, i) => l.Blob is { } blob ? Task.FromResult((blob, "")) : StartSnapshot(chain.Take(i + 1).ToList(), cancellationToken));
+        var done = await Task.WhenAll(work).ConfigureAwait(false);
+        foreach (var (_, note) in done) { if (note.Length > 0) { log(note); } }
+        return await CompressAsync([.. done.Select(d => d.Item1)], log, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<(LayerRef Layer, string Note)> StartSnapshot(IReadOnlyList<ChainLayer> chain, CancellationToken cancellationToken) =>
+        _snapshots.GetOrAdd(chain[^1].Snapshot!.Value, _ => new Lazy<Task<(LayerRef, string)>>(() => Task.Run(() => WriteSnapshotAsync(chain, cancellationToken), cancellationToken))).Value;
+
+    private async Task<(LayerRef Layer, string Note)> WriteSnapshotAsync(IReadOnlyList<ChainLayer> chain, CancellationToken cancellationToken)
+    {
+        ChainLayer top = chain[^1];
+        Digest id = top.Snapshot!.Value;
+        IStepExecutor executor = Executor ?? throw new InvalidOperationException("A kept snapshot without an executor to write it.");
+        Directory.CreateDirectory(_dir);
+        string record = Path.Combine(_dir, $"snapshot-{id.Encoded}-{compression.ToString().ToLowerInvariant()}-{_level?.ToString(CultureInfo.InvariantCulture) ?? "auto"}.json");
+        if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return (new LayerRef(new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size), Digest.Parse(known.DiffId)), "");
+        }
+        long started = Stopwatch.GetTimestamp();
+        // A RUN's snapshot is compared with the layers below it; a COPY's is all new, and needs nothing below.
+        IReadOnlyList<LayerSource> sources = top.OnlyChanges ? [.. chain.Select(l => l.ToSource(store))] : [top.ToSource(store)];
+        var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount, SourceDateEpoch = SourceDateEpoch };
+        string temp = Path.Combine(tmp, $"snapshot-{Guid.NewGuid():N}");
+        LayerWriteResult result;
+        var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16, Options = FileOptions.Asynchronous });
+        await using (file.ConfigureAwait(false))
+        {
+            result = await executor.WriteLayerAsync(sources, top.OnlyChanges, file, options, cancellationToken).ConfigureAwait(false);
+        }
+        Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
+        await BuildCache.WriteLayerRecordAsync(record, new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, result.DiffId.ToString()), cancellationToken)
+            .ConfigureAwait(false);
+        string note = $"writing layer {result.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
+            $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
+        return (new LayerRef(stored, result.DiffId), note);
+    }
+
+    /// <summary>SOURCE_DATE_EPOCH: clamps mtimes in layers written from snapshots.</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
 
     /// <summary>
     /// Starts compressing a layer that will be exported (a step of the target stage) in the background, so the work
@@ -52,7 +118,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     /// <summary>Waits for every compression started (failed or cancelled ones included) before the temp dir goes.</summary>
     public async Task DrainAsync()
     {
-        foreach (var work in _work.Values.Where(w => w.IsValueCreated))
+        foreach (var work in _work.Values.Concat(_snapshots.Values).Where(w => w.IsValueCreated))
         {
             // Failures are the export's to report (if it got that far); cleanup must not mask the build's own error.
             await ((Task)work.Value).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -76,7 +142,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount };
         string temp = Path.Combine(tmp, $"compress-{Guid.NewGuid():N}");
         LayerWriteResult result;
-        Stream tar = store.OpenBlob(layer.Blob.Digest);
+        // A zstd layer recompressed for Docker media types is read through its decompression.
+        Stream tar = MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None ? store.OpenBlob(layer.Blob.Digest)
+            : await LayerReader.OpenDecompressedAsync(store.OpenBlob(layer.Blob.Digest), cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (tar.ConfigureAwait(false))
         {
             var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16, Options = FileOptions.Asynchronous });

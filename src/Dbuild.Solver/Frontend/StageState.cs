@@ -14,6 +14,9 @@ internal sealed class StageState
 {
     public required ImageConfig BaseConfig { get; init; }
     public List<LayerRef> Layers { get; init; } = [];
+
+    /// <summary>The image's layers as the build left them (blobs, or kept snapshots the exporter writes as blobs into <see cref="Layers"/>).</summary>
+    public List<ChainLayer> Chain { get; init; } = [];
     public List<HistoryItem> History { get; init; } = [];
     public List<string> Env { get; init; } = [];
     public string? User { get; set; }
@@ -82,10 +85,10 @@ internal sealed class StageState
     /// The image to export: these layers, and the history with each step's entry marked empty when its op added no
     /// layer (a RUN that changed nothing), as BuildKit's exporter does.
     /// </summary>
-    public StageState ForExport(IReadOnlyList<LayerRef> layers, Func<OpNode, bool> addedLayer)
+    public StageState ForExport(IReadOnlyList<ChainLayer> layers, Func<OpNode, bool> addedLayer)
     {
         StageState image = Fork();
-        image.Layers.AddRange(layers);
+        image.Chain.AddRange(layers);
         image.History.Clear();
         image.History.AddRange(History.Select(h => h.LayerOp is { } op ? new HistoryItem(h.Entry with { EmptyLayer = !addedLayer(op) }, null) : h));
         return image;

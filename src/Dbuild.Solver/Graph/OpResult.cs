@@ -16,10 +16,10 @@ internal sealed class OpResult
     public required Digest Key { get; init; }
 
     /// <summary>The filesystem's layers, base first (empty for scratch and for file sources).</summary>
-    public IReadOnlyList<LayerRef> Layers { get; init; } = [];
+    public IReadOnlyList<ChainLayer> Layers { get; init; } = [];
 
-    /// <summary>The layer this op added, or null (a cached or real step that changed nothing, a source).</summary>
-    public LayerRef? Layer { get; init; }
+    /// <summary>The layer this op added, or null (a step that added none, a source).</summary>
+    public ChainLayer? Layer { get; init; }
 
     /// <summary>
     /// Why a step reading this result (and otherwise unchanged) misses: "previous step changed" after a miss, the base

@@ -6,7 +6,7 @@ using Dbuild.Solver.Progress;
 namespace Dbuild.Solver.Ops;
 
 /// <summary>What a layer step came to: its key, the layer it added (if any), why it missed, and what later steps inherit.</summary>
-internal sealed record StepOutcome(Digest Key, LayerRef? Layer, string? MissReason, string? ChainReason);
+internal sealed record StepOutcome(Digest Key, ChainLayer? Layer, string? MissReason, string? ChainReason);
 
 /// <summary>
 /// Runs a layer step (a file or exec op) through the cache: a hit reuses the recorded layer; a miss says why
@@ -18,9 +18,9 @@ internal sealed class CachedStep(SolveContext context)
     /// <param name="node">The op (its name is the vertex, its origin identifies the step across builds).</param>
     /// <param name="pendingReason">What the input step's outcome passes on (see <see cref="OpResult.ChainReason"/>).</param>
     /// <param name="key">The step's key parts.</param>
-    /// <param name="produce">Makes the layer on a miss (null: the step changed nothing).</param>
+    /// <param name="produce">Makes the layer on a miss (a blob, or a kept snapshot).</param>
     /// <param name="cancellationToken">Cancels the step.</param>
-    public async Task<StepOutcome> RunAsync(OpNode node, string? pendingReason, CacheKeyBuilder key, Func<Vertex, CancellationToken, Task<CachedLayer?>> produce,
+    public async Task<StepOutcome> RunAsync(OpNode node, string? pendingReason, CacheKeyBuilder key, Func<Vertex, CancellationToken, Task<CacheRecord>> produce,
         CancellationToken cancellationToken)
     {
         string name = node.Name ?? node.Kind;
@@ -35,6 +35,10 @@ internal sealed class CachedStep(SolveContext context)
             IReadOnlyList<KeyComponent>? before = await context.Cache.GetStepHistoryAsync(origin.StepId, cancellationToken).ConfigureAwait(false);
             bool noCache = request.NoCache || request.NoCacheFilter.Contains(origin.Stage, StringComparer.OrdinalIgnoreCase);
             record = noCache ? null : await context.Cache.TryGetAsync(digest, cancellationToken).ConfigureAwait(false);
+            if (record?.Snapshot is { } kept && (!await context.UsesSnapshotsAsync().ConfigureAwait(false) || context.Executor!.SnapshotDirectory(Digest.Parse(kept)) is null))
+            {
+                record = null; // its snapshot is gone (or this build keeps none)
+            }
             if (record is null)
             {
                 reason = noCache ? "--no-cache" : MissReason.Explain(before, key.Components);
@@ -54,21 +58,18 @@ internal sealed class CachedStep(SolveContext context)
             vertex.Fail(ex.Message);
             throw;
         }
-        LayerRef? layer = record.Layer is { } l ? new LayerRef(new Descriptor(l.MediaType, Digest.Parse(l.Digest), l.Size), Digest.Parse(l.DiffId)) : null;
-        // A layer of an exported image: compress it now, alongside the steps still to run.
-        if (layer is not null && node.InImage) { context.Compressor.Prefetch(layer, cancellationToken); }
+        ChainLayer? layer = record.ToLayer();
         if (reason is null) { vertex.Cached(); } else { vertex.Done(); }
         context.Reports.Add((node.Sequence, new StepReport(vertex.Id, name, reason is null, reason, vertex.Elapsed)));
         return new StepOutcome(digest, layer, reason, reason is null ? pendingReason : "previous step changed");
     }
 
-    private async Task<CacheRecord> ProduceAsync(Digest digest, Vertex vertex, Func<Vertex, CancellationToken, Task<CachedLayer?>> produce, CancellationToken cancellationToken)
+    private async Task<CacheRecord> ProduceAsync(Digest digest, Vertex vertex, Func<Vertex, CancellationToken, Task<CacheRecord>> produce, CancellationToken cancellationToken)
     {
         await context.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            CachedLayer? layer = await produce(vertex, cancellationToken).ConfigureAwait(false);
-            var made = new CacheRecord(layer);
+            CacheRecord made = await produce(vertex, cancellationToken).ConfigureAwait(false);
             await context.Cache.PutAsync(digest, made, cancellationToken).ConfigureAwait(false);
             return made;
         }

@@ -30,7 +30,14 @@ internal sealed class ExecMounts(SolveContext context)
     private static string SourceKey(OpResult source) => source.SourceKey.FirstOrDefault(p => p.Name == "source")?.Value ?? "stage " + source.Key;
 
     /// <summary>The runtime's mount, or null for an optional secret or ssh key that was not given.</summary>
-    public async Task<StepMount?> CreateAsync(ExecMount mount, OpResult? source, IReadOnlyList<string> env, int sshIndex, CancellationToken cancellationToken)
+    /// <param name="mount">The mount.</param>
+    /// <param name="source">What a bind or cache mount reads, solved.</param>
+    /// <param name="env">The process environment (an ENV SSH_AUTH_SOCK wins over the ssh mount's).</param>
+    /// <param name="sshIndex">How many ssh mounts came before.</param>
+    /// <param name="views">Collects read-only views to unmount once the step has run.</param>
+    /// <param name="cancellationToken">Cancels preparing.</param>
+    public async Task<StepMount?> CreateAsync(ExecMount mount, OpResult? source, IReadOnlyList<string> env, int sshIndex, List<IAsyncDisposable> views,
+        CancellationToken cancellationToken)
     {
         RunMount m = mount.Mount;
         switch (m.Type)
@@ -42,7 +49,7 @@ internal sealed class ExecMounts(SolveContext context)
                     return new BindMount
                     {
                         Target = target,
-                        SourceLayers = [.. source!.Layers.Select(l => new LayerSource(l.DiffId, _ => Task.FromResult(context.Store.OpenBlob(l.Blob.Digest))))],
+                        SourceLayers = [.. source!.Layers.Select(l => l.ToSource(context.Store))],
                         SubPath = mount.SubPath,
                         ReadWrite = !m.ReadOnly,
                     };
@@ -55,9 +62,7 @@ internal sealed class ExecMounts(SolveContext context)
                     {
                         // BuildKit keys a seeded cache by its id and its source, so another source is another cache.
                         id = id + "\0" + SourceKey(source) + "\0" + mount.SubPath;
-                        string dir = Path.Combine(context.Tmp, "from-" + Guid.NewGuid().ToString("N"));
-                        SourceTree tree = await LayerIndexTree.BuildAsync(context.Store, source.Layers, [mount.SubPath], dir, mount.SourceDescription, cancellationToken).ConfigureAwait(false);
-                        seed = mount.SubPath.Length == 0 ? tree.Root : Path.Combine(tree.Root, mount.SubPath);
+                        seed = await SeedAsync(mount, source, views, cancellationToken).ConfigureAwait(false);
                         if (!Directory.Exists(seed)) { throw new BuildException($"--mount=type=cache: source {mount.SubPath} is not a directory in {mount.SourceDescription}"); }
                     }
                     return new CacheMount
@@ -114,6 +119,25 @@ internal sealed class ExecMounts(SolveContext context)
             default:
                 throw new BuildException($"RUN --mount=type={m.Type.ToString().ToLowerInvariant()} is not supported yet.");
         }
+    }
+
+    /// <summary>Where a cache's first contents come from: a context directory, or the source stage's or image's tree (mounted read-only, or read from its layer tars).</summary>
+    private async Task<string> SeedAsync(ExecMount mount, OpResult source, List<IAsyncDisposable> views, CancellationToken cancellationToken)
+    {
+        if (source.Context is { } contextTree) { return mount.SubPath.Length == 0 ? contextTree.Root : Path.Combine(contextTree.Root, mount.SubPath); }
+        string dir = Path.Combine(context.Tmp, "from-" + Guid.NewGuid().ToString("N"));
+        string root;
+        if (await context.UsesSnapshotsAsync().ConfigureAwait(false))
+        {
+            views.Add(await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Store))], dir, cancellationToken).ConfigureAwait(false));
+            root = dir;
+        }
+        else
+        {
+            IReadOnlyList<LayerRef> blobs = [.. source.Layers.Select(l => l.Blob ?? throw new InvalidOperationException("A kept snapshot where the build keeps none."))];
+            root = (await LayerIndexTree.BuildAsync(context.Store, blobs, [mount.SubPath], dir, mount.SourceDescription, cancellationToken).ConfigureAwait(false)).Root;
+        }
+        return mount.SubPath.Length == 0 ? root : Path.Combine(root, mount.SubPath);
     }
 
     /// <summary>A bind of a context: the directory itself when nothing is ignored, else a copy of what .dockerignore lets through.</summary>

@@ -1,3 +1,4 @@
+using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Solver.Cache;
 using Dbuild.Solver.Graph;
@@ -24,12 +25,13 @@ internal sealed class FileOps(SolveContext context)
     private async Task<OpResult> MkdirAsync(FileOp op, MkdirAction mkdir, OpResult parent, CancellationToken cancellationToken)
     {
         CacheKeyBuilder key = KeyOf(op, parent);
+        Digest digest = key.Build();
         IReadOnlyList<LayerEntry>? written = null;
         FsTree? plannedOn = null;
         StepOutcome outcome = await _step.RunAsync(op, parent.ChainReason, key, async (_, ct) =>
         {
             // Directories WORKDIR creates belong to the current USER, as in BuildKit.
-            (int uid, int gid) = string.IsNullOrEmpty(mkdir.User) ? (0, 0) : await RootfsReader.ResolveOwnerAsync(context.Store, parent, mkdir.User, ct).ConfigureAwait(false);
+            (int uid, int gid) = string.IsNullOrEmpty(mkdir.User) ? (0, 0) : await RootfsReader.ResolveOwnerAsync(context, parent, mkdir.User, ct).ConfigureAwait(false);
             FsTree tree = await parent.TreeAsync(ct).ConfigureAwait(false);
             string rel = tree.Resolve(CopyPlanner.Clean(mkdir.Path));
             var entries = new List<LayerEntry>();
@@ -49,9 +51,9 @@ internal sealed class FileOps(SolveContext context)
                 }
             }
             (written, plannedOn) = (entries, tree);
-            return await _layers.WriteAsync(entries, ct).ConfigureAwait(false);
+            return await _layers.WriteAsync(entries, digest, ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
-        return Layered(parent, outcome, written, plannedOn);
+        return Layered(op, parent, outcome, written, plannedOn, cancellationToken);
     }
 
     private async Task<OpResult> CopyAsync(FileOp op, CopyAction copy, OpResult? parent, OpResult source, CancellationToken cancellationToken)
@@ -71,33 +73,51 @@ internal sealed class FileOps(SolveContext context)
             // Another stage or an image: its chain key covers its whole filesystem, so nothing is read unless the step runs.
             key.Add("source", source.SourceKey.FirstOrDefault(p => p.Name == "source")?.Value ?? "stage " + source.Key);
         }
+        Digest digest = key.Build();
         IReadOnlyList<LayerEntry>? written = null;
         FsTree? plannedOn = null;
         StepOutcome outcome = await _step.RunAsync(op, parent?.ChainReason, key, async (_, ct) =>
         {
-            SourceTree tree = await OpenSourceAsync(copy, source, ct).ConfigureAwait(false);
-            CopySpec spec = copy.Chown is null ? copy.Spec
-                : copy.Spec with { Owner = await RootfsReader.ResolveOwnerAsync(context.Store, parent!, copy.Chown, ct).ConfigureAwait(false) };
-            // --link plans on an empty tree, as BuildKit copies onto scratch before merging: nothing of the stage is read,
-            // no symlink in the destination is followed, and every parent directory is created afresh.
-            FsTree destination = parent is null ? new FsTree() : await parent.TreeAsync(ct).ConfigureAwait(false);
-            CopyPlan plan = await CopyPlanner.PlanAsync(spec, tree, destination, copy.WorkingDirectory, ct).ConfigureAwait(false);
-            string absolute = spec.Destination.StartsWith('/') ? spec.Destination : copy.WorkingDirectory.TrimEnd('/') + "/" + spec.Destination;
-            string destinationPath = spec.Destination.EndsWith('/') ? "\0" : destination.Resolve(CopyPlanner.Clean(absolute));
-            IReadOnlyList<LayerEntry> entries = copy.Unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, destinationPath, context.Tmp, ct).ConfigureAwait(false) : plan.Entries;
-            (written, plannedOn) = (entries, destination);
-            return await _layers.WriteAsync(entries, ct).ConfigureAwait(false);
+            (SourceTree tree, IAsyncDisposable? view) = await OpenSourceAsync(copy, source, ct).ConfigureAwait(false);
+            try
+            {
+                CopySpec spec = copy.Chown is null ? copy.Spec
+                    : copy.Spec with { Owner = await RootfsReader.ResolveOwnerAsync(context, parent!, copy.Chown, ct).ConfigureAwait(false) };
+                // --link plans on an empty tree, as BuildKit copies onto scratch before merging: nothing of the stage is read,
+                // no symlink in the destination is followed, and every parent directory is created afresh.
+                FsTree destination = parent is null ? new FsTree() : await parent.TreeAsync(ct).ConfigureAwait(false);
+                CopyPlan plan = await CopyPlanner.PlanAsync(spec, tree, destination, copy.WorkingDirectory, ct).ConfigureAwait(false);
+                string absolute = spec.Destination.StartsWith('/') ? spec.Destination : copy.WorkingDirectory.TrimEnd('/') + "/" + spec.Destination;
+                string destinationPath = spec.Destination.EndsWith('/') ? "\0" : destination.Resolve(CopyPlanner.Clean(absolute));
+                IReadOnlyList<LayerEntry> entries = copy.Unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, destinationPath, context.Tmp, ct).ConfigureAwait(false) : plan.Entries;
+                (written, plannedOn) = (entries, destination);
+                return await _layers.WriteAsync(entries, digest, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (view is not null) { await view.DisposeAsync().ConfigureAwait(false); }
+            }
         }, cancellationToken).ConfigureAwait(false);
-        return Layered(parent, outcome, written, plannedOn);
+        return Layered(op, parent, outcome, written, plannedOn, cancellationToken);
     }
 
-    /// <summary>The files a copy reads: a context, checkout or download as it is; a stage or image read in place from its layers.</summary>
-    private async Task<SourceTree> OpenSourceAsync(CopyAction copy, OpResult source, CancellationToken cancellationToken)
+    /// <summary>
+    /// The files a copy reads: a context, checkout or download as it is. Another stage or an image: where the build keeps
+    /// snapshots, the chain's merged tree mounted read-only (as BuildKit copies from a mounted snapshot: links, owners and
+    /// paths through symlinked directories as the kernel sees them); otherwise read in place from its layer tars.
+    /// </summary>
+    private async Task<(SourceTree Tree, IAsyncDisposable? View)> OpenSourceAsync(CopyAction copy, OpResult source, CancellationToken cancellationToken)
     {
-        if (source.OpenTree is { } open) { return await open(cancellationToken).ConfigureAwait(false); }
+        if (source.OpenTree is { } open) { return (await open(cancellationToken).ConfigureAwait(false), null); }
         string dir = Path.Combine(context.Tmp, "from-" + Guid.NewGuid().ToString("N"));
-        return await LayerIndexTree.BuildAsync(context.Store, source.Layers, [.. copy.Spec.Sources.Select(CopyPlanner.Clean)], dir, copy.SourceDescription, cancellationToken)
-            .ConfigureAwait(false);
+        if (await context.UsesSnapshotsAsync().ConfigureAwait(false))
+        {
+            IAsyncDisposable view = await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Store))], dir, cancellationToken).ConfigureAwait(false);
+            return (new MountedTree(dir, copy.SourceDescription), view);
+        }
+        IReadOnlyList<LayerRef> blobs = [.. source.Layers.Select(l => l.Blob ?? throw new InvalidOperationException("A kept snapshot where the build keeps none."))];
+        return (await LayerIndexTree.BuildAsync(context.Store, blobs, [.. copy.Spec.Sources.Select(CopyPlanner.Clean)], dir, copy.SourceDescription, cancellationToken)
+            .ConfigureAwait(false), null);
     }
 
     /// <summary>The key's fixed part: the parent's key (none for a --link copy) and the op's definition.</summary>
@@ -111,16 +131,19 @@ internal sealed class FileOps(SolveContext context)
 
     /// <summary>
     /// The filesystem after a layer step. Its metadata tree is the parent's plus the layer: the entries this build
-    /// planned when it made the layer, or (a cache hit) the layer's own tar headers.
+    /// planned when it made the layer, or (a cache hit, a RUN) the layer's own tar headers or snapshot directory.
+    /// A layer of an exported image starts being written and compressed now, alongside the steps still to run.
     /// </summary>
-    private OpResult Layered(OpResult? parent, StepOutcome outcome, IReadOnlyList<LayerEntry>? planned, FsTree? plannedOn)
+    private OpResult Layered(OpNode op, OpResult? parent, StepOutcome outcome, IReadOnlyList<LayerEntry>? planned, FsTree? plannedOn, CancellationToken cancellationToken)
     {
-        IReadOnlyList<LayerRef> below = parent?.Layers ?? [];
-        LayerRef? layer = outcome.Layer;
+        IReadOnlyList<ChainLayer> below = parent?.Layers ?? [];
+        ChainLayer? layer = outcome.Layer;
+        IReadOnlyList<ChainLayer> layers = layer is null ? below : [.. below, layer];
+        if (layer is not null && op.InImage) { context.Compressor.Prefetch(layers, cancellationToken); }
         return new OpResult
         {
             Key = outcome.Key,
-            Layers = layer is null ? below : [.. below, layer],
+            Layers = layers,
             Layer = layer,
             ChainReason = outcome.ChainReason,
             TreeFactory = async ct =>
@@ -129,12 +152,13 @@ internal sealed class FileOps(SolveContext context)
                 if (layer is null) { return basis; }
                 FsTree tree = basis.Clone();
                 if (planned is not null && plannedOn is not null) { tree.Apply(planned, below.Count); }
-                else { await RootfsReader.ApplyLayerAsync(context.Store, tree, layer, below.Count, ct).ConfigureAwait(false); }
+                else { await RootfsReader.ApplyLayerAsync(context, tree, layer, below.Count, ct).ConfigureAwait(false); }
                 return tree;
             },
         };
     }
 
-    /// <summary>The same result shape for other layer steps (RUN): the tree comes from the layer's tar headers.</summary>
-    public OpResult LayeredOn(OpResult parent, StepOutcome outcome) => Layered(parent, outcome, null, null);
+    /// <summary>The same result shape for other layer steps (RUN): the tree comes from the layer itself.</summary>
+    public OpResult LayeredOn(OpNode op, OpResult parent, StepOutcome outcome, CancellationToken cancellationToken) =>
+        Layered(op, parent, outcome, null, null, cancellationToken);
 }

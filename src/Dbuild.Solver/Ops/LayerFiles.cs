@@ -2,18 +2,46 @@ using System.Globalization;
 using System.Text;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Runtime;
 using Dbuild.Solver.Cache;
 
 namespace Dbuild.Solver.Ops;
 
 /// <summary>
-/// Writes a step's entries as an uncompressed layer blob into the store (the exporter compresses the ones an image
-/// needs). When every file names its content (<see cref="LayerEntry.ContentId"/>), a layer made from exactly these
-/// entries before (a COPY re-run only because its parent changed) is reused without writing it.
+/// Writes a step's entries as its layer: into a kept snapshot (the tar streamed straight into the directory, never
+/// stored), or as an uncompressed layer blob in the store (the exporter compresses the ones an image needs). When every
+/// file names its content (<see cref="LayerEntry.ContentId"/>), a layer made from exactly these entries before (a COPY
+/// re-run only because its parent changed) is reused without writing it.
 /// </summary>
 internal sealed class LayerFiles(SolveContext context)
 {
-    public async Task<CachedLayer?> WriteAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
+    /// <param name="entries">The layer's entries.</param>
+    /// <param name="key">The step's cache key: the snapshot's id.</param>
+    /// <param name="cancellationToken">Cancels writing.</param>
+    public async Task<CacheRecord> WriteAsync(IReadOnlyList<LayerEntry> entries, Digest key, CancellationToken cancellationToken)
+    {
+        if (await context.UsesSnapshotsAsync().ConfigureAwait(false)) { return await WriteSnapshotAsync(entries, key, cancellationToken).ConfigureAwait(false); }
+        return new CacheRecord(await WriteBlobAsync(entries, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<CacheRecord> WriteSnapshotAsync(IReadOnlyList<LayerEntry> entries, Digest key, CancellationToken cancellationToken)
+    {
+        IStepExecutor executor = context.Executor!;
+        string? plan = PlanRecordName(entries);
+        string? planFile = plan is null ? null : Path.Combine(context.Options.StateRoot, "buildcache", "layers", plan + ".snapshot");
+        if (planFile is not null && File.Exists(planFile) && Digest.TryParse((await File.ReadAllTextAsync(planFile, cancellationToken).ConfigureAwait(false)).Trim(), out Digest known)
+            && executor.SnapshotDirectory(known) is not null)
+        {
+            Log.LayerReused(context.Options.Logger, entries.Count, known.ToString());
+            return new CacheRecord(null) { Snapshot = known.ToString() };
+        }
+        var options = new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = context.Request.SourceDateEpoch };
+        await executor.ImportSnapshotAsync(key, (tar, ct) => LayerWriter.WriteAsync(entries, tar, options, ct), cancellationToken).ConfigureAwait(false);
+        if (planFile is not null) { await BuildCache.WriteAtomicAsync(planFile, Encoding.UTF8.GetBytes(key.ToString()), cancellationToken).ConfigureAwait(false); }
+        return new CacheRecord(null) { Snapshot = key.ToString() };
+    }
+
+    private async Task<CachedLayer> WriteBlobAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
     {
         string? record = PlanRecordName(entries);
         if (record is not null && await context.Cache.TryGetLayerAsync(record, cancellationToken).ConfigureAwait(false) is { } known)

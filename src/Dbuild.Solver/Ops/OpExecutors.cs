@@ -35,7 +35,7 @@ internal sealed class OpExecutors(SolveContext context)
         TreeFactory = async ct =>
         {
             FsTree tree = (await lower.TreeAsync(ct).ConfigureAwait(false)).Clone();
-            if (upper.Layer is { } layer) { await RootfsReader.ApplyLayerAsync(context.Store, tree, layer, lower.Layers.Count, ct).ConfigureAwait(false); }
+            if (upper.Layer is { } layer) { await RootfsReader.ApplyLayerAsync(context, tree, layer, lower.Layers.Count, ct).ConfigureAwait(false); }
             return tree;
         },
     };

@@ -1,29 +1,38 @@
-using System.Formats.Tar;
 using System.Globalization;
-using Dbuild.Oci;
+using System.Text;
 using Dbuild.Oci.Layers;
+using Dbuild.Runtime;
 using Dbuild.Solver.Graph;
 
 namespace Dbuild.Solver.Ops;
 
 /// <summary>
-/// Reads a filesystem result without unpacking it: its merged metadata tree (from the layers' tar headers), a small
-/// file's text (from the topmost layer holding it), and <c>user[:group]</c> resolved against its /etc/passwd and /etc/group.
+/// Reads a filesystem result without unpacking it: its merged metadata tree (from the layers' tar headers, or a kept
+/// snapshot's directory), a small file's text (from the topmost layer holding it), and <c>user[:group]</c> resolved
+/// against its /etc/passwd and /etc/group.
 /// </summary>
 internal static class RootfsReader
 {
+    private const int MaxAccountFileBytes = 16 * 1024 * 1024;
+
     /// <summary>The merged tree of every layer, base first.</summary>
-    public static async Task<FsTree> BuildTreeAsync(ContentStore store, IReadOnlyList<LayerRef> layers, CancellationToken cancellationToken)
+    public static async Task<FsTree> BuildTreeAsync(SolveContext context, IReadOnlyList<ChainLayer> layers, CancellationToken cancellationToken)
     {
         var tree = new FsTree();
-        for (int i = 0; i < layers.Count; i++) { await ApplyLayerAsync(store, tree, layers[i], i, cancellationToken).ConfigureAwait(false); }
+        for (int i = 0; i < layers.Count; i++) { await ApplyLayerAsync(context, tree, layers[i], i, cancellationToken).ConfigureAwait(false); }
         return tree;
     }
 
     /// <summary>Applies one layer's entries (whiteouts included) to <paramref name="tree"/> as layer number <paramref name="index"/>.</summary>
-    public static async Task ApplyLayerAsync(ContentStore store, FsTree tree, LayerRef layer, int index, CancellationToken cancellationToken)
+    public static async Task ApplyLayerAsync(SolveContext context, FsTree tree, ChainLayer layer, int index, CancellationToken cancellationToken)
     {
-        Stream blob = store.OpenBlob(layer.Blob.Digest);
+        if (layer.Snapshot is { } id)
+        {
+            string directory = SnapshotDirectory(context, id);
+            tree.Apply(DirectoryLayerScanner.Scan(directory, new DirectoryScanOptions { FileSystem = LinuxLayerFileSystem.Instance, OverlayWhiteouts = true }), index);
+            return;
+        }
+        Stream blob = context.Store.OpenBlob(layer.Blob!.Blob.Digest);
         await using (blob.ConfigureAwait(false))
         {
             var entries = new List<LayerEntry>();
@@ -32,35 +41,31 @@ internal static class RootfsReader
         }
     }
 
+    private static string SnapshotDirectory(SolveContext context, Oci.Digest id) =>
+        context.Executor?.SnapshotDirectory(id) ?? throw new BuildException($"The snapshot {id} of an earlier step is no longer stored; build again.");
+
     /// <summary>A small file's text from the topmost layer holding it, or null when it is not a file there.</summary>
-    public static async Task<string?> ReadFileAsync(ContentStore store, OpResult rootfs, string path, CancellationToken cancellationToken)
+    public static async Task<string?> ReadFileAsync(SolveContext context, OpResult rootfs, string path, CancellationToken cancellationToken)
     {
         FsTree tree = await rootfs.TreeAsync(cancellationToken).ConfigureAwait(false);
         string resolved = tree.Resolve(path);
         if (tree.Get(resolved) is not { Type: LayerEntryType.File } node) { return null; }
-        Stream blob = store.OpenBlob(rootfs.Layers[node.Layer].Blob.Digest);
+        ChainLayer layer = rootfs.Layers[node.Layer];
+        if (layer.Snapshot is { } id)
+        {
+            string file = Path.Combine(SnapshotDirectory(context, id), resolved);
+            return File.Exists(file) ? await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false) : null;
+        }
+        Stream blob = context.Store.OpenBlob(layer.Blob!.Blob.Digest);
         await using (blob.ConfigureAwait(false))
         {
-            Stream tar = await LayerReader.OpenDecompressedAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using (tar.ConfigureAwait(false))
-            {
-                using var reader = new TarReader(tar);
-                while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken).ConfigureAwait(false) is { } entry)
-                {
-                    string name = entry.Name.TrimStart('.', '/').TrimEnd('/');
-                    if (name == resolved && entry.DataStream is { } data)
-                    {
-                        using var text = new StreamReader(data);
-                        return await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
+            byte[]? bytes = await LayerReader.ReadFileAsync(blob, resolved, MaxAccountFileBytes, cancellationToken).ConfigureAwait(false);
+            return bytes is null ? null : Encoding.UTF8.GetString(bytes);
         }
-        return null;
     }
 
     /// <summary>Resolves <c>user[:group]</c> with the filesystem's /etc/passwd and /etc/group; a bare user takes its primary group.</summary>
-    public static async Task<(int Uid, int Gid)> ResolveOwnerAsync(ContentStore store, OpResult rootfs, string chown, CancellationToken cancellationToken)
+    public static async Task<(int Uid, int Gid)> ResolveOwnerAsync(SolveContext context, OpResult rootfs, string chown, CancellationToken cancellationToken)
     {
         int colon = chown.IndexOf(':', StringComparison.Ordinal);
         string user = colon < 0 ? chown : chown[..colon];
@@ -70,7 +75,7 @@ internal static class RootfsReader
         int? primary = null;
         if (uid is null || group is null)
         {
-            string? passwd = await ReadFileAsync(store, rootfs, "etc/passwd", cancellationToken).ConfigureAwait(false);
+            string? passwd = await ReadFileAsync(context, rootfs, "etc/passwd", cancellationToken).ConfigureAwait(false);
             foreach (string line in (passwd ?? "").Split('\n'))
             {
                 string[] f = line.Split(':');
@@ -86,7 +91,7 @@ internal static class RootfsReader
         }
         if (group is not null && gid is null)
         {
-            string? groups = await ReadFileAsync(store, rootfs, "etc/group", cancellationToken).ConfigureAwait(false);
+            string? groups = await ReadFileAsync(context, rootfs, "etc/group", cancellationToken).ConfigureAwait(false);
             foreach (string line in (groups ?? "").Split('\n'))
             {
                 string[] f = line.Split(':');

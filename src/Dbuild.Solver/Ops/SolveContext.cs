@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Runtime;
 using Dbuild.Solver.Cache;
 using Dbuild.Solver.Export;
 using Dbuild.Solver.Progress;
@@ -15,6 +16,7 @@ namespace Dbuild.Solver.Ops;
 internal sealed class SolveContext : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<ContextTree>> _contexts = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<bool>> _snapshots;
 
     public SolveContext(BuilderOptions options, BuildRequest request, VertexTracker tracker)
     {
@@ -28,8 +30,22 @@ internal sealed class SolveContext : IDisposable
         Directory.CreateDirectory(Tmp);
         Now = request.SourceDateEpoch ?? options.TimeProvider.GetUtcNow();
         FileSystem = options.FileSystem ?? BclLayerFileSystem.Instance;
-        Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel);
+        Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel) 
+        {
+            Executor = options.Executor, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch,
+        };
+        _snapshots = new Lazy<Task<bool>>(() => options.Executor is { } executor ? executor.UsesSnapshotsAsync(CancellationToken.None) : Task.FromResult(false));
     }
+
+    /// <summary>The step executor (RUN, and the snapshots a build keeps), or null.</summary>
+    public IStepExecutor? Executor => Options.Executor;
+
+    /// <summary>
+    /// True when the build keeps its own layers as snapshots (overlay, as root or in a user namespace), as BuildKit does:
+    /// COPY writes its files into one, RUN mounts them, and a tar is written only for an exported image's layers.
+    /// Otherwise every layer is a tar in the content store.
+    /// </summary>
+    public Task<bool> UsesSnapshotsAsync() => _snapshots.Value;
 
     public BuilderOptions Options { get; }
 

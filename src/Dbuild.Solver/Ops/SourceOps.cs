@@ -23,14 +23,14 @@ internal sealed class SourceOps(SolveContext context)
             await context.Cache.PutStepHistoryAsync(origin.StepId, [now], cancellationToken).ConfigureAwait(false);
         }
         if (op.Name is { } name) { context.Tracker.Start(name).Done(); }
-        IReadOnlyList<LayerRef> layers = image.Layers;
+        IReadOnlyList<ChainLayer> layers = [.. image.Layers.Select(ChainLayer.Of)];
         return new OpResult
         {
             Key = new CacheKeyBuilder().Add("base image", image.ManifestDigest.ToString()).Build(),
             Layers = layers,
             ChainReason = chain,
             SourceKey = [new("source", "image " + image.ManifestDigest)],
-            TreeFactory = ct => RootfsReader.BuildTreeAsync(context.Store, layers, ct),
+            TreeFactory = ct => RootfsReader.BuildTreeAsync(context, layers, ct),
         };
     }
 

@@ -1,0 +1,48 @@
+using Dbuild.Runtime;
+
+namespace Dbuild.Solver.Ops;
+
+/// <summary>
+/// A stage's or image's merged filesystem, mounted read-only for COPY --from: owners, modes and hard links as the
+/// kernel shows them. Symlinks in a path are followed inside the tree (an absolute target starts at the tree's root,
+/// never the host's), so nothing outside the mount is ever read.
+/// </summary>
+internal sealed class MountedTree(string root, string description) : SourceTree(root)
+{
+    private const int MaxSymlinkHops = 40;
+
+    public override string Description => description;
+
+    /// <summary>lstat: symlinks in the leading components are followed inside the tree, the last one is not.</summary>
+    public override SourceFile? Stat(string relativePath)
+    {
+        string real = relativePath.Length == 0 ? "" : FsTree.Combine(ResolveDirectory(FsTree.Parent(relativePath)), Path.GetFileName(relativePath));
+        SourceFile? file = StatWith(LinuxLayerFileSystem.Instance, Root, real, keepOwners: true);
+        return file is null ? null : file with { RelativePath = relativePath };
+    }
+
+    protected override IEnumerable<string>? ChildNames(string relativeDirectory) => base.ChildNames(ResolveDirectory(relativeDirectory));
+
+    /// <summary>The path with every symlink in it followed inside the tree (bounded, never above the root).</summary>
+    private string ResolveDirectory(string path)
+    {
+        var resolved = new List<string>();
+        var queue = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        int hops = 0;
+        while (queue.Count > 0)
+        {
+            string part = queue.Dequeue();
+            if (part == ".") { continue; }
+            if (part == "..") { if (resolved.Count > 0) { resolved.RemoveAt(resolved.Count - 1); } continue; }
+            resolved.Add(part);
+            string full = Path.Combine(Root, string.Join('/', resolved));
+            if (new FileInfo(full).LinkTarget is { } target && hops++ < MaxSymlinkHops)
+            {
+                resolved.RemoveAt(resolved.Count - 1);
+                if (target.StartsWith('/')) { resolved.Clear(); }
+                queue = new Queue<string>(target.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(queue));
+            }
+        }
+        return string.Join('/', resolved);
+    }
+}
