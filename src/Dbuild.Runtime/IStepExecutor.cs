@@ -30,8 +30,11 @@ public interface IStepExecutor
     /// <summary>The directory of a kept snapshot (one layer's files, overlay whiteouts), or null when it is not stored.</summary>
     string? SnapshotDirectory(Digest id) => null;
 
-    /// <summary>Makes the snapshot <paramref name="id"/> from the layer tar <paramref name="writeTar"/> writes (never stored as a tar); nothing when it exists.</summary>
-    Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Makes the snapshot <paramref name="id"/> from the layer tar <paramref name="writeTar"/> writes (never stored as a tar); nothing when it
+    /// exists. Its layer, when written later, holds just <paramref name="paths"/> (the tar's entries, not the parents unpacking made).
+    /// </summary>
+    Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This executor keeps no snapshots.");
 
     /// <summary>The merged, read-only file tree of a layer chain at <paramref name="target"/> (created); disposing unmounts it.</summary>

@@ -105,7 +105,7 @@ internal sealed class SnapshotStore
     }
 
     /// <summary>Unpacks a layer tar that <paramref name="writeTar"/> writes (through a pipe, never to disk) as the snapshot <paramref name="id"/>.</summary>
-    public async Task ImportAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, CancellationToken cancellationToken)
+    public async Task ImportAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths, CancellationToken cancellationToken)
     {
         if (Exists(id)) { return; }
         SemaphoreSlim gate = Locks.GetOrAdd(id.ToString(), _ => new SemaphoreSlim(1, 1));
@@ -133,7 +133,7 @@ internal sealed class SnapshotStore
             Task writing = Task.Run(WriteAsync, CancellationToken.None);
             try
             {
-                await UnpackAsync(_ => Task.FromResult(pipe.Reader.AsStream()), null, id, null, failed.Token).ConfigureAwait(false);
+                await UnpackAsync(_ => Task.FromResult(pipe.Reader.AsStream()), null, id, null, failed.Token, paths).ConfigureAwait(false);
             }
             catch
             {
@@ -176,7 +176,21 @@ internal sealed class SnapshotStore
         }
     }
 
-    private async Task UnpackAsync(Func<CancellationToken, Task<Stream>> open, Digest? diffId, Digest chainId, string? parentFs, CancellationToken cancellationToken)
+    private static string CleanPath(string path)
+    {
+        while (path.StartsWith("./", StringComparison.Ordinal)) { path = path[2..]; }
+        return path.Trim('/');
+    }
+
+    /// <summary>The entry paths an imported snapshot's tar had (its layer is exactly these), or null for other snapshots.</summary>
+    public HashSet<string>? ImportedPaths(Digest id)
+    {
+        string file = Path.Combine(PathOf(id), "paths");
+        return File.Exists(file) ? new HashSet<string>(File.ReadAllLines(file).Where(l => l.Length > 0).Select(CleanPath), StringComparer.Ordinal) : null;
+    }
+
+    private async Task UnpackAsync(Func<CancellationToken, Task<Stream>> open, Digest? diffId, Digest chainId, string? parentFs, CancellationToken cancellationToken,
+        IReadOnlyCollection<string>? paths = null)
     {
         string staging = NewStagingPath();
         string fs = Path.Combine(staging, "fs");
@@ -197,6 +211,7 @@ internal sealed class SnapshotStore
                     ExpectedDiffId = diffId,
                 }, cancellationToken).ConfigureAwait(false);
             }
+            if (paths is not null) { await File.WriteAllLinesAsync(Path.Combine(staging, "paths"), paths.Select(CleanPath), cancellationToken).ConfigureAwait(false); }
             await File.WriteAllTextAsync(Path.Combine(staging, "chainid"), chainId.ToString(), cancellationToken).ConfigureAwait(false);
             Publish(staging, chainId);
             Log.SnapshotUnpacked(_logger, diffId ?? chainId, chainId, System.Diagnostics.Stopwatch.GetElapsedTime(started));

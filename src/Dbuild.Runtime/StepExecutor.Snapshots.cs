@@ -19,11 +19,12 @@ public sealed partial class StepExecutor
     public string? SnapshotDirectory(Digest id) => _snapshots is { } store && store.Exists(id) ? store.FsOf(id) : null;
 
     /// <inheritdoc />
-    public async Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, CancellationToken cancellationToken = default)
+    public async Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writeTar);
+        ArgumentNullException.ThrowIfNull(paths);
         InitializeStorage();
-        await _snapshots!.ImportAsync(id, writeTar, cancellationToken).ConfigureAwait(false);
+        await _snapshots!.ImportAsync(id, writeTar, paths, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -65,11 +66,14 @@ public sealed partial class StepExecutor
         lowers.Reverse(); // newest first, as the diff compares them
         string upper = _snapshots.Exists(id) ? _snapshots.FsOf(id) : throw new InvalidOperationException($"The snapshot {id} is no longer stored.");
         var diff = new UpperDiff(upper, lowers);
+        // An imported snapshot's layer is the entries its tar had, not the parent directories unpacking had to make.
+        HashSet<string>? exact = onlyChanges ? null : _snapshots.ImportedPaths(id);
         var entries = DirectoryLayerScanner.Scan(upper, new DirectoryScanOptions
         {
             FileSystem = LinuxLayerFileSystem.Instance,
             OverlayWhiteouts = true,
-            Include = onlyChanges ? (path, _) => diff.IsChanged(path) : null,
+            Include = onlyChanges ? (path, _) => diff.IsChanged(path) : exact is null ? null : (_, entry) => exact.Contains(entry.Path),
+            KeepParentsOfIncluded = exact is null,
         });
         return await LayerWriter.WriteAsync(entries, output, options, cancellationToken).ConfigureAwait(false);
     }

@@ -84,7 +84,7 @@ public static class DirectoryLayerScanner
                 int before = entries.Count;
                 if (opaque) { entries.Add(LayerEntry.OpaqueWhiteout(path, status.ModificationTime)); }
                 bool childKept = ScanDirectory(fullPath, path, fileSystem, options, entries, inodes);
-                if (include || childKept)
+                if (include || (childKept && options.KeepParentsOfIncluded))
                 {
                     entries.Insert(before, entry);
                     keptAny = true;

@@ -20,4 +20,10 @@ public sealed record DirectoryScanOptions
 
     /// <summary>Prepended to every path (e.g. <c>app</c> to place the tree under /app); empty = the tree is the root.</summary>
     public string PathPrefix { get; init; } = "";
+
+    /// <summary>
+    /// Keep a directory whose own entry is not included when something below it is (a diff names the directories of
+    /// what changed). False gives exactly the included entries, as a layer made from a list of entries has them.
+    /// </summary>
+    public bool KeepParentsOfIncluded { get; init; } = true;
 }

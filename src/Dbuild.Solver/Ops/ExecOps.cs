@@ -50,7 +50,7 @@ internal sealed class ExecOps(SolveContext context)
                     if (made is SshMount) { ssh++; }
                     if (made is not null) { stepMounts.Add(made); }
                 }
-                return await RunStepAsync(op, executor, layers, stepMounts, snapshots ? digest : null, vertex, ct).ConfigureAwait(false);
+                return await RunStepAsync(op, executor, layers, stepMounts, snapshots ? LayerFiles.NewSnapshotId(digest) : null, vertex, ct).ConfigureAwait(false);
             }
             finally
             {

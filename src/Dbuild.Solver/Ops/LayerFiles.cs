@@ -24,6 +24,12 @@ internal sealed class LayerFiles(SolveContext context)
         return new CacheRecord(await WriteBlobAsync(entries, cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// A new snapshot's id: the step's key and a nonce, so a step run again (--no-cache, a cache mount's new contents)
+    /// gets its own snapshot instead of the one its key made before.
+    /// </summary>
+    public static Digest NewSnapshotId(Digest key) => Digest.Compute(Encoding.UTF8.GetBytes($"{key}\n{Guid.NewGuid():N}"));
+
     private async Task<CacheRecord> WriteSnapshotAsync(IReadOnlyList<LayerEntry> entries, Digest key, CancellationToken cancellationToken)
     {
         IStepExecutor executor = context.Executor!;
@@ -36,9 +42,11 @@ internal sealed class LayerFiles(SolveContext context)
             return new CacheRecord(null) { Snapshot = known.ToString() };
         }
         var options = new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = context.Request.SourceDateEpoch };
-        await executor.ImportSnapshotAsync(key, (tar, ct) => LayerWriter.WriteAsync(entries, tar, options, ct), cancellationToken).ConfigureAwait(false);
-        if (planFile is not null) { await BuildCache.WriteAtomicAsync(planFile, Encoding.UTF8.GetBytes(key.ToString()), cancellationToken).ConfigureAwait(false); }
-        return new CacheRecord(null) { Snapshot = key.ToString() };
+        Digest id = NewSnapshotId(key);
+        // The snapshot's layer is exactly these entries (not the parent directories the unpacking had to make).
+        await executor.ImportSnapshotAsync(id, (tar, ct) => LayerWriter.WriteAsync(entries, tar, options, ct), [.. entries.Select(e => e.Path)], cancellationToken).ConfigureAwait(false);
+        if (planFile is not null) { await BuildCache.WriteAtomicAsync(planFile, Encoding.UTF8.GetBytes(id.ToString()), cancellationToken).ConfigureAwait(false); }
+        return new CacheRecord(null) { Snapshot = id.ToString() };
     }
 
     private async Task<CachedLayer> WriteBlobAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
