@@ -24,6 +24,9 @@ public interface IStepExecutor
     /// </summary>
     Task ExportAsync(IReadOnlyList<LayerSource> layers, string destinationDirectory, CancellationToken cancellationToken = default);
 
+    /// <summary>Gets ready to run steps (state directories, the snapshot store, the OCI runtime chosen) before the first step needs it.</summary>
+    Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <summary>True when layers can be kept as snapshots (overlay, with the privileges to keep owners); false otherwise, never throwing.</summary>
     Task<bool> UsesSnapshotsAsync(CancellationToken cancellationToken = default) => Task.FromResult(false);
 

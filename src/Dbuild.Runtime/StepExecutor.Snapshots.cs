@@ -8,6 +8,9 @@ namespace Dbuild.Runtime;
 public sealed partial class StepExecutor
 {
     /// <inheritdoc />
+    public Task WarmUpAsync(CancellationToken cancellationToken = default) => HostEnvironment.IsRoot ? InitializeAsync(cancellationToken) : Task.CompletedTask;
+
+    /// <inheritdoc />
     public async Task<bool> UsesSnapshotsAsync(CancellationToken cancellationToken = default)
     {
         if (!HostEnvironment.IsRoot) { return false; } // RUN itself says what to do; COPY then keeps layers as tars

@@ -16,6 +16,7 @@ internal sealed class LayerIndexTree : SourceTree
     private readonly Dictionary<string, int> _layerOf = new(StringComparer.Ordinal);
     private readonly string _description;
     private Dictionary<string, List<string>>? _children;
+    private ulong _nextInode;
 
     private LayerIndexTree(string tempRoot, string description) : base(tempRoot) => _description = description;
 
@@ -33,18 +34,22 @@ internal sealed class LayerIndexTree : SourceTree
         Directory.CreateDirectory(tempDir);
         var tree = new LayerIndexTree(tempDir, description);
         bool everything = wanted.Any(p => p.Length == 0 || CopyGlob.HasWildcard(p));
+        bool compressedWhole = false;
         for (int i = 0; i < layers.Count; i++)
         {
             string blobPath = store.GetBlobPath(layers[i].Blob.Digest);
             string dir = Path.Combine(tempDir, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var layer = new LayerFiles(dir, p => everything || wanted.Any(w => IsWithin(p, w) || IsWithin(w, p)));
+            // A compressed layer unpacks whole: a wanted path may reach its files through a symlinked directory of the same
+            // layer (srv -> var/srv), which only the merged tree resolves. (Builds that keep snapshots mount the chain instead.)
+            var layer = new LayerFiles(dir, p => everything || compressedWhole || wanted.Any(w => IsWithin(p, w) || IsWithin(w, p)));
             var blob = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
             await using (blob.ConfigureAwait(false))
             {
                 byte[] magic = new byte[4];
                 int sniffed = await blob.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 blob.Position = 0;
-                if (LayerReader.DetectCompression(magic.AsSpan(0, sniffed)) == LayerCompression.None)
+                compressedWhole = LayerReader.DetectCompression(magic.AsSpan(0, sniffed)) != LayerCompression.None;
+                if (!compressedWhole)
                 {
                     // An uncompressed tar in the store: files are read in place, at their offset.
                     await foreach ((LayerEntry entry, long offset) in LayerReader.IndexAsync(blob, cancellationToken).ConfigureAwait(false))
@@ -63,6 +68,7 @@ internal sealed class LayerIndexTree : SourceTree
             }
             tree.Apply(layer.Entries, i);
         }
+        tree.CountLinks();
         return tree;
     }
 
@@ -171,16 +177,28 @@ internal sealed class LayerIndexTree : SourceTree
                 {
                     continue;
                 }
-                node = target with { RelativePath = path };
+                node = target with { RelativePath = path }; // the same synthetic inode: COPY keeps the names linked, as BuildKit does
             }
             else
             {
                 node = (file ?? ToSourceFile(e, "")) with { RelativePath = path };
+                if (node.Type == LayerEntryType.File) { node = node with { Device = 1, Inode = ++_nextInode }; }
             }
             _nodes[path] = node;
             _layerOf[path] = layer;
         }
         _children = null;
+    }
+
+    /// <summary>Each file's link count: the names left sharing its inode once every layer is applied.</summary>
+    private void CountLinks()
+    {
+        var counts = _nodes.Values.Where(n => n.Type == LayerEntryType.File && n.Inode != 0).GroupBy(n => n.Inode).ToDictionary(g => g.Key, g => g.Count());
+        foreach (string path in _nodes.Keys.ToList())
+        {
+            SourceFile node = _nodes[path];
+            if (node.Type == LayerEntryType.File && node.Inode != 0) { _nodes[path] = node with { LinkCount = counts[node.Inode] }; }
+        }
     }
 
     /// <summary>

@@ -23,6 +23,14 @@ internal sealed class MountedTree(string root, string description) : SourceTree(
 
     protected override IEnumerable<string>? ChildNames(string relativeDirectory) => base.ChildNames(ResolveDirectory(relativeDirectory));
 
+    /// <summary>
+    /// Snapshots never change once made, and overlay shows a lower file with its own inode: inode, size and times name
+    /// its bytes without reading them. A COPY --from re-run only because its parent changed then reuses the layer it made.
+    /// </summary>
+    public override ValueTask<string?> ContentIdAsync(SourceFile file, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<string?>(file.Inode == 0 ? null
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"snapshot inode {file.Inode} {file.Size} {file.ModificationTime.UtcTicks} {file.ChangeTime.UtcTicks}"));
+
     /// <summary>The path with every symlink in it followed inside the tree (bounded, never above the root).</summary>
     private string ResolveDirectory(string path)
     {
