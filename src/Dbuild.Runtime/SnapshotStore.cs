@@ -117,10 +117,12 @@ internal sealed class SnapshotStore
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             async Task WriteAsync()
             {
-                Stream writer = pipe.Writer.AsStream();
+                // Batched: every write to the pipe wakes the unpacking side, and a tar is written in 512-byte headers and small files.
+                var writer = new BufferedStream(pipe.Writer.AsStream(leaveOpen: true), 1 << 20);
                 try
                 {
                     await writeTar(writer, failed.Token).ConfigureAwait(false);
+                    await writer.FlushAsync(failed.Token).ConfigureAwait(false);
                     await pipe.Writer.CompleteAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex)

@@ -59,7 +59,7 @@ public sealed class ImageBuilder(BuilderOptions options)
             var graph = new BuildGraph();
             WarmUpPush(request, cancellationToken);
             IReadOnlyList<LoweredImage> targets = await DockerfileFrontend.LowerAsync(dockerfile, context, platforms, graph, cancellationToken).ConfigureAwait(false);
-            WarmUpRuntime(graph, cancellationToken);
+            context.RunsSteps = graph.Nodes.Any(n => n is ExecOp);
             var solver = new GraphSolver(new OpExecutors(context));
             OpResult[] results = await solver.SolveAsync([.. targets.Select(t => t.Rootfs)], cancellationToken).ConfigureAwait(false);
             await context.SaveContextsAsync(cancellationToken).ConfigureAwait(false);
@@ -141,15 +141,6 @@ public sealed class ImageBuilder(BuilderOptions options)
         {
             load.Fail(ex.Message);
             throw;
-        }
-    }
-
-    /// <summary>A RUN ahead: have the runtime choose its OCI runtime and set up its state now, alongside the first steps (its failure surfaces at the RUN).</summary>
-    private void WarmUpRuntime(BuildGraph graph, CancellationToken cancellationToken)
-    {
-        if (options.Executor is { } executor && graph.Nodes.Any(n => n is ExecOp))
-        {
-            _ = executor.WarmUpAsync(cancellationToken).ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

@@ -34,7 +34,7 @@ internal sealed class CachedStep(SolveContext context)
         {
             IReadOnlyList<KeyComponent>? before = await context.Cache.GetStepHistoryAsync(origin.StepId, cancellationToken).ConfigureAwait(false);
             bool noCache = request.NoCache || request.NoCacheFilter.Contains(origin.Stage, StringComparer.OrdinalIgnoreCase);
-            record = noCache ? null : await context.Cache.TryGetAsync(digest, cancellationToken).ConfigureAwait(false);
+            record = noCache ? null : await context.Results.TryGetAsync(digest, cancellationToken).ConfigureAwait(false);
             if (record?.Snapshot is { } kept && (!await context.UsesSnapshotsAsync().ConfigureAwait(false) || context.Executor!.SnapshotDirectory(Digest.Parse(kept)) is null))
             {
                 record = null; // its snapshot is gone (or this build keeps none)
@@ -44,6 +44,7 @@ internal sealed class CachedStep(SolveContext context)
                 reason = noCache ? "--no-cache" : MissReason.Explain(before, key.Components);
                 if (reason is "previous step changed" or "no earlier build of this step" && pendingReason is not null) { reason = pendingReason; }
                 vertex.Miss(reason);
+                context.WarmUpRuntime(cancellationToken);
                 Log.CacheMiss(context.Options.Logger, name, digest.ToString(), reason);
                 record = await context.Inflight.GetOrAdd(digest, _ => new Lazy<Task<CacheRecord>>(() => ProduceAsync(digest, vertex, produce, cancellationToken))).Value.ConfigureAwait(false);
             }
@@ -70,7 +71,7 @@ internal sealed class CachedStep(SolveContext context)
         try
         {
             CacheRecord made = await produce(vertex, cancellationToken).ConfigureAwait(false);
-            await context.Cache.PutAsync(digest, made, cancellationToken).ConfigureAwait(false);
+            await context.Results.PutAsync(digest, made, cancellationToken).ConfigureAwait(false);
             return made;
         }
         finally

@@ -25,6 +25,7 @@ internal sealed class SolveContext : IDisposable
         Tracker = tracker;
         Store = ContentStore.ForStateRoot(options.StateRoot);
         Cache = new BuildCache(options.StateRoot, Store);
+        Results = Cache;
         Slots = new SemaphoreSlim(Math.Max(1, request.MaxParallelism));
         Tmp = Path.Combine(options.StateRoot, "tmp", $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Tmp);
@@ -35,6 +36,22 @@ internal sealed class SolveContext : IDisposable
             Executor = options.Executor, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch,
         };
         _snapshots = new Lazy<Task<bool>>(() => options.Executor is { } executor ? executor.UsesSnapshotsAsync(CancellationToken.None) : Task.FromResult(false));
+    }
+
+    /// <summary>The graph has RUN steps: the first cache miss gets the runtime ready (a miss before a RUN usually means the RUN runs too).</summary>
+    public bool RunsSteps { get; set; }
+
+    private int _warmedUp;
+
+    /// <summary>
+    /// Called on a cache miss: the OCI runtime is chosen and its state set up in the background, off the critical path of
+    /// the first RUN. A build whose steps are all cached never pays for it.
+    /// </summary>
+    public void WarmUpRuntime(CancellationToken cancellationToken)
+    {
+        if (!RunsSteps || Executor is not { } executor || Interlocked.Exchange(ref _warmedUp, 1) != 0) { return; }
+        _ = Task.Run(() => executor.WarmUpAsync(cancellationToken), cancellationToken)
+            .ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default); // it fails again, visibly, at the RUN
     }
 
     /// <summary>The step executor (RUN, and the snapshots a build keeps), or null.</summary>
@@ -55,8 +72,11 @@ internal sealed class SolveContext : IDisposable
 
     public ContentStore Store { get; }
 
-    /// <summary>The local cache: results by key, step histories (miss reasons) and layer records.</summary>
+    /// <summary>The state root's records: step histories (miss reasons), layer records, and (as one <see cref="IBuildCache"/>) results by key.</summary>
     public BuildCache Cache { get; }
+
+    /// <summary>Where op results are looked up and recorded by cache key: the local cache (a registry-backed one plugs in here too).</summary>
+    public IBuildCache Results { get; }
 
     /// <summary>Steps running at once.</summary>
     public SemaphoreSlim Slots { get; }
