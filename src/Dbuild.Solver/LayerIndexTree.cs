@@ -255,24 +255,6 @@ internal sealed class LayerIndexTree : SourceTree
     }
 
     /// <summary>Follows symlinks through every component of a directory path (bounded, never above the root).</summary>
-    private string ResolveDirectory(string path)
-    {
-        var resolved = new List<string>();
-        var queue = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        int hops = 0;
-        while (queue.Count > 0)
-        {
-            string part = queue.Dequeue();
-            if (part == ".") { continue; }
-            if (part == "..") { if (resolved.Count > 0) { resolved.RemoveAt(resolved.Count - 1); } continue; }
-            resolved.Add(part);
-            if (_nodes.TryGetValue(string.Join('/', resolved), out SourceFile? node) && node.Type == LayerEntryType.Symlink && node.LinkTarget is { } target && hops++ < 40)
-            {
-                resolved.RemoveAt(resolved.Count - 1);
-                if (target.StartsWith('/')) { resolved.Clear(); }
-                queue = new Queue<string>(target.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(queue));
-            }
-        }
-        return string.Join('/', resolved);
-    }
+    private string ResolveDirectory(string path) =>
+        SymlinkPath.Resolve(path, p => _nodes.TryGetValue(p, out SourceFile? node) && node.Type == LayerEntryType.Symlink ? node.LinkTarget : null);
 }

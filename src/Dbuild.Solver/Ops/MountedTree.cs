@@ -9,8 +9,6 @@ namespace Dbuild.Solver.Ops;
 /// </summary>
 internal sealed class MountedTree(string root, string description) : SourceTree(root)
 {
-    private const int MaxSymlinkHops = 40;
-
     public override string Description => description;
 
     /// <summary>lstat: symlinks in the leading components are followed inside the tree, the last one is not.</summary>
@@ -31,26 +29,6 @@ internal sealed class MountedTree(string root, string description) : SourceTree(
         ValueTask.FromResult<string?>(file.Inode == 0 ? null
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"snapshot inode {file.Inode} {file.Size} {file.ModificationTime.UtcTicks} {file.ChangeTime.UtcTicks}"));
 
-    /// <summary>The path with every symlink in it followed inside the tree (bounded, never above the root).</summary>
-    private string ResolveDirectory(string path)
-    {
-        var resolved = new List<string>();
-        var queue = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        int hops = 0;
-        while (queue.Count > 0)
-        {
-            string part = queue.Dequeue();
-            if (part == ".") { continue; }
-            if (part == "..") { if (resolved.Count > 0) { resolved.RemoveAt(resolved.Count - 1); } continue; }
-            resolved.Add(part);
-            string full = Path.Combine(Root, string.Join('/', resolved));
-            if (new FileInfo(full).LinkTarget is { } target && hops++ < MaxSymlinkHops)
-            {
-                resolved.RemoveAt(resolved.Count - 1);
-                if (target.StartsWith('/')) { resolved.Clear(); }
-                queue = new Queue<string>(target.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(queue));
-            }
-        }
-        return string.Join('/', resolved);
-    }
+    /// <summary>The path with every symlink in it followed inside the tree (never above the root).</summary>
+    private string ResolveDirectory(string path) => SymlinkPath.Resolve(path, p => new FileInfo(Path.Combine(Root, p)).LinkTarget);
 }
