@@ -37,11 +37,17 @@ public interface IStepExecutor
     /// Makes the snapshot <paramref name="id"/> from the layer tar <paramref name="writeTar"/> writes (never stored as a tar); nothing when it
     /// exists. Its layer, when written later, holds just <paramref name="paths"/> (the tar's entries, not the parents unpacking made).
     /// </summary>
-    Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths, CancellationToken cancellationToken = default) =>
+    /// <param name="id">The new snapshot's id.</param>
+    /// <param name="writeTar">Writes the layer tar (the entries not linked).</param>
+    /// <param name="paths">Every entry of the layer.</param>
+    /// <param name="links">Entries hard-linked to identical files of other snapshots instead of written (path, existing file).</param>
+    /// <param name="cancellationToken">Cancels the import.</param>
+    Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths,
+        IReadOnlyList<KeyValuePair<string, string>> links, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This executor keeps no snapshots.");
 
     /// <summary>The merged, read-only file tree of a layer chain at <paramref name="target"/> (created); disposing unmounts it.</summary>
-    Task<IAsyncDisposable> MountReadOnlyAsync(IReadOnlyList<LayerSource> layers, string target, CancellationToken cancellationToken = default) =>
+    Task<IMountedView> MountReadOnlyAsync(IReadOnlyList<LayerSource> layers, string target, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This executor keeps no snapshots.");
 
     /// <summary>
@@ -50,4 +56,11 @@ public interface IStepExecutor
     /// </summary>
     Task<LayerWriteResult> WriteLayerAsync(IReadOnlyList<LayerSource> layers, bool onlyChanges, Stream output, LayerWriterOptions options,
         CancellationToken cancellationToken = default) => throw new NotSupportedException("This executor keeps no snapshots.");
+}
+
+/// <summary>A layer chain mounted read-only; disposing unmounts it.</summary>
+public interface IMountedView : IAsyncDisposable
+{
+    /// <summary>The chain's layer directories, newest first (a file's own directory, for hard-linking it elsewhere in the snapshot store).</summary>
+    IReadOnlyList<string> LayerDirectories { get; }
 }

@@ -105,7 +105,8 @@ internal sealed class SnapshotStore
     }
 
     /// <summary>Unpacks a layer tar that <paramref name="writeTar"/> writes (through a pipe, never to disk) as the snapshot <paramref name="id"/>.</summary>
-    public async Task ImportAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths, CancellationToken cancellationToken)
+    public async Task ImportAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths,
+        IReadOnlyList<KeyValuePair<string, string>> links, CancellationToken cancellationToken)
     {
         if (Exists(id)) { return; }
         SemaphoreSlim gate = Locks.GetOrAdd(id.ToString(), _ => new SemaphoreSlim(1, 1));
@@ -135,7 +136,7 @@ internal sealed class SnapshotStore
             Task writing = Task.Run(WriteAsync, CancellationToken.None);
             try
             {
-                await UnpackAsync(_ => Task.FromResult(pipe.Reader.AsStream()), null, id, null, failed.Token, paths).ConfigureAwait(false);
+                await UnpackAsync(_ => Task.FromResult(pipe.Reader.AsStream()), null, id, null, failed.Token, paths, links).ConfigureAwait(false);
             }
             catch
             {
@@ -184,6 +185,28 @@ internal sealed class SnapshotStore
         return path.Trim('/');
     }
 
+    /// <summary>
+    /// Hard-links files a COPY takes unchanged from other snapshots (immutable, like this one) instead of copying their
+    /// bytes: no new inode, no data written. Done before the tar unpacks, so its directory entries still get their
+    /// metadata last. A source outside the snapshot store, or not a regular file, is refused.
+    /// </summary>
+    private void LinkUnchangedFiles(string fs, IReadOnlyList<KeyValuePair<string, string>> links)
+    {
+        string root = Path.GetFullPath(_directory) + "/";
+        foreach ((string path, string source) in links)
+        {
+            string clean = CleanPath(path);
+            if (!Path.GetFullPath(source).StartsWith(root, StringComparison.Ordinal) || Interop.TryLStat(source) is not { IsRegular: true })
+            {
+                throw new InvalidOperationException($"'{source}' is not a file of the snapshot store; it cannot be linked as '{clean}'.");
+            }
+            if (clean.Length == 0 || clean.Split('/').Any(p => p is "." or "..")) { throw new InvalidOperationException($"'{path}' is not a clean layer path."); }
+            string target = Path.Combine(fs, clean);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            LinuxLayerFileSystem.Instance.CreateHardLink(source, target);
+        }
+    }
+
     /// <summary>The entry paths an imported snapshot's tar had (its layer is exactly these), or null for other snapshots.</summary>
     public HashSet<string>? ImportedPaths(Digest id)
     {
@@ -192,7 +215,7 @@ internal sealed class SnapshotStore
     }
 
     private async Task UnpackAsync(Func<CancellationToken, Task<Stream>> open, Digest? diffId, Digest chainId, string? parentFs, CancellationToken cancellationToken,
-        IReadOnlyCollection<string>? paths = null)
+        IReadOnlyCollection<string>? paths = null, IReadOnlyList<KeyValuePair<string, string>>? links = null)
     {
         string staging = NewStagingPath();
         string fs = Path.Combine(staging, "fs");
@@ -201,6 +224,7 @@ internal sealed class SnapshotStore
         {
             Directory.CreateDirectory(staging);
             if (!_overlay && parentFs is not null) { await CopyTree.CopyAsync(parentFs, fs, cancellationToken).ConfigureAwait(false); }
+            if (links is { Count: > 0 }) { LinkUnchangedFiles(fs, links); }
             Stream blob = await open(cancellationToken).ConfigureAwait(false);
             await using (blob.ConfigureAwait(false))
             {

@@ -22,23 +22,25 @@ public sealed partial class StepExecutor
     public string? SnapshotDirectory(Digest id) => _snapshots is { } store && store.Exists(id) ? store.FsOf(id) : null;
 
     /// <inheritdoc />
-    public async Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths, CancellationToken cancellationToken = default)
+    public async Task ImportSnapshotAsync(Digest id, Func<Stream, CancellationToken, Task> writeTar, IReadOnlyCollection<string> paths,
+        IReadOnlyList<KeyValuePair<string, string>> links, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writeTar);
         ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(links);
         InitializeStorage();
-        await _snapshots!.ImportAsync(id, writeTar, paths, cancellationToken).ConfigureAwait(false);
+        await _snapshots!.ImportAsync(id, writeTar, paths, links, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<IAsyncDisposable> MountReadOnlyAsync(IReadOnlyList<LayerSource> layers, string target, CancellationToken cancellationToken = default)
+    public async Task<IMountedView> MountReadOnlyAsync(IReadOnlyList<LayerSource> layers, string target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(layers);
         InitializeStorage();
         // A step directory like a RUN's: the next executor recovers it if this process dies with the view mounted.
         var view = new StepContext(Path.Combine(WorkDirectory, "dbuild-view-" + Guid.NewGuid().ToString("N")[..16]));
         Directory.CreateDirectory(view.Directory);
-        var handle = new SnapshotView(this, view, target);
+        var handle = new SnapshotView(this, view);
         try
         {
             await File.WriteAllTextAsync(Path.Combine(view.Directory, "owner.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
@@ -48,6 +50,8 @@ public sealed partial class StepExecutor
             if (lowers.Count < 2) { lowers.Add(_snapshots.EmptyDirectory); }
             if (lowers.Count < 2) { lowers.Insert(0, Path.Combine(view.Directory, "empty")); Directory.CreateDirectory(lowers[0]); }
             Directory.CreateDirectory(target);
+            handle.Target = target;
+            handle.LayerDirectories = [.. lowers];
             await MountOverlayAsync(lowers, null, null, target, view, cancellationToken).ConfigureAwait(false);
             return handle;
         }
@@ -82,16 +86,23 @@ public sealed partial class StepExecutor
     }
 
     /// <summary>A mounted read-only view; disposing unmounts it and removes its directory.</summary>
-    private sealed class SnapshotView(StepExecutor executor, StepContext view, string target) : IAsyncDisposable
+    private sealed class SnapshotView(StepExecutor executor, StepContext view) : IMountedView
     {
         private int _disposed;
+
+        public string? Target { get; set; }
+
+        public IReadOnlyList<string> LayerDirectories { get; set; } = [];
 
         public ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 foreach (string problem in view.Cleanup()) { Log.CleanupFailed(executor._logger, Path.GetFileName(view.Directory), problem); }
-                try { Directory.Delete(target); } catch (IOException) { } // the mount point, once empty
+                if (Target is not null)
+                {
+                    try { Directory.Delete(Target); } catch (IOException) { } // the mount point, once empty
+                }
             }
             return ValueTask.CompletedTask;
         }

@@ -121,6 +121,8 @@ internal static class CopyPlanner
                     ModificationTime = file.ModificationTime,
                     OpenContent = file.Type == LayerEntryType.File ? () => source.OpenContent(captured) : null,
                     ContentId = file.Type == LayerEntryType.File ? contentIds[file.RelativePath] : null,
+                    // Unchanged owner and mode: the snapshot's file can be linked instead of copied.
+                    LinkSource = file.Type == LayerEntryType.File && mode == file.Mode && u == file.Uid && g == file.Gid ? file.LinkSource : null,
                 };
         }
         foreach ((string name, string content) in heredocs)

@@ -23,6 +23,9 @@ internal sealed record SourceFile(string RelativePath, string FullPath, LayerEnt
     /// <summary>The status change time (ctime), when the file system reports it.</summary>
     public DateTimeOffset ChangeTime { get; init; }
 
+    /// <summary>The same file (bytes, owner, mode, times, no xattrs) in an immutable snapshot directory, which a copy may hard-link.</summary>
+    public string? LinkSource { get; init; }
+
     /// <summary>When 0 or more, the content is the <see cref="Size"/> bytes at this offset of <see cref="FullPath"/> (a layer tar).</summary>
     public long DataOffset { get; init; } = -1;
 }

@@ -56,6 +56,12 @@ public sealed record LayerEntry
     /// </summary>
     public string? ContentId { get; init; }
 
+    /// <summary>
+    /// An existing file (in an immutable snapshot) with exactly this entry's bytes and metadata: an unpacking that allows
+    /// it may hard-link it instead of writing a copy. Not part of the layer's bytes.
+    /// </summary>
+    public string? LinkSource { get; init; }
+
     /// <summary>The last path component.</summary>
     public string Name => Path[(Path.LastIndexOf('/') + 1)..];
 

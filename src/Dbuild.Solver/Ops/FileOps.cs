@@ -1,5 +1,6 @@
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Runtime;
 using Dbuild.Solver.Cache;
 using Dbuild.Solver.Graph;
 
@@ -112,8 +113,8 @@ internal sealed class FileOps(SolveContext context)
         string dir = Path.Combine(context.Tmp, "from-" + Guid.NewGuid().ToString("N"));
         if (await context.UsesSnapshotsAsync().ConfigureAwait(false))
         {
-            IAsyncDisposable view = await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Store))], dir, cancellationToken).ConfigureAwait(false);
-            return (new MountedTree(dir, copy.SourceDescription), view);
+            IMountedView view = await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Store))], dir, cancellationToken).ConfigureAwait(false);
+            return (new MountedTree(dir, copy.SourceDescription, view.LayerDirectories), view);
         }
         IReadOnlyList<LayerRef> blobs = [.. source.Layers.Select(l => l.Blob ?? throw new InvalidOperationException("A kept snapshot where the build keeps none."))];
         return (await LayerIndexTree.BuildAsync(context.Store, blobs, [.. copy.Spec.Sources.Select(CopyPlanner.Clean)], dir, copy.SourceDescription, cancellationToken)

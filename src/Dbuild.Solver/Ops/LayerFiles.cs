@@ -43,11 +43,25 @@ internal sealed class LayerFiles(SolveContext context)
         }
         var options = new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = context.Request.SourceDateEpoch };
         Digest id = NewSnapshotId(key);
-        // The snapshot's layer is exactly these entries (not the parent directories the unpacking had to make).
-        await executor.ImportSnapshotAsync(id, (tar, ct) => LayerWriter.WriteAsync(entries, tar, options, ct), [.. entries.Select(e => e.Path)], cancellationToken).ConfigureAwait(false);
+        // Files taken unchanged from another snapshot are hard-linked, not copied (snapshots never change); the rest
+        // streams through a tar. The snapshot's layer is exactly these entries (not the parents unpacking had to make).
+        bool Linked(LayerEntry e) => e.Type == LayerEntryType.File && e.LinkSource is not null && ClampedTime(e) == e.ModificationTime;
+        var sources = entries.Where(Linked).ToDictionary(e => e.Path, e => e.LinkSource!, StringComparer.Ordinal);
+        // A hard link to a linked file is linked to the same file (so the names stay one inode, as in the source).
+        foreach (LayerEntry e in entries.Where(e => e.Type == LayerEntryType.HardLink && e.LinkTarget is not null && sources.ContainsKey(e.LinkTarget)))
+        {
+            sources[e.Path] = sources[e.LinkTarget!];
+        }
+        List<KeyValuePair<string, string>> links = [.. sources];
+        List<LayerEntry> written = links.Count == 0 ? [.. entries] : [.. entries.Where(e => !sources.ContainsKey(e.Path))];
+        await executor.ImportSnapshotAsync(id, (tar, ct) => LayerWriter.WriteAsync(written, tar, options, ct), [.. entries.Select(e => e.Path)], links, cancellationToken)
+            .ConfigureAwait(false);
         if (planFile is not null) { await BuildCache.WriteAtomicAsync(planFile, Encoding.UTF8.GetBytes(id.ToString()), cancellationToken).ConfigureAwait(false); }
         return new CacheRecord(null) { Snapshot = id.ToString() };
     }
+
+    private DateTimeOffset ClampedTime(LayerEntry e) =>
+        context.Request.SourceDateEpoch is { } epoch && e.ModificationTime > epoch ? epoch : e.ModificationTime;
 
     private async Task<CachedLayer> WriteBlobAsync(IReadOnlyList<LayerEntry> entries, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using Dbuild.Oci.Layers;
 using Dbuild.Runtime;
 
 namespace Dbuild.Solver.Ops;
@@ -7,7 +8,7 @@ namespace Dbuild.Solver.Ops;
 /// kernel shows them. Symlinks in a path are followed inside the tree (an absolute target starts at the tree's root,
 /// never the host's), so nothing outside the mount is ever read.
 /// </summary>
-internal sealed class MountedTree(string root, string description) : SourceTree(root)
+internal sealed class MountedTree(string root, string description, IReadOnlyList<string> layerDirectories) : SourceTree(root)
 {
     public override string Description => description;
 
@@ -16,7 +17,26 @@ internal sealed class MountedTree(string root, string description) : SourceTree(
     {
         string real = relativePath.Length == 0 ? "" : FsTree.Combine(ResolveDirectory(FsTree.Parent(relativePath)), Path.GetFileName(relativePath));
         SourceFile? file = StatWith(LinuxLayerFileSystem.Instance, Root, real, keepOwners: true);
-        return file is null ? null : file with { RelativePath = relativePath };
+        if (file is null) { return null; }
+        return file.Type == LayerEntryType.File ? file with { RelativePath = relativePath, LinkSource = LayerFile(real, file) } : file with { RelativePath = relativePath };
+    }
+
+    /// <summary>
+    /// The file in its own layer directory (the newest layer holding the path; overlay shows a lower file with that
+    /// file's inode), when it has no xattrs to lose: a COPY may hard-link it there instead of copying its bytes.
+    /// </summary>
+    private string? LayerFile(string real, SourceFile merged)
+    {
+        foreach (string layer in layerDirectories)
+        {
+            string candidate = Path.Combine(layer, real);
+            LayerFileStatus status;
+            try { status = LinuxLayerFileSystem.Instance.GetStatus(candidate); }
+            catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception) { continue; } // not in this layer
+            bool same = status.Type == LayerEntryType.File && status.Inode == merged.Inode && status.Size == merged.Size;
+            return same && LinuxLayerFileSystem.Instance.GetExtendedAttributes(candidate).Count == 0 ? candidate : null;
+        }
+        return null;
     }
 
     protected override IEnumerable<string>? ChildNames(string relativeDirectory) => base.ChildNames(ResolveDirectory(relativeDirectory));
