@@ -42,21 +42,43 @@ public static partial class InstructionParser
         }
     }
 
-    /// <summary>Points a flag error (unknown flag, bad value) at the flag itself when it is on the instruction's first line.</summary>
+    /// <summary>
+    /// Points a flag error (unknown flag, bad value) at the flag itself when it is on the instruction's first line:
+    /// the flag the message names first ("unknown flag: lnk (did you mean link?)" names lnk, not link).
+    /// </summary>
     private static int? FlagColumn(Node node, ParsedDockerfile file, string message)
     {
         if (node.StartLine < 1 || node.StartLine > file.SourceLines.Count) { return null; }
         string line = file.SourceLines[node.StartLine - 1];
+        int bestInMessage = int.MaxValue;
+        int? column = null;
         foreach (string flag in node.Flags)
         {
             string body = flag.StartsWith("--", StringComparison.Ordinal) ? flag[2..] : flag;
             int eq = body.IndexOf('=', StringComparison.Ordinal);
             string name = eq < 0 ? body : body[..eq];
-            if (name.Length == 0 || !message.Contains(name, StringComparison.Ordinal)) { continue; }
-            int at = line.IndexOf("--" + name, StringComparison.Ordinal);
-            if (at >= 0) { return at + 1; }
+            int inMessage = name.Length == 0 ? -1 : WordIndex(message, name);
+            if (inMessage < 0 || inMessage >= bestInMessage) { continue; }
+            int at = WordIndex(line, "--" + name);
+            if (at < 0) { continue; }
+            bestInMessage = inMessage;
+            column = at + 1;
         }
-        return null;
+        return column;
+    }
+
+    /// <summary>The first place <paramref name="word"/> occurs in <paramref name="text"/> not followed by a name character.</summary>
+    private static int WordIndex(string text, string word)
+    {
+        for (int at = text.IndexOf(word, StringComparison.Ordinal); at >= 0;
+             at = text.IndexOf(word, at + 1, StringComparison.Ordinal))
+        {
+            int end = at + word.Length;
+            bool startOk = at == 0 || !(char.IsLetterOrDigit(text[at - 1]) || text[at - 1] == '-');
+            bool endOk = end == text.Length || !(char.IsLetterOrDigit(text[end]) || text[end] == '-');
+            if (startOk && endOk) { return at; }
+        }
+        return -1;
     }
 
     private static List<string> Args(Node node)
