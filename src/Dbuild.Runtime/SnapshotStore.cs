@@ -31,6 +31,7 @@ internal sealed class SnapshotStore
         _inUserNamespace = inUserNamespace;
         _logger = logger;
         Directory.CreateDirectory(directory);
+        _ = Interop.TryMarkTopDirectory(directory); // each snapshot's tree in a block group of its own
         Directory.CreateDirectory(EmptyDirectory);
         RemoveAbandonedStaging();
     }

@@ -273,6 +273,7 @@ public sealed partial class StepExecutor : IStepExecutor
             _inUserNamespace = _options.Rootless ?? HostEnvironment.InUserNamespace;
             Directory.CreateDirectory(_runtimeRoot);
             Directory.CreateDirectory(WorkDirectory);
+            _ = Interop.TryMarkTopDirectory(WorkDirectory); // each step's upper directory in a block group of its own
             _overlay = _options.Snapshotter switch
             {
                 SnapshotterKind.Native => false,

@@ -75,7 +75,7 @@ public sealed class ImageBuilder(BuilderOptions options)
                 foreach (var label in request.Labels) { final.Labels[label.Key] = label.Value; }
                 images.Add((targets[i].Platform, final));
             }
-            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor);
+            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor, context.EarlyPush);
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);

@@ -12,4 +12,7 @@ internal static partial class Log
 
     [LoggerMessage(4003, LogLevel.Debug, "Layer of {Entries} entries made before as {Digest}: reused without writing it")]
     public static partial void LayerReused(ILogger logger, int entries, string digest);
+
+    [LoggerMessage(4004, LogLevel.Debug, "Early upload of {Digest} to {Repository} failed (the push tries it again): {Reason}")]
+    public static partial void EarlyUploadFailed(ILogger logger, string digest, string repository, string reason);
 }

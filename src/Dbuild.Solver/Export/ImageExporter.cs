@@ -17,7 +17,8 @@ namespace Dbuild.Solver.Export;
 /// Turns a finished stage into an image (config + manifest in the store, tags in index.json) and writes the
 /// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
 /// </summary>
-internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor)
+internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor,
+    EarlyBlobPush? earlyPush = null)
 {
     public async Task<BuildResult> ExportAsync(StageState final, DateTimeOffset created, CancellationToken cancellationToken)
     {
@@ -160,6 +161,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         bool push = request.PushesImage;
         if (push)
         {
+            if (earlyPush is not null) { await earlyPush.WaitAsync().ConfigureAwait(false); } // blobs uploaded while the build ran
             foreach (Reference tag in request.Tags)
             {
                 vertex.Log($"pushing {tag}");

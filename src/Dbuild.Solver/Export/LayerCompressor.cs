@@ -31,6 +31,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     /// <summary>Writes kept snapshots as layers; null when the build keeps none.</summary>
     public IStepExecutor? Executor { get; init; }
 
+    /// <summary>Told of each blob written (or found written before): a pushing build uploads it then (<see cref="EarlyBlobPush"/>).</summary>
+    public Action<Descriptor>? BlobReady { get; init; }
+
     /// <summary>The image uses Docker media types (no zstd there: such layers are recompressed).</summary>
     public bool DockerMediaTypes { get; init; }
 
@@ -69,7 +72,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         string record = Path.Combine(_dir, $"snapshot-{id.Encoded}-{compression.ToString().ToLowerInvariant()}-{_level?.ToString(CultureInfo.InvariantCulture) ?? "auto"}.json");
         if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is { } known)
         {
-            return (new LayerRef(new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size), Digest.Parse(known.DiffId)), "");
+            var blob = new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size);
+            BlobReady?.Invoke(blob);
+            return (new LayerRef(blob, Digest.Parse(known.DiffId)), "");
         }
         long started = Stopwatch.GetTimestamp();
         // A RUN's snapshot is compared with the layers below it; a COPY's is all new, and needs nothing below.
@@ -85,6 +90,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
         await BuildCache.WriteLayerRecordAsync(record, new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, result.DiffId.ToString()), cancellationToken)
             .ConfigureAwait(false);
+        BlobReady?.Invoke(stored);
         string note = $"writing layer {result.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
             $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
         return (new LayerRef(stored, result.DiffId), note);
@@ -135,6 +141,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is { } known)
         {
             var blob = new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size);
+            BlobReady?.Invoke(blob);
             return (layer with { Blob = blob }, $"layer {layer.DiffId} already compressed as {blob.Digest}");
         }
         long started = Stopwatch.GetTimestamp();
@@ -161,6 +168,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
         await BuildCache.WriteLayerRecordAsync(record, new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString()),
             cancellationToken).ConfigureAwait(false);
+        BlobReady?.Invoke(stored);
         string note = $"compressing layer {layer.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
             $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
         return (layer with { Blob = stored }, note);

@@ -31,9 +31,11 @@ internal sealed class SolveContext : IDisposable
         Directory.CreateDirectory(Tmp);
         Now = request.SourceDateEpoch ?? options.TimeProvider.GetUtcNow();
         FileSystem = options.FileSystem ?? BclLayerFileSystem.Instance;
-        Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel) 
+        EarlyPush = request.PushesImage && options.Registry is { } registry && request.Tags.Count > 0
+            ? new EarlyBlobPush(registry, Store, request.Tags, options.Logger) : null;
+        Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel)
         {
-            Executor = options.Executor, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch,
+            Executor = options.Executor, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch, BlobReady = EarlyPush is { } early ? early.Start : null,
         };
         _snapshots = new Lazy<Task<bool>>(() => options.Executor is { } executor ? executor.UsesSnapshotsAsync(CancellationToken.None) : Task.FromResult(false));
     }
@@ -91,6 +93,9 @@ internal sealed class SolveContext : IDisposable
 
     public LayerCompressor Compressor { get; }
 
+    /// <summary>Uploads the image's layer blobs as they are written, when the build pushes; null otherwise.</summary>
+    public EarlyBlobPush? EarlyPush { get; }
+
     /// <summary>Steps being produced, by cache key: the same key runs once even when two ops ask.</summary>
     public ConcurrentDictionary<Digest, Lazy<Task<CacheRecord>>> Inflight { get; } = new();
 
@@ -117,6 +122,7 @@ internal sealed class SolveContext : IDisposable
     public async Task CleanupAsync()
     {
         await Compressor.DrainAsync().ConfigureAwait(false);
+        if (EarlyPush is not null) { await EarlyPush.DisposeAsync().ConfigureAwait(false); }
         try { Directory.Delete(Tmp, recursive: true); }
         catch (IOException) { /* best effort; the next prune removes it */ }
         catch (UnauthorizedAccessException) { }

@@ -120,6 +120,28 @@ public sealed class LayerWriterTests
     }
 
     [Fact]
+    public void ParallelGzip_Choose_TarOfRandomFiles_StoredAtFastLevels_DeflatedWhenHigherAsked()
+    {
+        // A tar block of 20 KiB random files: headers and padding are what deflate finds (~3%), not worth level 2's time.
+        var rng = new Random(7);
+        using var tar = new MemoryStream();
+        while (tar.Length < 1024 * 1024)
+        {
+            byte[] header = new byte[512];
+            System.Text.Encoding.ASCII.GetBytes($"assets/m{tar.Length % 50:00}/f{tar.Length}.dat").CopyTo(header, 0);
+            tar.Write(header);
+            byte[] body = new byte[20_000 + rng.Next(2000)];
+            rng.NextBytes(body);
+            tar.Write(body);
+            tar.Write(new byte[(512 - body.Length % 512) % 512]);
+        }
+        byte[] block = tar.ToArray()[..(1024 * 1024)];
+
+        Assert.Equal(0, ParallelGzipStream.Choose(block, 2).CompressionLevel);
+        Assert.Equal(9, ParallelGzipStream.Choose(block, 9).CompressionLevel);
+    }
+
+    [Fact]
     public void ParallelGzip_Choose_HuffmanOnlyForBase64_StringMatchingForText_LevelKept()
     {
         byte[] noise = new byte[1024 * 1024];
