@@ -92,7 +92,9 @@ internal sealed class FileOps(SolveContext context)
                 string destinationPath = spec.Destination.EndsWith('/') ? "\0" : destination.Resolve(CopyPlanner.Clean(absolute));
                 IReadOnlyList<LayerEntry> entries = copy.Unpack ? await ArchiveExpander.ExpandAsync(plan.Entries, destinationPath, context.Tmp, ct).ConfigureAwait(false) : plan.Entries;
                 (written, plannedOn) = (entries, destination);
-                return await _layers.WriteAsync(entries, digest, ct).ConfigureAwait(false);
+                // A context COPY run again (a source file changed) links the files it wrote last time and still has.
+                Digest? step = source.Context is not null && !copy.Unpack ? op.Origin?.StepId : null;
+                return await _layers.WriteAsync(entries, digest, ct, step).ConfigureAwait(false);
             }
             finally
             {

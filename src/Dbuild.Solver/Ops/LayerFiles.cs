@@ -18,9 +18,10 @@ internal sealed class LayerFiles(SolveContext context)
     /// <param name="entries">The layer's entries.</param>
     /// <param name="key">The step's cache key: the snapshot's id.</param>
     /// <param name="cancellationToken">Cancels writing.</param>
-    public async Task<CacheRecord> WriteAsync(IReadOnlyList<LayerEntry> entries, Digest key, CancellationToken cancellationToken)
+    /// <param name="stepId">A context COPY's step: files the same as in its last snapshot are hard-linked from there (<see cref="StepFileIndex"/>).</param>
+    public async Task<CacheRecord> WriteAsync(IReadOnlyList<LayerEntry> entries, Digest key, CancellationToken cancellationToken, Digest? stepId = null)
     {
-        if (await context.UsesSnapshotsAsync().ConfigureAwait(false)) { return await WriteSnapshotAsync(entries, key, cancellationToken).ConfigureAwait(false); }
+        if (await context.UsesSnapshotsAsync().ConfigureAwait(false)) { return await WriteSnapshotAsync(entries, key, stepId, cancellationToken).ConfigureAwait(false); }
         return new CacheRecord(await WriteBlobAsync(entries, cancellationToken).ConfigureAwait(false));
     }
 
@@ -30,7 +31,7 @@ internal sealed class LayerFiles(SolveContext context)
     /// </summary>
     public static Digest NewSnapshotId(Digest key) => Digest.Compute(Encoding.UTF8.GetBytes($"{key}\n{Guid.NewGuid():N}"));
 
-    private async Task<CacheRecord> WriteSnapshotAsync(IReadOnlyList<LayerEntry> entries, Digest key, CancellationToken cancellationToken)
+    private async Task<CacheRecord> WriteSnapshotAsync(IReadOnlyList<LayerEntry> entries, Digest key, Digest? stepId, CancellationToken cancellationToken)
     {
         IStepExecutor executor = context.Executor!;
         string? plan = PlanRecordName(entries);
@@ -47,6 +48,19 @@ internal sealed class LayerFiles(SolveContext context)
         // streams through a tar. The snapshot's layer is exactly these entries (not the parents unpacking had to make).
         bool Linked(LayerEntry e) => e.Type == LayerEntryType.File && e.LinkSource is not null && ClampedTime(e) == e.ModificationTime;
         var sources = entries.Where(Linked).ToDictionary(e => e.Path, e => e.LinkSource!, StringComparer.Ordinal);
+        var index = new StepFileIndex(context.Options.StateRoot);
+        if (stepId is { } step && await index.PreviousAsync(step, s => executor.SnapshotDirectory(s) is not null, cancellationToken).ConfigureAwait(false) is { } previous)
+        {
+            string fs = executor.SnapshotDirectory(previous.Snapshot)!;
+            foreach (LayerEntry e in entries)
+            {
+                if (!sources.ContainsKey(e.Path) && StepFileIndex.Signature(e, ClampedTime(e)) is { } signature
+                    && previous.Files.TryGetValue(e.Path, out string? before) && before == signature && File.Exists(Path.Combine(fs, CleanPath(e.Path))))
+                {
+                    sources[e.Path] = Path.Combine(fs, CleanPath(e.Path));
+                }
+            }
+        }
         // A hard link to a linked file is linked to the same file (so the names stay one inode, as in the source).
         foreach (LayerEntry e in entries.Where(e => e.Type == LayerEntryType.HardLink && e.LinkTarget is not null && sources.ContainsKey(e.LinkTarget)))
         {
@@ -57,7 +71,18 @@ internal sealed class LayerFiles(SolveContext context)
         await executor.ImportSnapshotAsync(id, (tar, ct) => LayerWriter.WriteAsync(written, tar, options, ct), [.. entries.Select(e => e.Path)], links, cancellationToken)
             .ConfigureAwait(false);
         if (planFile is not null) { await BuildCache.WriteAtomicAsync(planFile, Encoding.UTF8.GetBytes(id.ToString()), cancellationToken).ConfigureAwait(false); }
+        if (stepId is { } made)
+        {
+            var files = entries.Select(e => (e.Path, Signature: StepFileIndex.Signature(e, ClampedTime(e)))).Where(f => f.Signature is not null).Select(f => (f.Path, f.Signature!));
+            await index.RecordAsync(made, id, files, cancellationToken).ConfigureAwait(false);
+        }
         return new CacheRecord(null) { Snapshot = id.ToString() };
+    }
+
+    private static string CleanPath(string path)
+    {
+        while (path.StartsWith("./", StringComparison.Ordinal)) { path = path[2..]; }
+        return path.Trim('/');
     }
 
     private DateTimeOffset ClampedTime(LayerEntry e) =>

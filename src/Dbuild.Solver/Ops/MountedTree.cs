@@ -42,11 +42,15 @@ internal sealed class MountedTree(string root, string description, IReadOnlyList
     protected override IEnumerable<string>? ChildNames(string relativeDirectory) => base.ChildNames(ResolveDirectory(relativeDirectory));
 
     /// <summary>
-    /// Snapshots never change once made, and overlay shows a lower file with its own inode: inode, size and times name
-    /// its bytes without reading them. A COPY --from re-run only because its parent changed then reuses the layer it made.
+    /// Snapshots never change once made, so a file's place in one names its bytes without reading them: its path in the
+    /// snapshot's own directory (a snapshot's directory is never reused for other content: step snapshots carry a
+    /// nonce, unpacked layers their chain ID). Hard-linking that file elsewhere (a COPY --from) changes its ctime, not
+    /// this name, so a COPY --from re-run only because its parent changed reuses the layer it made. A file not found in
+    /// a layer directory is named by inode, size and times (overlay shows a lower file with its own inode).
     /// </summary>
     public override ValueTask<string?> ContentIdAsync(SourceFile file, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<string?>(file.Inode == 0 ? null
+        ValueTask.FromResult<string?>(file.LinkSource is { } source ? "snapshot file " + source
+            : file.Inode == 0 ? null
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"snapshot inode {file.Inode} {file.Size} {file.ModificationTime.UtcTicks} {file.ChangeTime.UtcTicks}"));
 
     /// <summary>The path with every symlink in it followed inside the tree (never above the root).</summary>
