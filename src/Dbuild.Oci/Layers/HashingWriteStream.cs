@@ -2,14 +2,15 @@ using System.Security.Cryptography;
 
 namespace Dbuild.Oci.Layers;
 
-/// <summary>A write-only pass-through that hashes and counts what goes through it.</summary>
-internal sealed class HashingWriteStream(Stream inner, bool leaveOpen) : Stream
+/// <summary>A write-only pass-through that hashes (unless told not to) and counts what goes through it.</summary>
+internal sealed class HashingWriteStream(Stream inner, bool leaveOpen, bool hash = true) : Stream
 {
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash? _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
 
     public long BytesWritten { get; private set; }
 
-    public Digest GetDigest() => Digest.FromHash(_hash, Digest.Sha256Algorithm);
+    /// <summary>The sha256 of what went through; default when the stream was made not to hash.</summary>
+    public Digest GetDigest() => _hash is null ? default : Digest.FromHash(_hash, Digest.Sha256Algorithm);
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -21,14 +22,14 @@ internal sealed class HashingWriteStream(Stream inner, bool leaveOpen) : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _hash.AppendData(buffer);
+        _hash?.AppendData(buffer);
         BytesWritten += buffer.Length;
         inner.Write(buffer);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _hash.AppendData(buffer.Span);
+        _hash?.AppendData(buffer.Span);
         BytesWritten += buffer.Length;
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
@@ -46,7 +47,7 @@ internal sealed class HashingWriteStream(Stream inner, bool leaveOpen) : Stream
     {
         if (disposing)
         {
-            _hash.Dispose();
+            _hash?.Dispose();
             if (!leaveOpen) { inner.Dispose(); }
         }
         base.Dispose(disposing);

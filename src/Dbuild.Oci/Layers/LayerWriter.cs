@@ -29,11 +29,13 @@ public static class LayerWriter
         sorted.Sort(static (a, b) => string.CompareOrdinal(a.Path, b.Path));
         OrderHardLinks(sorted);
 
-        var blob = new HashingWriteStream(destination, leaveOpen: true);
+        // An uncompressed blob is the tar itself: hashed once, as the tar.
+        bool compressed = options.Compression != LayerCompression.None;
+        var blob = new HashingWriteStream(destination, leaveOpen: true, hash: compressed && options.ComputeDigests);
         await using (blob.ConfigureAwait(false))
         {
             Stream compressor = CreateCompressor(blob, options);
-            var tar = new HashingWriteStream(compressor, leaveOpen: true);
+            var tar = new HashingWriteStream(compressor, leaveOpen: true, hash: options.ComputeDigests);
             await using (tar.ConfigureAwait(false))
             {
                 await using (compressor.ConfigureAwait(false))
@@ -42,10 +44,11 @@ public static class LayerWriter
                     await tar.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
                 await blob.FlushAsync(cancellationToken).ConfigureAwait(false);
+                Digest diffId = tar.GetDigest(); // once: reading the hash resets it
                 return new LayerWriteResult
                 {
-                    Digest = blob.GetDigest(),
-                    DiffId = tar.GetDigest(),
+                    Digest = compressed ? blob.GetDigest() : diffId,
+                    DiffId = diffId,
                     Size = blob.BytesWritten,
                     UncompressedSize = tar.BytesWritten,
                     MediaType = MediaTypeOf(options.Compression),

@@ -21,4 +21,10 @@ public sealed record LayerWriterOptions
     /// tar, the codec and the level alone, whatever the value (and so whatever the machine's core count).
     /// </summary>
     public int Parallelism { get; init; } = 1;
+
+    /// <summary>
+    /// False for a tar that is only unpacked (streamed into a snapshot directory, never stored): its digests are not
+    /// computed, and the result's <see cref="LayerWriteResult.Digest"/> and <see cref="LayerWriteResult.DiffId"/> are default.
+    /// </summary>
+    public bool ComputeDigests { get; init; } = true;
 }

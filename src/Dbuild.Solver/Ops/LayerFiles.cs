@@ -42,7 +42,8 @@ internal sealed class LayerFiles(SolveContext context)
             Log.LayerReused(context.Options.Logger, entries.Count, known.ToString());
             return new CacheRecord(null) { Snapshot = known.ToString() };
         }
-        var options = new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = context.Request.SourceDateEpoch };
+        // The tar is only unpacked: nothing hashes it (the layer's digests come from the snapshot when an image needs it).
+        var options = new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = context.Request.SourceDateEpoch, ComputeDigests = false };
         Digest id = NewSnapshotId(key);
         // Files taken unchanged from another snapshot are hard-linked, not copied (snapshots never change); the rest
         // streams through a tar. The snapshot's layer is exactly these entries (not the parents unpacking had to make).

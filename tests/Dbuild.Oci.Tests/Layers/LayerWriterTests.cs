@@ -107,6 +107,22 @@ public sealed class LayerWriterTests
     }
 
     [Fact]
+    public async Task Write_WithoutDigests_SameBytesAndSizes_DigestsDefault()
+    {
+        using var hashed = new MemoryStream();
+        using var unhashed = new MemoryStream();
+        var options = new LayerWriterOptions { Compression = LayerCompression.None };
+        LayerWriteResult with = await LayerWriter.WriteAsync(Sample(), hashed, options, TestContext.Current.CancellationToken);
+        LayerWriteResult without = await LayerWriter.WriteAsync(Sample(), unhashed, options with { ComputeDigests = false }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(hashed.ToArray(), unhashed.ToArray());
+        Assert.Equal((with.Size, with.UncompressedSize), (without.Size, without.UncompressedSize));
+        Assert.Equal(Digest.Compute(hashed.ToArray()), with.Digest);
+        Assert.Equal(default, without.Digest);
+        Assert.Equal(default, without.DiffId);
+    }
+
+    [Fact]
     public void ParallelGzip_IsIncompressible_RandomYes_TextBase64AndSmallNo()
     {
         byte[] noise = new byte[1024 * 1024];
