@@ -162,9 +162,11 @@ buildkit_run() { # CONTEXT IMAGE; the push's time goes into the log as a step of
     s=$(date +%s.%N) && bounded "$docker" push "$reg/bench/$2:latest" &&
     echo "bench: docker push DONE $(python3 -c "print(f'{$(date +%s.%N)-$s:.2f}')")s"
 }
-# timed LOG CMD...: the wall seconds CMD took (its output in LOG), or "fail".
+# timed LOG CMD...: the wall seconds CMD took (its output in LOG), or "fail". Dirty pages of what ran before (the
+# contexts just generated, the other tool's build) are written back first, so neither tool pays for the other's.
 timed() {
   local log=$1 s e; shift
+  sync
   s=$(date +%s.%N)
   if "$@" >"$log" 2>&1; then e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; else echo fail; fi
 }
