@@ -33,9 +33,10 @@ if ! DOCKER_HOST="$DBUILD_TEST_DOCKER_HOST" /usr/bin/docker version >/dev/null 2
   # 32768 here), the new dockerd waits for a containerd that never comes ("timeout waiting for containerd to start").
   containerd_pid=$DBUILD_TEST_STATE/docker-exec/containerd/containerd.pid
   if [ -f "$containerd_pid" ] && [ "$(cat "/proc/$(cat "$containerd_pid")/comm" 2>/dev/null)" != containerd ]; then rm -f "$containerd_pid"; fi
-  nohup /usr/sbin/dockerd --data-root "$DBUILD_TEST_STATE/docker-data" --exec-root "$DBUILD_TEST_STATE/docker-exec" \
+  # From /: its working directory is its children's (BuildKit runs git there), and a checkout may be deleted under it.
+  (cd / && nohup /usr/sbin/dockerd --data-root "$DBUILD_TEST_STATE/docker-data" --exec-root "$DBUILD_TEST_STATE/docker-exec" \
     -H "$DBUILD_TEST_DOCKER_HOST" --pidfile "$DBUILD_TEST_STATE/dockerd.pid" --iptables=false --bridge=none \
-    >"$DBUILD_TEST_STATE/dockerd.log" 2>&1 &
+    >"$DBUILD_TEST_STATE/dockerd.log" 2>&1 &)
   for _ in $(seq 1 120); do
     DOCKER_HOST="$DBUILD_TEST_DOCKER_HOST" /usr/bin/docker version >/dev/null 2>&1 && break
     sleep 0.5
