@@ -110,11 +110,11 @@ internal sealed class BuildCache : IBuildCache
     public Task PutStepHistoryAsync(Digest stepId, IReadOnlyList<KeyComponent> components, CancellationToken cancellationToken) =>
         WriteAtomicAsync(Path.Combine(_steps, stepId.Encoded + ".json"), JsonSerializer.SerializeToUtf8Bytes(new StepHistoryRecord(components), SolverJson.Default.StepHistoryRecord), cancellationToken);
 
-    /// <summary>Drops every record: step keys, step histories, compressed-layer and image-date records.</summary>
+    /// <summary>Drops every record: step keys, step histories, compressed-layer, image-date and snapshot-file records.</summary>
     public void Clear()
     {
         string root = Path.GetDirectoryName(_keys)!;
-        foreach (string dir in new[] { _keys, _steps, _layers, Path.Combine(root, "compressed"), Path.Combine(root, "images") }.Where(Directory.Exists))
+        foreach (string dir in new[] { _keys, _steps, _layers, Path.Combine(root, "compressed"), Path.Combine(root, "images"), Path.Combine(root, "snapshots") }.Where(Directory.Exists))
         {
             foreach (string file in Directory.EnumerateFiles(dir)) { File.Delete(file); }
         }
