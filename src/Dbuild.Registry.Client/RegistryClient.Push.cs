@@ -45,7 +45,7 @@ public sealed partial class RegistryClient
         {
             try
             {
-                return await PushBlobOnceAsync(registry, repository, blob, cancellationToken).ConfigureAwait(false);
+                return await PushBlobOnceAsync(registry, repository, blob, retryRequests: true, cancellationToken).ConfigureAwait(false);
             }
             catch (RegistryException ex) when (ex.IsTransient && attempt < _options.MaxAttempts)
             {
@@ -60,7 +60,17 @@ public sealed partial class RegistryClient
         }
     }
 
-    private async Task<BlobPushOutcome> PushBlobOnceAsync(string registry, string repository, BlobUpload blob, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="PushBlobAsync"/> in a single attempt, nothing retried: for a best-effort upload whose caller pushes
+    /// the blob again the usual way if this one fails (a build uploading layers before its push).
+    /// </summary>
+    public Task<BlobPushOutcome> PushBlobOnceAsync(string registry, string repository, BlobUpload blob, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        return PushBlobOnceAsync(registry, repository, blob, retryRequests: false, cancellationToken);
+    }
+
+    private async Task<BlobPushOutcome> PushBlobOnceAsync(string registry, string repository, BlobUpload blob, bool retryRequests, CancellationToken cancellationToken)
     {
         string action = $"Pushing {blob.Digest} to {registry}/{repository}";
         string[] scopes = blob.MountFrom is { } from && from != repository
@@ -68,7 +78,7 @@ public sealed partial class RegistryClient
             : [PushScope(repository)];
         Uri blobUri = RepositoryUri(registry, repository, "blobs/" + blob.Digest);
         using (HttpResponseMessage head = await SendAsync(registry, scopes, () => new HttpRequestMessage(HttpMethod.Head, blobUri),
-            HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false))
+            HttpCompletionOption.ResponseHeadersRead, retry: retryRequests, cancellationToken).ConfigureAwait(false))
         {
             if (head.IsSuccessStatusCode)
             {

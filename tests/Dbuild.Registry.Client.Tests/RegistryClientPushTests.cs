@@ -103,6 +103,32 @@ public sealed class RegistryClientPushTests
     }
 
     [Fact]
+    public async Task PushBlobOnce_TransientFailure_FailsWithoutRetrying()
+    {
+        var handler = new StrictHandler()
+            .On(HttpMethod.Head, "/v2/app/blobs/", HttpStatusCode.NotFound)
+            .On(HttpMethod.Post, "/v2/app/blobs/uploads/", (_, _) => StrictHandler.Accepted("/v2/app/blobs/uploads/u1"))
+            .On(HttpMethod.Put, "/v2/app/blobs/uploads/u1?digest=", HttpStatusCode.BadGateway);
+
+        RegistryException failed = await Assert.ThrowsAsync<RegistryException>(() =>
+            Client(handler).PushBlobOnceAsync(Registry, "app", Blob(), TestContext.Current.CancellationToken));
+
+        Assert.True(failed.IsTransient);
+        Assert.Equal(3, handler.Requests.Count); // HEAD, POST, PUT: once each
+    }
+
+    [Fact]
+    public async Task PushBlobOnce_HeadRefused_NotRetried()
+    {
+        var handler = new StrictHandler().On(HttpMethod.Head, "/v2/app/blobs/", HttpStatusCode.ServiceUnavailable)
+            .On(HttpMethod.Post, "/v2/app/blobs/uploads/", HttpStatusCode.ServiceUnavailable);
+
+        await Assert.ThrowsAsync<RegistryException>(() => Client(handler).PushBlobOnceAsync(Registry, "app", Blob(), TestContext.Current.CancellationToken));
+
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
+    [Fact]
     public async Task PushImage_ManifestGoesUpAfterEveryBlob()
     {
         var manifest = new ManifestUpload(MediaTypes.OciManifest, Encoding.UTF8.GetBytes("""{"schemaVersion":2}"""));

@@ -9,7 +9,8 @@ namespace Dbuild.Solver.Export;
 /// A build that pushes uploads each layer blob of its image as soon as the blob is written, alongside the steps and
 /// compressions still running, to every repository it will push to; the push at the end then finds those blobs there
 /// (HEAD) and sends only what is left and the manifests. Nothing is tagged early: an upload on its own changes no name.
-/// A failed early upload is only logged: the push at the end tries that blob again and reports what fails.
+/// An early upload is tried once, nothing retried, and a failure is only logged: the push at the end tries that blob
+/// again (with retries) and reports what fails, so an unreachable registry costs no more time than before.
 /// </summary>
 internal sealed class EarlyBlobPush(RegistryClient client, ContentStore store, IReadOnlyList<Reference> tags, ILogger logger) : IAsyncDisposable
 {
@@ -28,7 +29,7 @@ internal sealed class EarlyBlobPush(RegistryClient client, ContentStore store, I
                 try
                 {
                     Digest digest = key.Blob;
-                    await client.PushBlobAsync(key.Registry, key.Repository, new BlobUpload(digest, blob.Size, () => store.OpenBlob(digest)), _stop.Token).ConfigureAwait(false);
+                    await client.PushBlobOnceAsync(key.Registry, key.Repository, new BlobUpload(digest, blob.Size, () => store.OpenBlob(digest)), _stop.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !_stop.IsCancellationRequested)
                 {
