@@ -68,32 +68,57 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         ChainLayer top = chain[^1];
         Digest id = top.Snapshot!.Value;
         IStepExecutor executor = Executor ?? throw new InvalidOperationException("A kept snapshot without an executor to write it.");
-        Directory.CreateDirectory(_dir);
-        string record = Path.Combine(_dir, $"snapshot-{id.Encoded}-{compression.ToString().ToLowerInvariant()}-{_level?.ToString(CultureInfo.InvariantCulture) ?? "auto"}.json");
-        if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is { } known)
-        {
-            var blob = new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size);
-            BlobReady?.Invoke(blob);
-            return (new LayerRef(blob, Digest.Parse(known.DiffId)), "");
-        }
-        long started = Stopwatch.GetTimestamp();
+        string record = RecordPath("snapshot-" + id.Encoded);
+        if (await KnownAsync(record, cancellationToken).ConfigureAwait(false) is { } known) { return (known, ""); }
         // A RUN's snapshot is compared with the layers below it; a COPY's is all new, and needs nothing below.
         IReadOnlyList<LayerSource> sources = top.OnlyChanges ? [.. chain.Select(l => l.ToSource(store))] : [top.ToSource(store)];
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount, SourceDateEpoch = SourceDateEpoch };
-        string temp = Path.Combine(tmp, $"snapshot-{Guid.NewGuid():N}");
+        (Descriptor stored, LayerWriteResult result, string done) = await WriteRecordedAsync(record, "snapshot",
+            file => executor.WriteLayerAsync(sources, top.OnlyChanges, file, options, cancellationToken), null, cancellationToken).ConfigureAwait(false);
+        return (new LayerRef(stored, result.DiffId), $"writing layer {result.DiffId} {done}");
+    }
+
+    private string RecordPath(string name) =>
+        Path.Combine(_dir, $"{name}-{compression.ToString().ToLowerInvariant()}-{_level?.ToString(CultureInfo.InvariantCulture) ?? "auto"}.json");
+
+    /// <summary>The blob a record names, if the store still has it (announced to <see cref="BlobReady"/>).</summary>
+    private async Task<LayerRef?> KnownAsync(string record, CancellationToken cancellationToken)
+    {
+        if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is not { } known) { return null; }
+        var blob = new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size);
+        BlobReady?.Invoke(blob);
+        return new LayerRef(blob, Digest.Parse(known.DiffId));
+    }
+
+    /// <summary>
+    /// Writes a blob through a temp file into the store (after <paramref name="verify"/>, which may refuse it), records it
+    /// under <paramref name="record"/> and announces it to <see cref="BlobReady"/>. Returns the progress note's tail.
+    /// </summary>
+    private async Task<(Descriptor Stored, LayerWriteResult Result, string Done)> WriteRecordedAsync(string record, string tempPrefix,
+        Func<Stream, Task<LayerWriteResult>> write, Action<LayerWriteResult>? verify, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_dir);
+        long started = Stopwatch.GetTimestamp();
+        string temp = Path.Combine(tmp, $"{tempPrefix}-{Guid.NewGuid():N}");
         LayerWriteResult result;
         var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16, Options = FileOptions.Asynchronous });
         await using (file.ConfigureAwait(false))
         {
-            result = await executor.WriteLayerAsync(sources, top.OnlyChanges, file, options, cancellationToken).ConfigureAwait(false);
+            result = await write(file).ConfigureAwait(false);
+        }
+        try { verify?.Invoke(result); }
+        catch
+        {
+            File.Delete(temp);
+            throw;
         }
         Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
         await BuildCache.WriteLayerRecordAsync(record, new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, result.DiffId.ToString()), cancellationToken)
             .ConfigureAwait(false);
         BlobReady?.Invoke(stored);
-        string note = $"writing layer {result.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
-            $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
-        return (new LayerRef(stored, result.DiffId), note);
+        string done = $"({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level {_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) " +
+            $"done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
+        return (stored, result, done);
     }
 
     /// <summary>SOURCE_DATE_EPOCH: clamps mtimes in layers written from snapshots.</summary>
@@ -136,41 +161,26 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
 
     private async Task<(LayerRef Layer, string Note)> CompressOneAsync(LayerRef layer, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_dir);
-        string record = Path.Combine(_dir, $"{layer.DiffId.Encoded}-{compression.ToString().ToLowerInvariant()}-{_level?.ToString(CultureInfo.InvariantCulture) ?? "auto"}.json");
-        if (await BuildCache.ReadLayerRecordAsync(record, store, cancellationToken).ConfigureAwait(false) is { } known)
+        string record = RecordPath(layer.DiffId.Encoded);
+        if (await KnownAsync(record, cancellationToken).ConfigureAwait(false) is { } known)
         {
-            var blob = new Descriptor(known.MediaType, Digest.Parse(known.Digest), known.Size);
-            BlobReady?.Invoke(blob);
-            return (layer with { Blob = blob }, $"layer {layer.DiffId} already compressed as {blob.Digest}");
+            return (layer with { Blob = known.Blob }, $"layer {layer.DiffId} already compressed as {known.Blob.Digest}");
         }
-        long started = Stopwatch.GetTimestamp();
         // Every core compresses (gzip in independent 1 MiB blocks, zstd in workers); the bytes do not depend on how many there are.
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount };
-        string temp = Path.Combine(tmp, $"compress-{Guid.NewGuid():N}");
-        LayerWriteResult result;
         // A zstd layer recompressed for Docker media types is read through its decompression.
         Stream tar = MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None ? store.OpenBlob(layer.Blob.Digest)
             : await LayerReader.OpenDecompressedAsync(store.OpenBlob(layer.Blob.Digest), cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (tar.ConfigureAwait(false))
         {
-            var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16, Options = FileOptions.Asynchronous });
-            await using (file.ConfigureAwait(false))
+            (Descriptor stored, _, string done) = await WriteRecordedAsync(record, "compress", file => LayerWriter.CompressAsync(tar, file, options, cancellationToken), result =>
             {
-                result = await LayerWriter.CompressAsync(tar, file, options, cancellationToken).ConfigureAwait(false);
-            }
+                if (result.DiffId != layer.DiffId)
+                {
+                    throw new BuildException($"layer {layer.Blob.Digest} in the store no longer matches its diffID {layer.DiffId} (read {result.DiffId}); run 'dbuild verify'.");
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            return (layer with { Blob = stored }, $"compressing layer {layer.DiffId} {done}");
         }
-        if (result.DiffId != layer.DiffId)
-        {
-            File.Delete(temp);
-            throw new BuildException($"layer {layer.Blob.Digest} in the store no longer matches its diffID {layer.DiffId} (read {result.DiffId}); run 'dbuild verify'.");
-        }
-        Descriptor stored = await store.CommitFileAsync(temp, result.Digest, result.Size, result.MediaType, cancellationToken).ConfigureAwait(false);
-        await BuildCache.WriteLayerRecordAsync(record, new CachedLayer(stored.MediaType, stored.Digest.ToString(), stored.Size, layer.DiffId.ToString()),
-            cancellationToken).ConfigureAwait(false);
-        BlobReady?.Invoke(stored);
-        string note = $"compressing layer {layer.DiffId} ({result.UncompressedSize} bytes, {compression.ToString().ToLowerInvariant()} level " +
-            $"{_level?.ToString(CultureInfo.InvariantCulture) ?? "default"}) done {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
-        return (layer with { Blob = stored }, note);
     }
 }
