@@ -50,16 +50,17 @@ internal sealed class LayerFiles(SolveContext context)
         bool Linked(LayerEntry e) => e.Type == LayerEntryType.File && e.LinkSource is not null && ClampedTime(e) == e.ModificationTime;
         var sources = entries.Where(Linked).ToDictionary(e => e.Path, e => e.LinkSource!, StringComparer.Ordinal);
         var index = new StepFileIndex(context.Options.StateRoot);
+        // A context COPY's files that can be shared with its next run, by path (entry paths are clean and relative).
+        Dictionary<string, string> signatures = stepId is null ? [] : entries
+            .Select(e => (e.Path, Signature: StepFileIndex.Signature(e, ClampedTime(e)))).Where(f => f.Signature is not null)
+            .ToDictionary(f => f.Path, f => f.Signature!, StringComparer.Ordinal);
         if (stepId is { } step && await index.PreviousAsync(step, s => executor.SnapshotDirectory(s) is not null, cancellationToken).ConfigureAwait(false) is { } previous)
         {
             string fs = executor.SnapshotDirectory(previous.Snapshot)!;
-            foreach (LayerEntry e in entries)
+            foreach ((string path, string signature) in signatures)
             {
-                if (!sources.ContainsKey(e.Path) && StepFileIndex.Signature(e, ClampedTime(e)) is { } signature
-                    && previous.Files.TryGetValue(e.Path, out string? before) && before == signature && File.Exists(Path.Combine(fs, CleanPath(e.Path))))
-                {
-                    sources[e.Path] = Path.Combine(fs, CleanPath(e.Path));
-                }
+                string before = Path.Combine(fs, path);
+                if (!sources.ContainsKey(path) && previous.Files.GetValueOrDefault(path) == signature && File.Exists(before)) { sources[path] = before; }
             }
         }
         // A hard link to a linked file is linked to the same file (so the names stay one inode, as in the source).
@@ -72,18 +73,8 @@ internal sealed class LayerFiles(SolveContext context)
         await executor.ImportSnapshotAsync(id, (tar, ct) => LayerWriter.WriteAsync(written, tar, options, ct), [.. entries.Select(e => e.Path)], links, cancellationToken)
             .ConfigureAwait(false);
         if (planFile is not null) { await BuildCache.WriteAtomicAsync(planFile, Encoding.UTF8.GetBytes(id.ToString()), cancellationToken).ConfigureAwait(false); }
-        if (stepId is { } made)
-        {
-            var files = entries.Select(e => (e.Path, Signature: StepFileIndex.Signature(e, ClampedTime(e)))).Where(f => f.Signature is not null).Select(f => (f.Path, f.Signature!));
-            await index.RecordAsync(made, id, files, cancellationToken).ConfigureAwait(false);
-        }
+        if (stepId is { } made) { await index.RecordAsync(made, id, signatures, cancellationToken).ConfigureAwait(false); }
         return new CacheRecord(null) { Snapshot = id.ToString() };
-    }
-
-    private static string CleanPath(string path)
-    {
-        while (path.StartsWith("./", StringComparison.Ordinal)) { path = path[2..]; }
-        return path.Trim('/');
     }
 
     private DateTimeOffset ClampedTime(LayerEntry e) =>
@@ -123,10 +114,9 @@ internal sealed class LayerFiles(SolveContext context)
     {
         if (entries.Any(e => e.Type == LayerEntryType.File && e.Size > 0 && e.ContentId is null)) { return null; }
         var key = new StringBuilder("layer-plan v1\n");
-        DateTimeOffset? epoch = context.Request.SourceDateEpoch;
         foreach (LayerEntry e in entries.OrderBy(e => e.Path, StringComparer.Ordinal))
         {
-            DateTimeOffset mtime = epoch is { } clamp && e.ModificationTime > clamp ? clamp : e.ModificationTime;
+            DateTimeOffset mtime = ClampedTime(e);
             key.Append(CultureInfo.InvariantCulture,
                 $"{e.Path}\0{e.Type}\0{(int)e.Mode}\0{e.Uid}:{e.Gid}\0{e.Size}\0{mtime.ToUnixTimeSeconds()}\0{e.LinkTarget}\0{e.DeviceMajor},{e.DeviceMinor}\0{e.ContentId}\0");
             foreach ((string name, byte[] value) in e.ExtendedAttributes?.OrderBy(x => x.Key, StringComparer.Ordinal) ?? Enumerable.Empty<KeyValuePair<string, byte[]>>())

@@ -44,7 +44,7 @@ internal sealed class StepFileIndex(string stateRoot)
     }
 
     /// <summary>Records <paramref name="snapshot"/>'s files and makes it the step's last snapshot.</summary>
-    public async Task RecordAsync(Digest stepId, Digest snapshot, IEnumerable<(string Path, string Signature)> files, CancellationToken cancellationToken)
+    public async Task RecordAsync(Digest stepId, Digest snapshot, IEnumerable<KeyValuePair<string, string>> files, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_dir);
         var text = new StringBuilder();
