@@ -56,7 +56,7 @@ internal sealed class SnapshotStore
         return chain;
     }
 
-    public string PathOf(Digest chainId) => Path.Combine(_directory, chainId.Encoded[..16]);
+    public string PathOf(Digest chainId) => Path.Combine(_directory, RuntimeLayout.SnapshotName(chainId));
 
     public string FsOf(Digest chainId) => Path.Combine(PathOf(chainId), "fs");
 
@@ -80,6 +80,7 @@ internal sealed class SnapshotStore
             {
                 if (!_overlay) { throw new InvalidOperationException("Kept snapshots need overlay snapshots."); }
                 result.Add(Exists(kept) ? FsOf(kept) : throw new InvalidOperationException($"The snapshot {kept} is no longer stored; build again (its cache record is dropped)."));
+                RuntimeLayout.MarkUsed(PathOf(kept)); // last use, for pruning
                 continue;
             }
             Digest chainId = chain[i];
@@ -100,6 +101,7 @@ internal sealed class SnapshotStore
                     gate.Release();
                 }
             }
+            RuntimeLayout.MarkUsed(PathOf(chainId));
             result.Add(FsOf(chainId));
         }
         return result;

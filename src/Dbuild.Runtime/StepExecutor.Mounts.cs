@@ -130,7 +130,7 @@ public sealed partial class StepExecutor
     private async Task<SpecMount> PrepareCacheAsync(CacheMount cache, StepContext step, CancellationToken cancellationToken)
     {
         string key = Digest.Compute(Encoding.UTF8.GetBytes(cache.Id)).Encoded[..32];
-        string directory = Path.Combine(_runtimeRoot, "cache", key);
+        string directory = Path.Combine(RuntimeLayout.CacheMountDirectory(_options.StateRoot), key);
         SemaphoreSlim gate = CacheLocks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         switch (cache.Sharing)
         {
@@ -142,7 +142,7 @@ public sealed partial class StepExecutor
                 if (await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false)) { step.Releases.Add(() => gate.Release()); }
                 else
                 {
-                    directory = Path.Combine(_runtimeRoot, "cache", key + "-" + Guid.NewGuid().ToString("N")[..8]);
+                    directory = Path.Combine(RuntimeLayout.CacheMountDirectory(_options.StateRoot), key + "-" + Guid.NewGuid().ToString("N")[..8]);
                     string privateDirectory = directory;
                     step.Releases.Add(() => SnapshotStore.TryDelete(privateDirectory));
                 }
@@ -162,6 +162,7 @@ public sealed partial class StepExecutor
             catch (IOException) when (Directory.Exists(directory)) { } // created concurrently
             finally { SnapshotStore.TryDelete(staging); } // gone after the move; a half-seeded copy after a cancellation
         }
+        RuntimeLayout.MarkUsed(directory); // last use, for pruning
         return new SpecMount(cache.Target, "bind", directory, cache.ReadOnly ? ["rbind", "ro"] : ["rbind", "rw"]);
     }
 

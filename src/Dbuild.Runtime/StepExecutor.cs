@@ -33,7 +33,7 @@ public sealed partial class StepExecutor : IStepExecutor
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _logger = logger ?? NullLogger<StepExecutor>.Instance;
-        _runtimeRoot = Path.Combine(Path.GetFullPath(options.StateRoot), "runtime");
+        _runtimeRoot = RuntimeLayout.RuntimeRoot(options.StateRoot);
     }
 
     /// <summary>The OCI runtime in use ("runc" or "crun"), once the first step has run.</summary>
@@ -280,7 +280,7 @@ public sealed partial class StepExecutor : IStepExecutor
                 SnapshotterKind.Overlay => true,
                 _ => ProbeOverlay(),
             };
-            _snapshots = new SnapshotStore(Path.Combine(_runtimeRoot, _overlay ? "snapshots" : "snapshots-native"), _overlay, _inUserNamespace, _logger);
+            _snapshots = new SnapshotStore(RuntimeLayout.SnapshotDirectory(_options.StateRoot, _overlay), _overlay, _inUserNamespace, _logger);
         }
     }
 

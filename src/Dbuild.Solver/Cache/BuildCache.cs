@@ -64,6 +64,7 @@ internal sealed class BuildCache : IBuildCache
             byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
             CacheRecord? record = JsonSerializer.Deserialize(bytes, SolverJson.Default.CacheRecord);
             if (record?.Layer is { } layer && !_store.Contains(Digest.Parse(layer.Digest))) { return null; }
+            MarkUsed(path);
             return record;
         }
         catch (JsonException) { return null; } // a torn or foreign file is a miss, never a failure
@@ -84,7 +85,9 @@ internal sealed class BuildCache : IBuildCache
         try
         {
             CachedLayer? layer = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), SolverJson.Default.CachedLayer);
-            return layer is not null && Digest.TryParse(layer.Digest, out Digest digest) && store.GetSize(digest) == layer.Size ? layer : null;
+            if (layer is null || !Digest.TryParse(layer.Digest, out Digest digest) || store.GetSize(digest) != layer.Size) { return null; }
+            MarkUsed(path);
+            return layer;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException) { return null; }
     }
@@ -121,6 +124,14 @@ internal sealed class BuildCache : IBuildCache
     }
 
     public int Count => Directory.EnumerateFiles(_keys, "*.json").Count();
+
+    /// <summary>A record's mtime is its last use: <c>dbuild builder prune --filter until=…</c> and the GC policy drop the least recently used.</summary>
+    private static void MarkUsed(string path)
+    {
+        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); }
+        catch (IOException) { } // replaced or removed meanwhile: its writer's time stands
+        catch (UnauthorizedAccessException) { }
+    }
 
     internal static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
     {
