@@ -79,6 +79,7 @@ public sealed class ImageBuilder(BuilderOptions options)
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);
+            await Cache.CacheGarbageCollector.CollectAfterBuildAsync(options, result.Manifest, cancellationToken).ConfigureAwait(false); // the GC policy (config.json)
             // In Dockerfile order (lowering order), whatever order parallel steps started in.
             return result with { Steps = [.. context.Reports.OrderBy(r => r.Sequence).ThenBy(r => r.Report.Vertex).Select(r => r.Report)] };
         }

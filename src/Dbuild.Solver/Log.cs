@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(4004, LogLevel.Debug, "Early upload of {Digest} to {Repository} failed (the push tries it again): {Reason}")]
     public static partial void EarlyUploadFailed(ILogger logger, string digest, string repository, string reason);
+
+    [LoggerMessage(4050, LogLevel.Information, "Build cache GC freed {Freed} bytes; the cache holds {Size} bytes, its limit is {Limit}")]
+    public static partial void CacheCollected(ILogger logger, long freed, long size, long limit);
 }

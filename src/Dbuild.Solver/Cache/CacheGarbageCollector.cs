@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Dbuild.Oci;
+
+namespace Dbuild.Solver.Cache;
+
+/// <summary>
+/// The automatic GC at the end of a build: applies the state root's <see cref="GcPolicy"/> when the cache is over its
+/// limit. The check reads the records and each snapshot's remembered size, so it is cheap when there is nothing to do.
+/// It never removes what the build that just finished used: anything used since this process started (records,
+/// snapshots and cache mounts are marked when used) and the blobs of the image it made.
+/// </summary>
+internal static class CacheGarbageCollector
+{
+    /// <summary>Margin for file times, which the kernel stamps from a clock that may lag a few ticks.</summary>
+    private static readonly TimeSpan ClockSlack = TimeSpan.FromSeconds(1);
+
+    private static readonly DateTimeOffset ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>Runs the policy; returns the bytes freed.</summary>
+    public static async Task<long> CollectAfterBuildAsync(BuilderOptions options, Descriptor built, CancellationToken cancellationToken)
+    {
+        GcPolicy policy = GcPolicy.Load(options.StateRoot);
+        if (!policy.Enabled) { return 0; }
+        long limit = policy.LimitBytes(DiskSize(options.StateRoot));
+        CacheUsageReport report = await CacheUsage.ScanAsync(options.StateRoot, exact: false, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<CachePruneOptions> steps = policy.Steps(limit);
+        if (!steps.Any(s => CachePruner.Select(report, s, options.TimeProvider.GetUtcNow()).Count > 0)) { return 0; } // the cheap path
+        var store = ContentStore.ForStateRoot(options.StateRoot);
+        var keep = (await StoredImage.ReadAsync(store, built, cancellationToken).ConfigureAwait(false)).StoredBlobs(store).Select(d => d.ToString()).ToHashSet(StringComparer.Ordinal);
+        DateTimeOffset since = ProcessStarted - ClockSlack;
+        bool InUse(CacheEntry e) => e.LastUsed >= since || keep.Contains(e.Id);
+        long freed = 0;
+        foreach (CachePruneOptions step in steps)
+        {
+            IReadOnlyList<CacheEntry> chosen = CachePruner.Select(report, step, options.TimeProvider.GetUtcNow(), InUse);
+            if (chosen.Count == 0) { continue; }
+            freed += CachePruner.Delete(chosen);
+            var gone = chosen.ToHashSet();
+            report = report with { Entries = [.. report.Entries.Where(e => !gone.Contains(e))] };
+        }
+        if (freed > 0) { Log.CacheCollected(options.Logger, freed, report.CacheSize, limit); }
+        return freed;
+    }
+
+    /// <summary>The size of the file system holding the state root (BuildKit sizes its default limit from it).</summary>
+    private static long DiskSize(string stateRoot)
+    {
+        try { return new DriveInfo(Path.GetFullPath(stateRoot)).TotalSize; }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException) { return 20_000_000_000; } // BuildKit's 2GB cap at 10%
+    }
+}
