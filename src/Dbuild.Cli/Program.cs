@@ -18,6 +18,8 @@ root.Subcommands.Add(RmiCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
 root.Subcommands.Add(PruneCommand.Create());
+root.Subcommands.Add(BuilderCommand.Create());
+root.Subcommands.Add(SystemCommand.Create());
 root.Subcommands.Add(LoginCommand.Create());
 root.Subcommands.Add(LogoutCommand.Create());
 root.Subcommands.Add(ManifestCommand.Create());
