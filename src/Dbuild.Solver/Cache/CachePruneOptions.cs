@@ -30,14 +30,22 @@ public sealed record CachePruneOptions
         return key switch
         {
             "until" or "unused-for" when Until is not null => throw new FormatException($"\"{key}\" filter expects only one value"),
-            "until" or "unused-for" => this with
-            {
-                Until = GoDuration.TryParse(value, out TimeSpan until) && until >= TimeSpan.Zero ? until
-                    : throw new FormatException($"\"{key}\" filter expects a duration (e.g., '24h'), not '{value}'"),
-            },
+            "until" or "unused-for" => this with { Until = ParseDuration(value, $"\"{key}\" filter expects a duration (e.g., '24h')") },
             "type" when value is "regular" or "exec.cachemount" or "internal" => this with { Types = [.. Types, value] },
             "type" => throw new FormatException($"\"type\" filter expects regular, exec.cachemount or internal, not '{value}'"),
             _ => throw new FormatException($"Invalid filter '{key}': dbuild builder prune understands until, unused-for and type."),
         };
+    }
+
+    /// <summary>A Go duration (<c>24h</c>, <c>2h30m</c>), as docker's filters and BuildKit's config take it; never negative.</summary>
+    /// <exception cref="FormatException">Not a duration, or a negative one; the message starts with <paramref name="what"/>.</exception>
+    internal static TimeSpan ParseDuration(string text, string what)
+    {
+        try
+        {
+            TimeSpan duration = Dbuild.Dockerfile.GoDuration.Parse(text);
+            return duration >= TimeSpan.Zero ? duration : throw new FormatException($"{what}, not a negative one: {text}");
+        }
+        catch (FormatException ex) when (!ex.Message.StartsWith(what, StringComparison.Ordinal)) { throw new FormatException($"{what}: {ex.Message}", ex); }
     }
 }

@@ -57,10 +57,7 @@ public sealed record GcPolicy
         }
         if (gc.TryGetProperty("keepDuration", out JsonElement duration))
         {
-            string text = duration.GetString() ?? "";
-            policy = GoDuration.TryParse(text, out TimeSpan value) && value >= TimeSpan.Zero
-                ? policy with { KeepDuration = value }
-                : throw new FormatException($"{path}: gc.keepDuration '{text}' is not a duration (e.g. 1440h).");
+            policy = policy with { KeepDuration = CachePruneOptions.ParseDuration(duration.GetString() ?? "", $"{path}: gc.keepDuration expects a duration (e.g. 1440h)") };
         }
         return policy;
     }
