@@ -27,7 +27,8 @@ internal static class BuilderCommand
             string root = GlobalOptions.ResolveRoot(parseResult);
             CacheUsageReport report = await CacheUsage.ScanAsync(root, exact: true, token);
             DateTimeOffset now = DateTimeOffset.UtcNow;
-            IReadOnlyList<CacheEntry> chosen = CachePruner.Select(report, options, now);
+            DateTimeOffset? inUse = RunningBuilds.InUseSince(root); // a build running meanwhile keeps what it may be using
+            IReadOnlyList<CacheEntry> chosen = CachePruner.Select(report, options, now, e => e.LastUsed >= inUse);
             long freed = CachePruner.Delete(chosen);
             Console.Write(parseResult.GetValue(verbose) ? CacheListing.Verbose(chosen, now) : chosen.Count > 0 ? CacheListing.Table(chosen, now) : "");
             Console.Write(TextTable.Tabs([["Total:", HumanUnits.Size(freed)]]));

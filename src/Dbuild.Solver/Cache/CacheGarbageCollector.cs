@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dbuild.Oci;
 
 namespace Dbuild.Solver.Cache;
@@ -6,16 +5,12 @@ namespace Dbuild.Solver.Cache;
 /// <summary>
 /// The automatic GC at the end of a build: applies the state root's <see cref="GcPolicy"/> when the cache is over its
 /// limit. The check reads the records and each snapshot's remembered size, so it is cheap when there is nothing to do.
-/// It never removes what the build that just finished used: anything used since this process started (records,
-/// snapshots and cache mounts are marked when used) and the blobs of the image it made.
+/// It never removes what the build that just finished used, nor what a build still running on the root may use:
+/// anything used since the earliest of them started (<see cref="RunningBuilds"/>; records, snapshots and cache mounts
+/// are marked when used), and the blobs of the image it made.
 /// </summary>
 internal static class CacheGarbageCollector
 {
-    /// <summary>Margin for file times, which the kernel stamps from a clock that may lag a few ticks.</summary>
-    private static readonly TimeSpan ClockSlack = TimeSpan.FromSeconds(1);
-
-    private static readonly DateTimeOffset ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
-
     /// <summary>Runs the policy; returns the bytes freed.</summary>
     public static async Task<long> CollectAfterBuildAsync(BuilderOptions options, Descriptor built, CancellationToken cancellationToken)
     {
@@ -27,7 +22,7 @@ internal static class CacheGarbageCollector
         if (!steps.Any(s => CachePruner.Select(report, s, options.TimeProvider.GetUtcNow()).Count > 0)) { return 0; } // the cheap path
         var store = ContentStore.ForStateRoot(options.StateRoot);
         var keep = (await StoredImage.ReadAsync(store, built, cancellationToken).ConfigureAwait(false)).StoredBlobs(store).Select(d => d.ToString()).ToHashSet(StringComparer.Ordinal);
-        DateTimeOffset since = ProcessStarted - ClockSlack;
+        DateTimeOffset since = RunningBuilds.InUseSince(options.StateRoot) ?? RunningBuilds.ThisProcessStarted; // this build's among them
         bool InUse(CacheEntry e) => e.LastUsed >= since || keep.Contains(e.Id);
         long freed = 0;
         foreach (CachePruneOptions step in steps)
