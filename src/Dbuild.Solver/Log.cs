@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(4050, LogLevel.Information, "Build cache GC freed {Freed} bytes; the cache holds {Size} bytes, its limit is {Limit}")]
     public static partial void CacheCollected(ILogger logger, long freed, long size, long limit);
+
+    [LoggerMessage(4051, LogLevel.Warning, "Build cache GC stopped: {Reason}. 'dbuild builder prune' removes the rest")]
+    public static partial void CacheCollectionFailed(ILogger logger, string reason);
 }

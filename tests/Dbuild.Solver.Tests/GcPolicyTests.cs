@@ -85,4 +85,14 @@ public sealed class GcPolicyTests
         Assert.All(steps.Skip(1), s => Assert.Equal(11_000_000_000, s.KeepStorage));
         Assert.True(steps[3].All);
     }
+
+    [Fact]
+    public async Task DiskSize_IsTheStateRootsFileSystem_AsStatfsReportsIt()
+    {
+        using var temp = new TempDirectory();
+        ProcessResult stat = (await ProcessRunner.RunAsync("stat", ["-f", "-c", "%b %S", temp.Path], TestContext.Current.CancellationToken)).EnsureSuccess();
+        long[] fields = [.. stat.StandardOutput.Trim().Split(' ').Select(long.Parse)];
+
+        Assert.Equal(fields[0] * fields[1], CacheGarbageCollector.DiskSize(temp.Path));
+    }
 }

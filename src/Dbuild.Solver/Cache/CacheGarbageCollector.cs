@@ -29,7 +29,12 @@ internal static class CacheGarbageCollector
         {
             IReadOnlyList<CacheEntry> chosen = CachePruner.Select(report, step, options.TimeProvider.GetUtcNow(), InUse);
             if (chosen.Count == 0) { continue; }
-            freed += CachePruner.Delete(chosen);
+            try { freed += CachePruner.Delete(chosen); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.CacheCollectionFailed(options.Logger, ex.Message); // the build succeeded; a prune can finish the job
+                return freed;
+            }
             var gone = chosen.ToHashSet();
             report = report with { Entries = [.. report.Entries.Where(e => !gone.Contains(e))] };
         }
@@ -38,7 +43,7 @@ internal static class CacheGarbageCollector
     }
 
     /// <summary>The size of the file system holding the state root (BuildKit sizes its default limit from it).</summary>
-    private static long DiskSize(string stateRoot)
+    internal static long DiskSize(string stateRoot)
     {
         try { return new DriveInfo(Path.GetFullPath(stateRoot)).TotalSize; }
         catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException) { return 20_000_000_000; } // BuildKit's 2GB cap at 10%
