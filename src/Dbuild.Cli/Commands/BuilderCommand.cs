@@ -16,7 +16,7 @@ internal static class BuilderCommand
     {
         Option<bool> all = new("--all", "-a") { Description = "Also remove the unpacked layers of tagged images and the cache's internal records." };
         Option<string[]> filters = new("--filter") { Description = "Provide filter values (e.g. 'until=24h': only entries unused for longer; 'type=exec.cachemount').", AllowMultipleArgumentsPerToken = false };
-        Option<string?> keepStorage = new("--keep-storage") { Description = "Amount of disk space to keep for cache (e.g. 10GB): the most recently used entries up to that size stay." };
+        Option<string?> keepStorage = new("--keep-storage", "--reserved-space") { Description = "Amount of disk space to keep for cache (e.g. 10GB): the most recently used entries up to that size stay." };
         Option<bool> force = new("--force", "-f") { Description = "Do not prompt for confirmation." };
         Option<bool> verbose = new("--verbose") { Description = "Provide a more verbose output." };
         var prune = new Command("prune", "Remove build cache.") { all, filters, keepStorage, force, verbose };
