@@ -31,17 +31,24 @@ public sealed class CacheGarbageCollectorTests
             .Where(Directory.Exists).SelectMany(Directory.EnumerateDirectories)) { Directory.SetLastWriteTimeUtc(dir, then); }
     }
 
+    /// <summary>A root with <paramref name="config"/>, where image A was built, untagged (its blobs are the cache's now: snapshots need root, blobs are everywhere) and aged.</summary>
+    private static async Task<string> BuildOldImageAsync(TempDirectory temp, string config, CancellationToken ct)
+    {
+        string root = temp.Combine("root");
+        Directory.CreateDirectory(root);
+        await File.WriteAllTextAsync(Path.Combine(root, GcPolicy.FileName), config, ct);
+        await BuildAsync(temp, "a", "example/a:1", ct);
+        await new LocalImages(root).RemoveAsync("example/a:1", ct);
+        Age(root);
+        return root;
+    }
+
     [Fact]
     public async Task Build_CacheOverLimit_DropsWhatItDidNotUse_KeepsItsOwn()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var temp = new TempDirectory("dbuild-gc-");
-        string root = temp.Combine("root");
-        Directory.CreateDirectory(root);
-        await File.WriteAllTextAsync(Path.Combine(root, GcPolicy.FileName), """{"gc": {"keepStorage": "1"}}""", ct);
-        await BuildAsync(temp, "a", "example/a:1", ct);
-        await new LocalImages(root).RemoveAsync("example/a:1", ct); // its blobs are the cache's now (snapshots need root; blobs are everywhere)
-        Age(root);
+        string root = await BuildOldImageAsync(temp, """{"gc": {"keepStorage": "1"}}""", ct);
         HashSet<string> fromA = [.. (await CacheUsage.ScanAsync(root, exact: true, ct)).Entries.Where(e => e.Kind != CacheEntryKind.Records).Select(e => e.Id)];
 
         await BuildAsync(temp, "b", "example/b:1", ct);
@@ -58,11 +65,7 @@ public sealed class CacheGarbageCollectorTests
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var temp = new TempDirectory("dbuild-gc-");
-        string root = temp.Combine("root");
-        Directory.CreateDirectory(root);
-        await File.WriteAllTextAsync(Path.Combine(root, GcPolicy.FileName), """{"gc": {"enabled": false, "keepStorage": "1"}}""", ct);
-        await BuildAsync(temp, "a", "example/a:1", ct);
-        Age(root);
+        string root = await BuildOldImageAsync(temp, """{"gc": {"enabled": false, "keepStorage": "1"}}""", ct);
         HashSet<string> before = [.. (await CacheUsage.ScanAsync(root, exact: true, ct)).Entries.Select(e => e.Id)];
 
         await BuildAsync(temp, "b", "example/b:1", ct);
