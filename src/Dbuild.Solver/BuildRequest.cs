@@ -35,6 +35,12 @@ public sealed record BuildRequest
     /// <summary>Stages never taken from the cache.</summary>
     public IReadOnlyList<string> NoCacheFilter { get; init; } = [];
 
+    /// <summary><c>--cache-from</c>: caches consulted after the local one, in order (the first hit wins).</summary>
+    public IReadOnlyList<Cache.CacheImport> CacheFrom { get; init; } = [];
+
+    /// <summary><c>--cache-to</c>: where the build's step results are exported after the image.</summary>
+    public IReadOnlyList<Cache.CacheExport> CacheTo { get; init; } = [];
+
     /// <summary>Always resolve base images from their registry, even when the local store has them.</summary>
     public bool Pull { get; init; }
 

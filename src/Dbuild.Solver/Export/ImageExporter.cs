@@ -18,8 +18,10 @@ namespace Dbuild.Solver.Export;
 /// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
 /// </summary>
 internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor,
-    EarlyBlobPush? earlyPush = null)
+    EarlyBlobPush? earlyPush = null, LazyBlobs? lazy = null, CacheExporter? inlineCache = null)
 {
+    private System.Text.Json.JsonElement? _inline;
+
     public async Task<BuildResult> ExportAsync(StageState final, DateTimeOffset created, CancellationToken cancellationToken)
     {
         Vertex vertex = tracker.Start("exporting to image");
@@ -29,6 +31,11 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             List<LayerRef> layers = [.. await compressor.BlobsAsync(final.Chain, vertex.Log, cancellationToken).ConfigureAwait(false)];
             final.Layers.Clear();
             final.Layers.AddRange(layers);
+            await EnsureStoredAsync(layers, cancellationToken).ConfigureAwait(false);
+            if (inlineCache is not null)
+            {
+                _inline = JsonSerializer.SerializeToElement(await inlineCache.InlineIndexAsync(layers, cancellationToken).ConfigureAwait(false), SolverJson.Default.CacheIndex);
+            }
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
@@ -84,6 +91,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                 List<LayerRef> layers = [.. await compressor.BlobsAsync(final.Chain, n => { if (notes.Add(n)) { vertex.Log(n); } }, cancellationToken).ConfigureAwait(false)];
                 final.Layers.Clear();
                 final.Layers.AddRange(layers);
+                await EnsureStoredAsync(layers, cancellationToken).ConfigureAwait(false);
             }
             vertex.Log("exporting layers done");
             (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
@@ -128,6 +136,16 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         }
     }
 
+    /// <summary>
+    /// An image that stays local needs every blob: imported cache layers are downloaded. A pushed one does not: the push
+    /// mounts them from the cache's repository, and the local store names them without holding them.
+    /// </summary>
+    private async Task EnsureStoredAsync(IReadOnlyList<LayerRef> layers, CancellationToken cancellationToken)
+    {
+        if (lazy is null || request.PushesImage && request.Outputs.All(o => o.Type == BuildOutputType.Image)) { return; }
+        foreach (LayerRef layer in layers) { await lazy.EnsureAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); }
+    }
+
     /// <summary>buildx's directory for a platform's files in a local or tar output: <c>linux/arm/v7</c> → <c>linux_arm_v7</c>.</summary>
     internal static string PlatformDirectory(Platform platform) => platform.ToString().Replace('/', '_');
 
@@ -165,7 +183,15 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             foreach (Reference tag in request.Tags)
             {
                 vertex.Log($"pushing {tag}");
-                pushed[tag.ToString()] = (await ImagePusher.PushAsync(store, options.Registry, tag, image, ImagePusher.MountSources(layerSources, tag), cancellationToken).ConfigureAwait(false)).Digest;
+                var remote = new HashSet<Digest>();
+                foreach (LayerRef layer in layerSources)
+                {
+                    if (lazy?.PlaceOf(layer.Blob.Digest) is not { } place) { continue; }
+                    if (place.Repository?.Registry == tag.Registry) { remote.Add(layer.Blob.Digest); } // mounted from the cache's repository
+                    else { await lazy.EnsureAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); }
+                }
+                pushed[tag.ToString()] = (await ImagePusher.PushAsync(store, options.Registry, tag, image, ImagePusher.MountSources(layerSources, tag), cancellationToken, remote)
+                    .ConfigureAwait(false)).Digest;
             }
         }
         return pushed;
@@ -199,6 +225,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             bool same = config.Os == platform.Os && config.Architecture == platform.Architecture;
             config = config with { Os = platform.Os, Architecture = platform.Architecture, Variant = platform.Variant ?? (same ? config.Variant : null) };
         }
+        if (_inline is { } inline) { config = config with { Extra = new Dictionary<string, JsonElement>(StringComparer.Ordinal) { [CacheIndex.InlineKey] = inline } }; }
         byte[] configBytes = OciJson.Serialize(config);
         Descriptor configDescriptor = await store.WriteBlobAsync(configBytes, oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, cancellationToken).ConfigureAwait(false);
         var layers = final.Layers.Select(l => new Descriptor(MediaTypes.LayerType(MediaTypes.CompressionOf(l.Blob.MediaType), oci), l.Blob.Digest, l.Blob.Size)).ToList();

@@ -28,6 +28,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _work = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _snapshots = new();
 
+    /// <summary>Opens the blobs below a RUN's snapshot (an imported cache's are downloaded then).</summary>
+    public required LazyBlobs Blobs { get; init; }
+
     /// <summary>Writes kept snapshots as layers; null when the build keeps none.</summary>
     public IStepExecutor? Executor { get; init; }
 
@@ -71,7 +74,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         string record = RecordPath("snapshot-" + id.Encoded);
         if (await KnownAsync(record, cancellationToken).ConfigureAwait(false) is { } known) { return (known, ""); }
         // A RUN's snapshot is compared with the layers below it; a COPY's is all new, and needs nothing below.
-        IReadOnlyList<LayerSource> sources = top.OnlyChanges ? [.. chain.Select(l => l.ToSource(store))] : [top.ToSource(store)];
+        IReadOnlyList<LayerSource> sources = top.OnlyChanges ? [.. chain.Select(l => l.ToSource(Blobs))] : [top.ToSource(Blobs)];
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount, SourceDateEpoch = SourceDateEpoch };
         (Descriptor stored, LayerWriteResult result, string done) = await WriteRecordedAsync(record, "snapshot",
             file => executor.WriteLayerAsync(sources, top.OnlyChanges, file, options, cancellationToken), null, cancellationToken).ConfigureAwait(false);

@@ -25,7 +25,8 @@ internal sealed class SolveContext : IDisposable
         Tracker = tracker;
         Store = ContentStore.ForStateRoot(options.StateRoot);
         Cache = new BuildCache(options.StateRoot, Store);
-        Results = Cache;
+        Results = new CacheChain(Cache, []);
+        Lazy = new LazyBlobs(Store, options.Registry, options.Logger);
         Slots = new SemaphoreSlim(Math.Max(1, request.MaxParallelism));
         Tmp = Path.Combine(options.StateRoot, "tmp", $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Tmp);
@@ -35,7 +36,7 @@ internal sealed class SolveContext : IDisposable
             ? new EarlyBlobPush(registry, Store, request.Tags, options.Logger) : null;
         Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel)
         {
-            Executor = options.Executor, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch, BlobReady = EarlyPush is { } early ? early.Start : null,
+            Executor = options.Executor, Blobs = Lazy, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch, BlobReady = EarlyPush is { } early ? early.Start : null,
         };
         _snapshots = new Lazy<Task<bool>>(() => options.Executor is { } executor ? executor.UsesSnapshotsAsync(CancellationToken.None) : Task.FromResult(false));
     }
@@ -77,8 +78,20 @@ internal sealed class SolveContext : IDisposable
     /// <summary>The state root's records: step histories (miss reasons), layer records, and (as one <see cref="IBuildCache"/>) results by key.</summary>
     public BuildCache Cache { get; }
 
-    /// <summary>Where op results are looked up and recorded by cache key: the local cache (a registry-backed one plugs in here too).</summary>
-    public IBuildCache Results { get; }
+    /// <summary>Where op results are looked up (the local cache, then each <c>--cache-from</c>) and recorded (locally) by cache key.</summary>
+    public CacheChain Results { get; private set; }
+
+    /// <summary>Consults the imported caches after the local one.</summary>
+    public void UseImports(IReadOnlyList<ImportedCache> imports) => Results = new CacheChain(Cache, imports);
+
+    /// <summary>Blobs of imported caches, downloaded only when a step reads them.</summary>
+    public LazyBlobs Lazy { get; }
+
+    /// <summary>Each layer step's key parts by cache key (what <c>--cache-to</c> exports to explain later misses).</summary>
+    public ConcurrentDictionary<Digest, (Digest StepId, IReadOnlyList<KeyComponent> Components)> StepKeys { get; } = new();
+
+    /// <summary>Every layer step solved, with its result (what <c>--cache-to</c> exports).</summary>
+    public ConcurrentBag<(Graph.OpNode Node, Graph.OpResult Result)> Solved { get; } = [];
 
     /// <summary>Steps running at once.</summary>
     public SemaphoreSlim Slots { get; }
