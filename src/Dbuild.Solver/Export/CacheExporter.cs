@@ -25,7 +25,9 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
         try
         {
             vertex.Log("preparing build cache for export");
-            (CacheIndex index, IReadOnlyList<Descriptor> blobs) = await IndexAsync(spec.MaxMode, spec.Compression, vertex.Log, cancellationToken).ConfigureAwait(false);
+            var said = new HashSet<string>(StringComparer.Ordinal); // a chain's notes repeat the layers below it: each once
+            (CacheIndex index, IReadOnlyList<Descriptor> blobs) = await IndexAsync(spec.MaxMode, spec.Compression, n => { if (said.Add(n)) { vertex.Log(n); } },
+                cancellationToken).ConfigureAwait(false);
             byte[] config = index.ToJsonBytes();
             var configDescriptor = new Descriptor(CacheIndex.ConfigMediaType, Digest.Compute(config), config.Length);
             var manifest = new ImageManifest(MediaTypes.OciManifest, configDescriptor,
