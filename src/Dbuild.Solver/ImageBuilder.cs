@@ -84,6 +84,12 @@ public sealed class ImageBuilder(BuilderOptions options)
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);
+            if (platforms.Count > 1 && request.CacheTo.Any(c => c.Type == CacheSpecType.Inline))
+            {
+                Vertex skipped = tracker.Start("exporting cache inline");
+                skipped.Log("WARNING: type=inline writes into one image config; a multi-platform build has several: use type=registry");
+                skipped.Done();
+            }
             IReadOnlyList<Reference> pushedTo = request.PushesImage ? request.Tags : [];
             foreach (CacheExport cacheTo in request.CacheTo.Where(c => c.Type != CacheSpecType.Inline))
             {

@@ -16,7 +16,7 @@ namespace Dbuild.Solver.Export;
 /// </summary>
 internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
 {
-    private LayerCompressor? _other;
+    private readonly Dictionary<LayerCompression, LayerCompressor> _compressors = [];
 
     /// <summary>Exports one <c>--cache-to</c> (registry or local); <paramref name="pushedTo"/> are the repositories the image went to.</summary>
     public async Task ExportAsync(CacheExport spec, IReadOnlyList<Reference> pushedTo, CancellationToken cancellationToken)
@@ -95,9 +95,18 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
     {
         ChainLayer top = result.Layer!;
         if (top.Blob is { } blob && MediaTypes.CompressionOf(blob.Blob.MediaType) != LayerCompression.None) { return blob; }
-        LayerCompressor compressor = compression is { } c && c != context.Request.Compression
-            ? _other ??= new LayerCompressor(context.Store, context.Options.StateRoot, context.Tmp, c, null) { Executor = context.Executor, Blobs = context.Lazy }
-            : context.Compressor;
+        // Not the image's compressor: a layer only the cache needs is not uploaded early to the image's repositories. The
+        // image's own layers are found compressed already (their records), whichever compressor wrote them.
+        LayerCompression codec = compression ?? context.Request.Compression;
+        if (!_compressors.TryGetValue(codec, out LayerCompressor? compressor))
+        {
+            int? level = codec == context.Request.Compression ? context.Request.CompressionLevel : null;
+            compressor = new LayerCompressor(context.Store, context.Options.StateRoot, context.Tmp, codec, level)
+            {
+                Executor = context.Executor, Blobs = context.Lazy, SourceDateEpoch = context.Request.SourceDateEpoch,
+            };
+            _compressors[codec] = compressor;
+        }
         int at = result.Layers.Count - 1;
         while (at >= 0 && !ReferenceEquals(result.Layers[at], top)) { at--; }
         IReadOnlyList<ChainLayer> chain = at >= 0 ? [.. result.Layers.Take(at + 1)] : [top];
