@@ -98,6 +98,10 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
         // Not the image's compressor: a layer only the cache needs is not uploaded early to the image's repositories. The
         // image's own layers are found compressed already (their records), whichever compressor wrote them.
         LayerCompression codec = compression ?? context.Request.Compression;
+        if (context.CacheCompressor is { } started && codec == (context.Request.CacheTo.First(c => c.Type != CacheSpecType.Inline).Compression ?? context.Request.Compression))
+        {
+            _compressors.TryAdd(codec, started);
+        }
         if (!_compressors.TryGetValue(codec, out LayerCompressor? compressor))
         {
             int? level = codec == context.Request.Compression ? context.Request.CompressionLevel : null;
@@ -117,6 +121,7 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
         IReadOnlyList<Reference> pushedTo, CancellationToken cancellationToken)
     {
         RegistryClient client = context.Options.Registry ?? throw new BuildException($"Exporting the cache to {target} needs a registry client.");
+        if (context.CacheEarlyPush is { } early) { await early.WaitAsync().ConfigureAwait(false); } // blobs uploaded while the build ran
         var uploads = new List<BlobUpload>();
         foreach (Descriptor blob in blobs)
         {

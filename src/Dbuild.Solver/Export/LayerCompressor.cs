@@ -172,8 +172,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         // Every core compresses (gzip in independent 1 MiB blocks, zstd in workers); the bytes do not depend on how many there are.
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount };
         // A zstd layer recompressed for Docker media types is read through its decompression.
-        Stream tar = MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None ? store.OpenBlob(layer.Blob.Digest)
-            : await LayerReader.OpenDecompressedAsync(store.OpenBlob(layer.Blob.Digest), cancellationToken: cancellationToken).ConfigureAwait(false);
+        Stream blob = await Blobs.OpenAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); // an imported cache's is downloaded first
+        Stream tar = MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None ? blob
+            : await LayerReader.OpenDecompressedAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (tar.ConfigureAwait(false))
         {
             (Descriptor stored, _, string done) = await WriteRecordedAsync(record, "compress", file => LayerWriter.CompressAsync(tar, file, options, cancellationToken), result =>

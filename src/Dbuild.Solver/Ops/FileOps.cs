@@ -144,6 +144,7 @@ internal sealed class FileOps(SolveContext context)
         ChainLayer? layer = outcome.Layer;
         IReadOnlyList<ChainLayer> layers = layer is null ? below : [.. below, layer];
         if (layer is not null && op.InImage) { context.Compressor.Prefetch(layers, cancellationToken); }
+        else if (layer is not null && outcome.MissReason is not null) { context.PrefetchForCache(layers, cancellationToken); }
         return new OpResult
         {
             Key = outcome.Key,

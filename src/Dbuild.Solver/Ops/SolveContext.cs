@@ -38,6 +38,16 @@ internal sealed class SolveContext : IDisposable
         {
             Executor = options.Executor, Blobs = Lazy, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch, BlobReady = EarlyPush is { } early ? early.Start : null,
         };
+        if (request.CacheTo.FirstOrDefault(c => c.Type != CacheSpecType.Inline) is { } cacheTo)
+        {
+            Reference[] refs = [.. request.CacheTo.Where(c => c.Type == CacheSpecType.Registry).Select(c => c.Ref!)];
+            CacheEarlyPush = options.Registry is { } client && refs.Length > 0 ? new EarlyBlobPush(client, Store, refs, options.Logger) : null;
+            LayerCompression codec = cacheTo.Compression ?? request.Compression;
+            CacheCompressor = new LayerCompressor(Store, options.StateRoot, Tmp, codec, codec == request.Compression ? request.CompressionLevel : null)
+            {
+                Executor = options.Executor, Blobs = Lazy, SourceDateEpoch = request.SourceDateEpoch, BlobReady = CacheEarlyPush is { } push ? push.Start : null,
+            };
+        }
         _snapshots = new Lazy<Task<bool>>(() => options.Executor is { } executor ? executor.UsesSnapshotsAsync(CancellationToken.None) : Task.FromResult(false));
     }
 
@@ -106,6 +116,21 @@ internal sealed class SolveContext : IDisposable
 
     public LayerCompressor Compressor { get; }
 
+    /// <summary>
+    /// Compresses the layers <c>--cache-to</c> exports (the first one's codec), starting while the build runs for the steps
+    /// only mode=max exports; not the image's compressor, so they are not uploaded to the image's repositories. Null without --cache-to.
+    /// </summary>
+    public LayerCompressor? CacheCompressor { get; }
+
+    /// <summary>Uploads the cache's layer blobs to the <c>--cache-to type=registry</c> repositories as they are written.</summary>
+    public EarlyBlobPush? CacheEarlyPush { get; }
+
+    /// <summary>Starts writing a step's layer for a mode=max cache export in the background (the image's own layers are started already).</summary>
+    public void PrefetchForCache(IReadOnlyList<ChainLayer> layers, CancellationToken cancellationToken)
+    {
+        if (CacheCompressor is not null && Request.CacheTo.Any(c => c.MaxMode)) { CacheCompressor.Prefetch(layers, cancellationToken); }
+    }
+
     /// <summary>Uploads the image's layer blobs as they are written, when the build pushes; null otherwise.</summary>
     public EarlyBlobPush? EarlyPush { get; }
 
@@ -135,7 +160,9 @@ internal sealed class SolveContext : IDisposable
     public async Task CleanupAsync()
     {
         await Compressor.DrainAsync().ConfigureAwait(false);
+        if (CacheCompressor is not null) { await CacheCompressor.DrainAsync().ConfigureAwait(false); }
         if (EarlyPush is not null) { await EarlyPush.DisposeAsync().ConfigureAwait(false); }
+        if (CacheEarlyPush is not null) { await CacheEarlyPush.DisposeAsync().ConfigureAwait(false); }
         try { Directory.Delete(Tmp, recursive: true); }
         catch (IOException) { /* best effort; the next prune removes it */ }
         catch (UnauthorizedAccessException) { }
