@@ -3,6 +3,7 @@ using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
+using Dbuild.Solver.Attestations;
 using Dbuild.Solver.Export;
 using Dbuild.Solver.Frontend;
 using Dbuild.Solver.Graph;
@@ -75,7 +76,8 @@ public sealed class ImageBuilder(BuilderOptions options)
                 foreach (var label in request.Labels) { final.Labels[label.Key] = label.Value; }
                 images.Add((targets[i].Platform, final));
             }
-            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor, context.EarlyPush);
+            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor, context.EarlyPush,
+                Attestor.For(context.Store, options, request, context.Now, targets.Select(t => t.Rootfs)));
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Solver.Attestations;
 
 using Dbuild.Solver.Cache;
 
@@ -18,7 +19,7 @@ namespace Dbuild.Solver.Export;
 /// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
 /// </summary>
 internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor,
-    EarlyBlobPush? earlyPush = null)
+    EarlyBlobPush? earlyPush = null, Attestor? attestor = null)
 {
     public async Task<BuildResult> ExportAsync(StageState final, DateTimeOffset created, CancellationToken cancellationToken)
     {
@@ -32,6 +33,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = attestor is null ? [] : await attestor.AttachAsync([manifest], vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -40,7 +42,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             (Descriptor m, _) = ociTypes == oci ? (manifest, configDigest) : await WriteImageAsync(final, created, ociTypes, cancellationToken).ConfigureAwait(false);
-                            await WriteArchiveAsync(output, m, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, m, m == manifest ? referrers : [], cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -88,6 +90,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             vertex.Log("exporting layers done");
             (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = attestor is null ? [] : await attestor.AttachAsync([.. written.Select(w => w.Manifest)], vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -96,7 +99,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             Descriptor top = ociTypes == oci ? index : (await WriteIndexAsync(images, created, ociTypes, _ => { }, cancellationToken).ConfigureAwait(false)).Index;
-                            await WriteArchiveAsync(output, top, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, top, top == index ? referrers : [], cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -240,7 +243,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     }
 
     /// <summary>An OCI layout tar (or, for type=docker, one with docker load's manifest.json too) holding an image or an index and everything it references.</summary>
-    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, CancellationToken cancellationToken)
+    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, IReadOnlyList<Descriptor> referrers, CancellationToken cancellationToken)
     {
         byte[] topBytes = await store.ReadBlobBytesAsync(top.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
         var images = new List<(Descriptor Descriptor, ImageManifest Manifest)>();
@@ -267,7 +270,9 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     annotations[ContentStore.ImageNameAnnotation] = request.Tags[0].ToString();
                     annotations[ContentStore.RefNameAnnotation] = request.Tags[0].Tag ?? Reference.DefaultTag;
                 }
-                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }]);
+                // Attestations go in as referrers (their manifests name the image as subject), never for docker load.
+                if (output.Type == BuildOutputType.Docker) { referrers = []; }
+                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }, .. referrers]);
                 await AddBytesAsync(writer, "index.json", index.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
                 if (output.Type == BuildOutputType.Docker)
                 {
@@ -279,6 +284,10 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         ["Layers"] = new JsonArray([.. image.Layers.Select(l => (JsonNode)JsonValue.Create("blobs/sha256/" + l.Digest.Encoded)!)]),
                     };
                     await AddBytesAsync(writer, "manifest.json", Encoding.UTF8.GetBytes(new JsonArray(entry).ToJsonString()), cancellationToken).ConfigureAwait(false);
+                }
+                foreach (Descriptor referrer in referrers)
+                {
+                    images.Add((referrer, ImageManifest.Parse(await store.ReadBlobBytesAsync(referrer.Digest, cancellationToken: cancellationToken).ConfigureAwait(false))));
                 }
                 // Each blob once: platforms can share layers (a COPY from a build-platform stage), even configs.
                 var added = new HashSet<Digest>();
