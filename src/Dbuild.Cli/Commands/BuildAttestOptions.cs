@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dbuild.Solver;
 using Dbuild.Solver.Attestations;
 
 namespace Dbuild.Cli.Commands;
@@ -26,7 +27,15 @@ internal static class BuildAttestOptions
     }
 
     /// <summary>The attestations asked for; BUILDX_NO_DEFAULT_ATTESTATIONS turns off the default provenance of a push, as in buildx.</summary>
-    public static AttestationRequest Parse(ParseResult parseResult, bool pushes) =>
-        AttestationRequest.Parse(parseResult.GetValue(Provenance), parseResult.GetValue(Sbom), parseResult.GetValue(Attest) ?? [], pushes,
+    public static AttestationRequest Parse(ParseResult parseResult, BuildRequest request)
+    {
+        AttestationRequest attestations = AttestationRequest.Parse(parseResult.GetValue(Provenance), parseResult.GetValue(Sbom), parseResult.GetValue(Attest) ?? [],
+            request.PushesImage,
             noDefaults: Environment.GetEnvironmentVariable("BUILDX_NO_DEFAULT_ATTESTATIONS") is { Length: > 0 } v && v != "0" && !v.Equals("false", StringComparison.OrdinalIgnoreCase));
+        if (attestations.Any && !request.PushesImage && !request.Outputs.Any(o => o.Type == BuildOutputType.Oci))
+        {
+            Console.Error.WriteLine("WARNING: attestations are attached to pushed images (--push) and OCI layouts (--output type=oci) only; the local image store keeps none.");
+        }
+        return attestations;
+    }
 }

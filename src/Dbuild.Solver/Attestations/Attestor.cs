@@ -12,21 +12,25 @@ namespace Dbuild.Solver.Attestations;
 /// </summary>
 internal sealed class Attestor(ContentStore store, BuilderOptions options, BuildRequest request, DateTimeOffset startedOn, IReadOnlyList<IReadOnlyList<OpNode>> stepsPerImage)
 {
-    /// <summary>Null when the request asks for no attestations.</summary>
+    /// <summary>
+    /// Null when the request asks for no attestations, or has nowhere to put them: they go with a pushed image and into
+    /// an OCI layout output, never into the local image store (as buildx with the docker exporter).
+    /// </summary>
     public static Attestor? For(ContentStore store, BuilderOptions options, BuildRequest request, DateTimeOffset startedOn, IEnumerable<OpNode> roots) =>
-        request.Attestations.Any ? new Attestor(store, options, request, startedOn, [.. roots.Select(r => BuildGraph.Reachable([r]))]) : null;
+        request.Attestations.Any && (request.PushesImage || request.Outputs.Any(o => o.Type == BuildOutputType.Oci))
+            ? new Attestor(store, options, request, startedOn, [.. roots.Select(r => BuildGraph.Reachable([r]))]) : null;
 
-    /// <summary>Attaches attestations to each image (in the order of the roots given to <see cref="For"/>); returns the referrer manifests written.</summary>
-    public async Task<IReadOnlyList<Descriptor>> AttachAsync(IReadOnlyList<Descriptor> images, Action<string> log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Attaches attestations to <paramref name="top"/>'s image, or to each image of an index (in the order of the roots
+    /// given to <see cref="For"/>), pushing them after it when <paramref name="push"/>; returns the referrer manifests written.
+    /// </summary>
+    public async Task<IReadOnlyList<Descriptor>> AttachAsync(Descriptor top, bool push, Action<string> log, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(top);
         ArgumentNullException.ThrowIfNull(log);
-        if (!request.PushesImage && !request.Outputs.Any(o => o.Type == BuildOutputType.Oci))
-        {
-            // As buildx with the docker exporter: the local image store keeps images, not their attestations.
-            log("WARN: attestations are attached to pushed images (--push) and OCI layouts (--output type=oci) only; none kept for this build");
-            return [];
-        }
+        IReadOnlyList<Descriptor> images = MediaTypes.IsIndex(top.MediaType)
+            ? ImageIndex.Parse(await store.ReadBlobBytesAsync(top.Digest, cancellationToken: cancellationToken).ConfigureAwait(false)).Manifests
+            : [top];
         AttestationRequest attest = request.Attestations;
         string? invocationId = request.SourceDateEpoch is null ? ProvenanceBuilder.NewInvocationId() : null;
         DateTimeOffset finishedOn = request.SourceDateEpoch ?? options.TimeProvider.GetUtcNow();
@@ -62,7 +66,7 @@ internal sealed class Attestor(ContentStore store, BuilderOptions options, Build
             log($"attestation manifest {referrer.Digest} for {image.Digest} done");
             referrers.Add(referrer);
         }
-        if (request.PushesImage)
+        if (push)
         {
             await AttestationPusher.PushAsync(store, options.Registry, request.Tags, referrers, log, cancellationToken).ConfigureAwait(false);
         }

@@ -33,7 +33,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<Descriptor> referrers = attestor is null ? [] : await attestor.AttachAsync([manifest], vertex.Log, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(manifest, vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -42,7 +42,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             (Descriptor m, _) = ociTypes == oci ? (manifest, configDigest) : await WriteImageAsync(final, created, ociTypes, cancellationToken).ConfigureAwait(false);
-                            await WriteArchiveAsync(output, m, m == manifest ? referrers : [], cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, m, await LayoutAttestationsAsync(output, m, manifest, referrers, vertex.Log, cancellationToken).ConfigureAwait(false),
+                                cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -90,7 +91,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             vertex.Log("exporting layers done");
             (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<Descriptor> referrers = attestor is null ? [] : await attestor.AttachAsync([.. written.Select(w => w.Manifest)], vertex.Log, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(index, vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -99,7 +100,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             Descriptor top = ociTypes == oci ? index : (await WriteIndexAsync(images, created, ociTypes, _ => { }, cancellationToken).ConfigureAwait(false)).Index;
-                            await WriteArchiveAsync(output, top, top == index ? referrers : [], cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, top, await LayoutAttestationsAsync(output, top, index, referrers, vertex.Log, cancellationToken).ConfigureAwait(false),
+                                cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -173,6 +175,17 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         }
         return pushed;
     }
+
+    /// <summary>A pushed image's attestations, pushed after it (none when nothing is pushed or none were asked for).</summary>
+    private async Task<IReadOnlyList<Descriptor>> PushAttestationsAsync(Descriptor pushedTop, Action<string> log, CancellationToken cancellationToken) =>
+        attestor is null || !request.PushesImage ? [] : await attestor.AttachAsync(pushedTop, push: true, log, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The referrers an OCI layout of <paramref name="top"/> carries: the pushed image's, or made for this layout when its media types made other manifests.</summary>
+    private async Task<IReadOnlyList<Descriptor>> LayoutAttestationsAsync(BuildOutput output, Descriptor top, Descriptor pushedTop, IReadOnlyList<Descriptor> pushed,
+        Action<string> log, CancellationToken cancellationToken) =>
+        attestor is null || output.Type != BuildOutputType.Oci ? []
+        : top == pushedTop && pushed.Count > 0 ? pushed
+        : await attestor.AttachAsync(top, push: false, log, cancellationToken).ConfigureAwait(false);
 
     /// <summary>type=tar: a directory's tree as an uncompressed tar, to the file or to stdout for <c>dest=-</c>.</summary>
     private async Task WriteDirectoryTarAsync(BuildOutput output, string dir, CancellationToken cancellationToken)
@@ -270,8 +283,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     annotations[ContentStore.ImageNameAnnotation] = request.Tags[0].ToString();
                     annotations[ContentStore.RefNameAnnotation] = request.Tags[0].Tag ?? Reference.DefaultTag;
                 }
-                // Attestations go in as referrers (their manifests name the image as subject), never for docker load.
-                if (output.Type == BuildOutputType.Docker) { referrers = []; }
+                // Attestations go in as referrers: index entries whose manifests name the image as their subject.
                 var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }, .. referrers]);
                 await AddBytesAsync(writer, "index.json", index.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
                 if (output.Type == BuildOutputType.Docker)
