@@ -1,4 +1,5 @@
 using Dbuild.Oci;
+using Dbuild.Solver.Attestations;
 
 namespace Dbuild.Solver;
 
@@ -75,6 +76,9 @@ public sealed record BuildRequest
 
     /// <summary>SOURCE_DATE_EPOCH: clamps timestamps in layers, config and history for reproducible images.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>Provenance and SBOM attached to the image as OCI referrers (<c>--provenance</c>, <c>--sbom</c>, <c>--attest</c>).</summary>
+    public AttestationRequest Attestations { get; init; } = AttestationRequest.None;
 
     /// <summary>Layer compression for new layers.</summary>
     public LayerCompression Compression { get; init; } = LayerCompression.Gzip;

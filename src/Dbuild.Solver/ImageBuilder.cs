@@ -3,6 +3,7 @@ using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
+using Dbuild.Solver.Attestations;
 using Dbuild.Solver.Cache;
 using Dbuild.Solver.Export;
 using Dbuild.Solver.Frontend;
@@ -80,7 +81,8 @@ public sealed class ImageBuilder(BuilderOptions options)
             }
             var caches = new CacheExporter(context, tracker);
             var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor, context.EarlyPush, context.Lazy,
-                request.CacheTo.Any(c => c.Type == CacheSpecType.Inline) && platforms.Count == 1 ? caches : null);
+                request.CacheTo.Any(c => c.Type == CacheSpecType.Inline) && platforms.Count == 1 ? caches : null,
+                Attestor.For(context.Store, options, request, context.Now, targets.Select(t => t.Rootfs)));
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);

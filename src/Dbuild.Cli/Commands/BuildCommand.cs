@@ -51,6 +51,7 @@ internal static class BuildCommand
             context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
             buildContexts, platform, check, print,
         };
+        BuildAttestOptions.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
             string root = GlobalOptions.ResolveRoot(parseResult);
@@ -104,6 +105,7 @@ internal static class BuildCommand
                     OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
                 };
                 if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
+                request = request with { Attestations = BuildAttestOptions.Parse(parseResult, request) };
                 using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
                 using HttpClient http = CreateHttpClient();
                 // --debug: the solver's and runtime's own log (cache keys, snapshots, containers, timings) on stderr.

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Solver.Attestations;
 
 using Dbuild.Solver.Cache;
 
@@ -18,7 +19,7 @@ namespace Dbuild.Solver.Export;
 /// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
 /// </summary>
 internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor,
-    EarlyBlobPush? earlyPush = null, LazyBlobs? lazy = null, CacheExporter? inlineCache = null)
+    EarlyBlobPush? earlyPush = null, LazyBlobs? lazy = null, CacheExporter? inlineCache = null, Attestor? attestor = null)
 {
     private System.Text.Json.JsonElement? _inline;
 
@@ -39,6 +40,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(manifest, vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -47,7 +49,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             (Descriptor m, _) = ociTypes == oci ? (manifest, configDigest) : await WriteImageAsync(final, created, ociTypes, cancellationToken).ConfigureAwait(false);
-                            await WriteArchiveAsync(output, m, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, m, await LayoutAttestationsAsync(output, m, manifest, referrers, vertex.Log, cancellationToken).ConfigureAwait(false),
+                                cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -96,6 +99,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             vertex.Log("exporting layers done");
             (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(index, vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -104,7 +108,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             Descriptor top = ociTypes == oci ? index : (await WriteIndexAsync(images, created, ociTypes, _ => { }, cancellationToken).ConfigureAwait(false)).Index;
-                            await WriteArchiveAsync(output, top, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, top, await LayoutAttestationsAsync(output, top, index, referrers, vertex.Log, cancellationToken).ConfigureAwait(false),
+                                cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -197,6 +202,17 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         return pushed;
     }
 
+    /// <summary>A pushed image's attestations, pushed after it (none when nothing is pushed or none were asked for).</summary>
+    private async Task<IReadOnlyList<Descriptor>> PushAttestationsAsync(Descriptor pushedTop, Action<string> log, CancellationToken cancellationToken) =>
+        attestor is null || !request.PushesImage ? [] : await attestor.AttachAsync(pushedTop, push: true, log, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The referrers an OCI layout of <paramref name="top"/> carries: the pushed image's, or made for this layout when its media types made other manifests.</summary>
+    private async Task<IReadOnlyList<Descriptor>> LayoutAttestationsAsync(BuildOutput output, Descriptor top, Descriptor pushedTop, IReadOnlyList<Descriptor> pushed,
+        Action<string> log, CancellationToken cancellationToken) =>
+        attestor is null || output.Type != BuildOutputType.Oci ? []
+        : top == pushedTop && pushed.Count > 0 ? pushed
+        : await attestor.AttachAsync(top, push: false, log, cancellationToken).ConfigureAwait(false);
+
     /// <summary>type=tar: a directory's tree as an uncompressed tar, to the file or to stdout for <c>dest=-</c>.</summary>
     private async Task WriteDirectoryTarAsync(BuildOutput output, string dir, CancellationToken cancellationToken)
     {
@@ -267,7 +283,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     }
 
     /// <summary>An OCI layout tar (or, for type=docker, one with docker load's manifest.json too) holding an image or an index and everything it references.</summary>
-    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, CancellationToken cancellationToken)
+    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, IReadOnlyList<Descriptor> referrers, CancellationToken cancellationToken)
     {
         byte[] topBytes = await store.ReadBlobBytesAsync(top.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
         var images = new List<(Descriptor Descriptor, ImageManifest Manifest)>();
@@ -294,7 +310,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     annotations[ContentStore.ImageNameAnnotation] = request.Tags[0].ToString();
                     annotations[ContentStore.RefNameAnnotation] = request.Tags[0].Tag ?? Reference.DefaultTag;
                 }
-                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }]);
+                // Attestations go in as referrers: index entries whose manifests name the image as their subject.
+                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }, .. referrers]);
                 await AddBytesAsync(writer, "index.json", index.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
                 if (output.Type == BuildOutputType.Docker)
                 {
@@ -306,6 +323,10 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         ["Layers"] = new JsonArray([.. image.Layers.Select(l => (JsonNode)JsonValue.Create("blobs/sha256/" + l.Digest.Encoded)!)]),
                     };
                     await AddBytesAsync(writer, "manifest.json", Encoding.UTF8.GetBytes(new JsonArray(entry).ToJsonString()), cancellationToken).ConfigureAwait(false);
+                }
+                foreach (Descriptor referrer in referrers)
+                {
+                    images.Add((referrer, ImageManifest.Parse(await store.ReadBlobBytesAsync(referrer.Digest, cancellationToken: cancellationToken).ConfigureAwait(false))));
                 }
                 // Each blob once: platforms can share layers (a COPY from a build-platform stage), even configs.
                 var added = new HashSet<Digest>();
