@@ -11,6 +11,8 @@
 #             half random): COPY src/, a RUN that archives it, copies the archive and checksums it, and a final stage that
 #             COPYs --from that stage the one small output file. Per-step times (COPY, RUN, COPY --from, ...) are parsed
 #             from both tools' `--progress plain` output (steps.py).
+#   ci        runner B of two CI runners sharing a cache through the registry, after a one-file change (see ci_scenario;
+#             CI_SCENARIO=0 leaves it out, ONLY_CI=1 runs it alone)
 # The base image both builders use is made by another tool (BASE_TOOL): docker-legacy (default: docker's legacy builder,
 # DOCKER_BUILDKIT=0, FROM scratch + COPY of testdata/images/make-busybox-context.sh's busybox rootfs, `docker push`ed)
 # or umoci (init/new/insert/config, pushed by skopeo). It is pushed once into a seed registry whose storage each round's
@@ -194,6 +196,39 @@ scenario() { # NAME CONTEXT IMAGE
     fi
   done
 }
+# The CI scenario: two runners with empty local state share a cache through the registry. Runner A (untimed) builds
+# and pushes, exporting its cache: dbuild --cache-to type=registry,mode=max; BuildKit the inline cache
+# (BUILDKIT_INLINE_CACHE=1, docker 20.10 has no other). One source file changes. Runner B (timed) starts empty
+# (dbuild: a new state root; BuildKit: builder prune + rmi, nothing local) and builds with --cache-from, exporting
+# its cache again as a CI job does, then pushes.
+ci_dbuild() { # ROOT EXTRA...
+  local root=$1; shift
+  bounded "${dbuild_cmd[@]}" --root "$root" build --progress plain --build-arg BASE="$reg/bench/busybox:latest" -t "$reg/bench/ci-dbuild:latest" --push \
+    --cache-to "type=registry,ref=$reg/bench/ci-dbuild:cache,mode=max" "$@" "$ctx"
+}
+ci_buildkit() { # EXTRA...
+  bench_images | xargs -r "$docker" rmi -f >/dev/null 2>&1 || true
+  "$docker" builder prune -af >/dev/null 2>&1 || true
+  DOCKER_BUILDKIT=1 bounded "$docker" build --progress plain --network none --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg BASE="$reg/bench/busybox:latest" \
+    -t "$reg/bench/ci-buildkit:latest" "$@" "$ctx" && bounded "$docker" push "$reg/bench/ci-buildkit:latest"
+}
+ci_scenario() {
+  local secs log
+  rm -rf "$work/ci-a" "$work/ci-b"
+  timed "$work/logs/round$round-ci-a-dbuild.log" ci_dbuild "$work/ci-a" >/dev/null
+  timed "$work/logs/round$round-ci-a-buildkit.log" ci_buildkit >/dev/null
+  echo "// ci change $(date +%s%N)" >> "$changed"
+  # Runner B's fresh BuildKit state is made before the clock starts, as a new CI machine has it.
+  bench_images | xargs -r "$docker" rmi -f >/dev/null 2>&1 || true
+  "$docker" builder prune -af >/dev/null 2>&1 || true
+  log=$work/logs/round$round-ci-dbuild.log
+  secs=$(timed "$log" ci_dbuild "$work/ci-b" --cache-from "type=registry,ref=$reg/bench/ci-dbuild:cache")
+  echo "ci dbuild $round $secs" >> "$work/samples.txt"; echo "round $round: ci: dbuild ${secs}s" >&2
+  log=$work/logs/round$round-ci-buildkit.log
+  secs=$(timed "$log" ci_buildkit --cache-from "$reg/bench/ci-buildkit:latest")
+  echo "ci buildkit $round $secs" >> "$work/samples.txt"; echo "round $round: ci: buildkit ${secs}s" >&2
+  rm -rf "$work/ci-a" "$work/ci-b"
+}
 changed=$ctx/src/m07/f57.dat
 cp "$changed" "$work/f57.dat.orig"
 for round in $(seq 1 "$rounds"); do
@@ -205,15 +240,18 @@ for round in $(seq 1 "$rounds"); do
   bench_images | xargs -r "$docker" rmi -f >/dev/null 2>&1 || true
   "$docker" builder prune -af >/dev/null 2>&1 || true
   echo "$round $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/loads.txt"
-  scenario cold "$ctx" app
-  scenario no-op "$ctx" app
-  echo "// changed $(date +%s%N)" >> "$changed"
-  scenario one-file "$ctx" app
-  if [ "${BIG_LAYER:-0}" = 1 ]; then
-    head -c $((512 * 1024 * 1024)) /dev/urandom > "$ctx/assets/big.bin"
-    scenario big-layer "$ctx" app
+  if [ "${ONLY_CI:-0}" != 1 ]; then
+    scenario cold "$ctx" app
+    scenario no-op "$ctx" app
+    echo "// changed $(date +%s%N)" >> "$changed"
+    scenario one-file "$ctx" app
+    if [ "${BIG_LAYER:-0}" = 1 ]; then
+      head -c $((512 * 1024 * 1024)) /dev/urandom > "$ctx/assets/big.bin"
+      scenario big-layer "$ctx" app
+    fi
+    scenario big-file "$heavy" heavy
   fi
-  scenario big-file "$heavy" heavy
+  [ "${CI_SCENARIO:-1}" = 1 ] && ci_scenario
 done
 stop_registry
 echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/loads.txt"

@@ -183,6 +183,13 @@ public sealed partial class RegistryClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        _ = await PutManifestAsync(registry, repository, reference, manifest, cancellationToken).ConfigureAwait(false);
+        return manifest.Digest;
+    }
+
+    /// <summary>PUTs a manifest; returns the registry's <c>OCI-Subject</c> header (set only by registries with the referrers API).</summary>
+    private async Task<string?> PutManifestAsync(string registry, string repository, string reference, ManifestUpload manifest, CancellationToken cancellationToken)
+    {
         Uri uri = RepositoryUri(registry, repository, "manifests/" + reference);
         using HttpResponseMessage response = await SendAsync(registry, [PushScope(repository)], () =>
         {
@@ -195,7 +202,7 @@ public sealed partial class RegistryClient
             throw await ErrorAsync(response, $"Pushing manifest {manifest.Digest} to {registry}/{repository}:{reference}", registry, cancellationToken).ConfigureAwait(false);
         }
         Log.ManifestPushed(_logger, manifest.Digest, repository, reference);
-        return manifest.Digest;
+        return response.Headers.TryGetValues("OCI-Subject", out IEnumerable<string>? subject) ? subject.FirstOrDefault() : null;
     }
 
     private static ByteArrayContent EmptyOctets()

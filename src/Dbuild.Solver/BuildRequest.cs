@@ -1,4 +1,5 @@
 using Dbuild.Oci;
+using Dbuild.Solver.Attestations;
 
 namespace Dbuild.Solver;
 
@@ -35,6 +36,12 @@ public sealed record BuildRequest
     /// <summary>Stages never taken from the cache.</summary>
     public IReadOnlyList<string> NoCacheFilter { get; init; } = [];
 
+    /// <summary><c>--cache-from</c>: caches consulted after the local one, in order (the first hit wins).</summary>
+    public IReadOnlyList<Cache.CacheImport> CacheFrom { get; init; } = [];
+
+    /// <summary><c>--cache-to</c>: where the build's step results are exported after the image.</summary>
+    public IReadOnlyList<Cache.CacheExport> CacheTo { get; init; } = [];
+
     /// <summary>Always resolve base images from their registry, even when the local store has them.</summary>
     public bool Pull { get; init; }
 
@@ -69,6 +76,9 @@ public sealed record BuildRequest
 
     /// <summary>SOURCE_DATE_EPOCH: clamps timestamps in layers, config and history for reproducible images.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>Provenance and SBOM attached to the image as OCI referrers (<c>--provenance</c>, <c>--sbom</c>, <c>--attest</c>).</summary>
+    public AttestationRequest Attestations { get; init; } = AttestationRequest.None;
 
     /// <summary>Layer compression for new layers.</summary>
     public LayerCompression Compression { get; init; } = LayerCompression.Gzip;

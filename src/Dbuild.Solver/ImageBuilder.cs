@@ -3,6 +3,8 @@ using Dbuild.Oci;
 using Dbuild.Oci.Layers;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
+using Dbuild.Solver.Attestations;
+using Dbuild.Solver.Cache;
 using Dbuild.Solver.Export;
 using Dbuild.Solver.Frontend;
 using Dbuild.Solver.Graph;
@@ -58,7 +60,9 @@ public sealed class ImageBuilder(BuilderOptions options)
         {
             var graph = new BuildGraph();
             WarmUpPush(request, cancellationToken);
+            Task<IReadOnlyList<ImportedCache>> imports = CacheImports.LoadAsync(context, platforms[0], cancellationToken);
             IReadOnlyList<LoweredImage> targets = await DockerfileFrontend.LowerAsync(dockerfile, context, platforms, graph, cancellationToken).ConfigureAwait(false);
+            context.UseImports(await imports.ConfigureAwait(false));
             context.RunsSteps = graph.Nodes.Any(n => n is ExecOp);
             var solver = new GraphSolver(new OpExecutors(context));
             OpResult[] results = await solver.SolveAsync([.. targets.Select(t => t.Rootfs)], cancellationToken).ConfigureAwait(false);
@@ -75,10 +79,24 @@ public sealed class ImageBuilder(BuilderOptions options)
                 foreach (var label in request.Labels) { final.Labels[label.Key] = label.Value; }
                 images.Add((targets[i].Platform, final));
             }
-            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor, context.EarlyPush);
+            var caches = new CacheExporter(context, tracker);
+            var exporter = new ImageExporter(context.Store, options, request, tracker, context.Tmp, context.Compressor, context.EarlyPush, context.Lazy,
+                request.CacheTo.Any(c => c.Type == CacheSpecType.Inline) && platforms.Count == 1 ? caches : null,
+                Attestor.For(context.Store, options, request, context.Now, targets.Select(t => t.Rootfs)));
             BuildResult result = platforms.Count > 1
                 ? await exporter.ExportIndexAsync(images, context.Now, cancellationToken).ConfigureAwait(false)
                 : await exporter.ExportAsync(images[0].Final, context.Now, cancellationToken).ConfigureAwait(false);
+            if (platforms.Count > 1 && request.CacheTo.Any(c => c.Type == CacheSpecType.Inline))
+            {
+                Vertex skipped = tracker.Start("exporting cache inline");
+                skipped.Log("WARNING: type=inline writes into one image config; a multi-platform build has several: use type=registry");
+                skipped.Done();
+            }
+            IReadOnlyList<Reference> pushedTo = request.PushesImage ? request.Tags : [];
+            foreach (CacheExport cacheTo in request.CacheTo.Where(c => c.Type != CacheSpecType.Inline))
+            {
+                await caches.ExportAsync(cacheTo, pushedTo, cancellationToken).ConfigureAwait(false);
+            }
             await Cache.CacheGarbageCollector.CollectAfterBuildAsync(options, result.Manifest, cancellationToken).ConfigureAwait(false); // the GC policy (config.json)
             // In Dockerfile order (lowering order), whatever order parallel steps started in.
             return result with { Steps = [.. context.Reports.OrderBy(r => r.Sequence).ThenBy(r => r.Report.Vertex).Select(r => r.Report)] };

@@ -12,18 +12,20 @@ namespace Dbuild.Solver;
 /// </summary>
 internal static class ImagePusher
 {
+    /// <summary>Pushes <paramref name="top"/> under <paramref name="tag"/>; <paramref name="remote"/> are blobs the store may lack because <paramref name="mountFrom"/>'s repository has them (an imported cache's layers).</summary>
     public static async Task<PushResult> PushAsync(ContentStore store, RegistryClient? client, Reference tag, Descriptor top,
-        IReadOnlyDictionary<Digest, string>? mountFrom, CancellationToken cancellationToken)
+        IReadOnlyDictionary<Digest, string>? mountFrom, CancellationToken cancellationToken, IReadOnlySet<Digest>? remote = null)
     {
         if (client is null) { throw new BuildException($"Pushing {tag} needs a registry client."); }
         StoredImage image = await StoredImage.ReadAsync(store, top, cancellationToken).ConfigureAwait(false);
+        bool Present(StoredManifest m) => m.IsPresent || m.Manifest is not null && remote is not null && m.MissingBlobs.All(b => remote.Contains(b.Digest));
         if (image.Index is null || !image.TopPresent)
         {
-            if (image.Manifests is not [{ IsPresent: true } only]) { throw Incomplete(tag, image); }
+            if (image.Manifests is not [{ } only] || !Present(only)) { throw Incomplete(tag, image); }
             return await PushManifestsAsync(store, client, tag, [only], null, mountFrom, cancellationToken).ConfigureAwait(false);
         }
         List<StoredManifest> stored = [.. image.Manifests.Where(m => m.Manifest is not null)];
-        if (stored.All(m => m.IsPresent) && await RegistryHasAsync(client, tag, image.Manifests.Where(m => m.Manifest is null), cancellationToken).ConfigureAwait(false))
+        if (stored.All(Present) && await RegistryHasAsync(client, tag, image.Manifests.Where(m => m.Manifest is null), cancellationToken).ConfigureAwait(false))
         {
             return await PushManifestsAsync(store, client, tag, stored, top, mountFrom, cancellationToken).ConfigureAwait(false);
         }
@@ -88,7 +90,10 @@ internal static class ImagePusher
             foreach (Descriptor blob in StoredManifest.BlobsOf(entry.Manifest!))
             {
                 Digest digest = blob.Digest;
-                blobs.Add(new BlobUpload(digest, blob.Size, () => store.OpenBlob(digest)) { MountFrom = mountFrom?.GetValueOrDefault(digest) });
+                string? from = mountFrom?.GetValueOrDefault(digest);
+                blobs.Add(new BlobUpload(digest, blob.Size, () => store.Contains(digest) || from is null ? store.OpenBlob(digest)
+                    : throw new BuildException($"Cannot push {tag}: layer {digest} is in {tag.Registry}/{from} only, and the registry refused to mount it from there."))
+                { MountFrom = from });
             }
         }
         if (index is not null)

@@ -20,12 +20,12 @@ internal sealed record ChainLayer
 
     public static ChainLayer Of(LayerRef blob) => new() { Blob = blob };
 
-    /// <summary>The layer as the runtime takes it: a kept snapshot, or a blob to unpack (once per chain).</summary>
-    public LayerSource ToSource(ContentStore store)
+    /// <summary>The layer as the runtime takes it: a kept snapshot, or a blob to unpack (once per chain; an imported cache's is downloaded then).</summary>
+    public LayerSource ToSource(Cache.LazyBlobs blobs)
     {
         if (Snapshot is { } id) { return LayerSource.ForSnapshot(id); }
         LayerRef blob = Blob ?? throw new InvalidOperationException("A layer has neither a blob nor a snapshot.");
-        return new LayerSource(blob.DiffId, _ => Task.FromResult(store.OpenBlob(blob.Blob.Digest)));
+        return new LayerSource(blob.DiffId, ct => blobs.OpenAsync(blob.Blob.Digest, ct));
     }
 }
 

@@ -16,6 +16,12 @@ internal static partial class Log
     [LoggerMessage(4004, LogLevel.Debug, "Early upload of {Digest} to {Repository} failed (the push tries it again): {Reason}")]
     public static partial void EarlyUploadFailed(ILogger logger, string digest, string repository, string reason);
 
+    [LoggerMessage(4005, LogLevel.Debug, "Downloading cache blob {Digest} from {Place}: a step reads it")]
+    public static partial void CacheBlobFetch(ILogger logger, string digest, string place);
+
+    [LoggerMessage(4006, LogLevel.Warning, "Cache {Cache}: {Reason}")]
+    public static partial void CacheWarning(ILogger logger, string cache, string reason);
+
     [LoggerMessage(4050, LogLevel.Information, "Build cache GC freed {Freed} bytes; the cache holds {Size} bytes, its limit is {Limit}")]
     public static partial void CacheCollected(ILogger logger, long freed, long size, long limit);
 

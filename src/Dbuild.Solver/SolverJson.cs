@@ -11,6 +11,7 @@ namespace Dbuild.Solver;
 [JsonSerializable(typeof(CacheRecord))]
 [JsonSerializable(typeof(CachedLayer))]
 [JsonSerializable(typeof(StepHistoryRecord))]
+[JsonSerializable(typeof(CacheIndex))]
 [JsonSerializable(typeof(Dictionary<string, ContextTree.HashRecord>))]
 [JsonSerializable(typeof(DateTimeOffset?))]
 internal sealed partial class SolverJson : JsonSerializerContext;

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 
 packages=(docker.io skopeo podman runc crun uidmap umoci busybox-static qemu-user-static binfmt-support
-  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3)
+  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3 debootstrap)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -69,6 +69,7 @@ fi
 # The foreign bases of the ForeignBases matrix: the busybox tree as umoci, docker, BuildKit, podman, skopeo and
 # hand-packed tars write it, in a registry:2 storage root (cached: remade only when its scripts change).
 "$here/../images/make-foreign-bases.sh" "$DBUILD_TEST_FOREIGN_BASES" "$arm64_busybox" >/dev/null
+"$here/../images/make-debian-base.sh" "$DBUILD_TEST_DEBIAN_OCI" >/dev/null # debootstrap minbase, for the SBOM tests
 # Area-specific setup (registry, runtime, builder) lives in setup.d/, one script per area, run in name order.
 for script in "$here"/setup.d/*.sh; do
   [ -e "$script" ] || continue

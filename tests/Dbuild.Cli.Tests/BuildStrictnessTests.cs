@@ -56,6 +56,23 @@ public sealed class BuildStrictnessTests : IDisposable
         Assert.True(!Directory.Exists(keys) || !Directory.EnumerateFiles(keys).Any(), "a step ran: the build cache has a record");
     }
 
+    [Theory]
+    [InlineData("--cache-to", "type=registry,ref=127.0.0.1:1/a:c,mode=maximum", "--cache-to mode 'maximum' is not min or max.")]
+    [InlineData("--cache-to", "type=gha", "--cache-to type 'gha' is not supported (registry, local, inline).")]
+    [InlineData("--cache-from", "type=local", "--cache-from 'type=local' needs src=DIR.")]
+    public async Task Build_BadCacheFlag_ExitsTwoNamingTheAttribute(string flag, string value, string message)
+    {
+        string context = _dir.Combine("ctx3");
+        Directory.CreateDirectory(context);
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), "FROM scratch\nRUN [\"/bin/true\"]\n", TestContext.Current.CancellationToken);
+
+        ProcessResult result = await CliShellTests.RunAsync("--root", _dir.Combine("root3"), "build", flag, value, context);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("error: " + message, result.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Combine("root3"), "runtime")));
+    }
+
     [Fact]
     public async Task Build_MalformedPlatformFlag_ExitsTwo()
     {

@@ -30,6 +30,8 @@ internal static class BuildCommand
         Option<bool> noCache = new("--no-cache") { Description = "Do not use the build cache." };
         Option<string[]> noCacheFilter = new("--no-cache-filter") { Description = "Stages not taken from the cache." };
         Option<bool> pull = new("--pull") { Description = "Always resolve base images from their registry." };
+        Option<string[]> cacheTo = new("--cache-to") { Description = "Export the build cache: type=registry,ref=REF[,mode=min|max][,compression=gzip|zstd][,ignore-error=true], type=local,dest=DIR, type=inline." };
+        Option<string[]> cacheFrom = new("--cache-from") { Description = "Import a build cache: type=registry,ref=REF, type=local,src=DIR, or an image reference (repeatable; the first hit wins)." };
         Option<string[]> labels = new("--label") { Description = "Image label K=V (repeatable)." };
         Option<string[]> secrets = new("--secret") { Description = "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret." };
         Option<string[]> ssh = new("--ssh") { Description = "default|ID[=SOCKET]: forward an SSH agent socket (default $SSH_AUTH_SOCK) for RUN --mount=type=ssh." };
@@ -46,9 +48,10 @@ internal static class BuildCommand
         Option<string?> print = new("--print") { Description = "graph|dot: print the build graph after lowering (text, or Graphviz DOT) instead of building; nothing runs." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
-            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
+            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
             buildContexts, platform, check, print,
         };
+        BuildAttestOptions.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
             string root = GlobalOptions.ResolveRoot(parseResult);
@@ -86,6 +89,8 @@ internal static class BuildCommand
                     NoCache = parseResult.GetValue(noCache),
                     NoCacheFilter = parseResult.GetValue(noCacheFilter) ?? [],
                     Pull = parseResult.GetValue(pull),
+                    CacheTo = [.. (parseResult.GetValue(cacheTo) ?? []).Select(Dbuild.Solver.Cache.CacheExport.Parse)],
+                    CacheFrom = [.. (parseResult.GetValue(cacheFrom) ?? []).Select(Dbuild.Solver.Cache.CacheImport.Parse)],
                     Labels = ParsePairs(parseResult.GetValue(labels), "--label", fromEnvironment: false),
                     Secrets = ParseSecrets(parseResult.GetValue(secrets)),
                     SshSockets = ParseSsh(parseResult.GetValue(ssh)),
@@ -100,6 +105,7 @@ internal static class BuildCommand
                     OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
                 };
                 if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
+                request = request with { Attestations = BuildAttestOptions.Parse(parseResult, request) };
                 using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
                 using HttpClient http = CreateHttpClient();
                 // --debug: the solver's and runtime's own log (cache keys, snapshots, containers, timings) on stderr.

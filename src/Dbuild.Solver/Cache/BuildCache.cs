@@ -21,10 +21,14 @@ internal sealed record CacheRecord([property: JsonPropertyName("layer")] CachedL
     [JsonPropertyName("onlyChanges")]
     public bool OnlyChanges { get; init; }
 
+    /// <summary>An imported cache's record: the repository its layer blob is in (the push mounts it from there).</summary>
+    [JsonIgnore]
+    public Reference? Source { get; init; }
+
     /// <summary>The result as a layer of its filesystem, or null when it has none.</summary>
     public ChainLayer? ToLayer() =>
         Snapshot is { } id ? new ChainLayer { Snapshot = Digest.Parse(id), OnlyChanges = OnlyChanges }
-        : Layer is { } l ? ChainLayer.Of(new LayerRef(new Descriptor(l.MediaType, Digest.Parse(l.Digest), l.Size), Digest.Parse(l.DiffId))) : null;
+        : Layer is { } l ? ChainLayer.Of(new LayerRef(new Descriptor(l.MediaType, Digest.Parse(l.Digest), l.Size), Digest.Parse(l.DiffId)) { Source = Source }) : null;
 }
 
 internal sealed record StepHistoryRecord([property: JsonPropertyName("components")] IReadOnlyList<KeyComponent> Components);

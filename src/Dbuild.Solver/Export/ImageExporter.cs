@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Solver.Attestations;
 
 using Dbuild.Solver.Cache;
 
@@ -18,8 +19,10 @@ namespace Dbuild.Solver.Export;
 /// requested outputs: registry push, OCI layout tar, docker-load tar, local directory, filesystem tar.
 /// </summary>
 internal sealed class ImageExporter(ContentStore store, BuilderOptions options, BuildRequest request, VertexTracker tracker, string tmp, LayerCompressor compressor,
-    EarlyBlobPush? earlyPush = null)
+    EarlyBlobPush? earlyPush = null, LazyBlobs? lazy = null, CacheExporter? inlineCache = null, Attestor? attestor = null)
 {
+    private System.Text.Json.JsonElement? _inline;
+
     public async Task<BuildResult> ExportAsync(StageState final, DateTimeOffset created, CancellationToken cancellationToken)
     {
         Vertex vertex = tracker.Start("exporting to image");
@@ -29,9 +32,15 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             List<LayerRef> layers = [.. await compressor.BlobsAsync(final.Chain, vertex.Log, cancellationToken).ConfigureAwait(false)];
             final.Layers.Clear();
             final.Layers.AddRange(layers);
+            await EnsureStoredAsync(layers, cancellationToken).ConfigureAwait(false);
+            if (inlineCache is not null)
+            {
+                _inline = JsonSerializer.SerializeToElement(await inlineCache.InlineIndexAsync(layers, cancellationToken).ConfigureAwait(false), SolverJson.Default.CacheIndex);
+            }
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(manifest, vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -40,7 +49,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             (Descriptor m, _) = ociTypes == oci ? (manifest, configDigest) : await WriteImageAsync(final, created, ociTypes, cancellationToken).ConfigureAwait(false);
-                            await WriteArchiveAsync(output, m, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, m, await LayoutAttestationsAsync(output, m, manifest, referrers, vertex.Log, cancellationToken).ConfigureAwait(false),
+                                cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -84,10 +94,12 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                 List<LayerRef> layers = [.. await compressor.BlobsAsync(final.Chain, n => { if (notes.Add(n)) { vertex.Log(n); } }, cancellationToken).ConfigureAwait(false)];
                 final.Layers.Clear();
                 final.Layers.AddRange(layers);
+                await EnsureStoredAsync(layers, cancellationToken).ConfigureAwait(false);
             }
             vertex.Log("exporting layers done");
             (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
             Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(index, vertex.Log, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -96,7 +108,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         {
                             bool ociTypes = output.OciMediaTypes ?? output.Type == BuildOutputType.Oci;
                             Descriptor top = ociTypes == oci ? index : (await WriteIndexAsync(images, created, ociTypes, _ => { }, cancellationToken).ConfigureAwait(false)).Index;
-                            await WriteArchiveAsync(output, top, cancellationToken).ConfigureAwait(false);
+                            await WriteArchiveAsync(output, top, await LayoutAttestationsAsync(output, top, index, referrers, vertex.Log, cancellationToken).ConfigureAwait(false),
+                                cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     case BuildOutputType.Local:
@@ -126,6 +139,16 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             vertex.Fail(ex.Message);
             throw;
         }
+    }
+
+    /// <summary>
+    /// An image that stays local needs every blob: imported cache layers are downloaded. A pushed one does not: the push
+    /// mounts them from the cache's repository, and the local store names them without holding them.
+    /// </summary>
+    private async Task EnsureStoredAsync(IReadOnlyList<LayerRef> layers, CancellationToken cancellationToken)
+    {
+        if (lazy is null || request.PushesImage && request.Outputs.All(o => o.Type == BuildOutputType.Image)) { return; }
+        foreach (LayerRef layer in layers) { await lazy.EnsureAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); }
     }
 
     /// <summary>buildx's directory for a platform's files in a local or tar output: <c>linux/arm/v7</c> → <c>linux_arm_v7</c>.</summary>
@@ -165,11 +188,30 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             foreach (Reference tag in request.Tags)
             {
                 vertex.Log($"pushing {tag}");
-                pushed[tag.ToString()] = (await ImagePusher.PushAsync(store, options.Registry, tag, image, ImagePusher.MountSources(layerSources, tag), cancellationToken).ConfigureAwait(false)).Digest;
+                var remote = new HashSet<Digest>();
+                foreach (LayerRef layer in layerSources)
+                {
+                    if (lazy?.PlaceOf(layer.Blob.Digest) is not { } place) { continue; }
+                    if (place.Repository?.Registry == tag.Registry) { remote.Add(layer.Blob.Digest); } // mounted from the cache's repository
+                    else { await lazy.EnsureAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); }
+                }
+                pushed[tag.ToString()] = (await ImagePusher.PushAsync(store, options.Registry, tag, image, ImagePusher.MountSources(layerSources, tag), cancellationToken, remote)
+                    .ConfigureAwait(false)).Digest;
             }
         }
         return pushed;
     }
+
+    /// <summary>A pushed image's attestations, pushed after it (none when nothing is pushed or none were asked for).</summary>
+    private async Task<IReadOnlyList<Descriptor>> PushAttestationsAsync(Descriptor pushedTop, Action<string> log, CancellationToken cancellationToken) =>
+        attestor is null || !request.PushesImage ? [] : await attestor.AttachAsync(pushedTop, push: true, log, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The referrers an OCI layout of <paramref name="top"/> carries: the pushed image's, or made for this layout when its media types made other manifests.</summary>
+    private async Task<IReadOnlyList<Descriptor>> LayoutAttestationsAsync(BuildOutput output, Descriptor top, Descriptor pushedTop, IReadOnlyList<Descriptor> pushed,
+        Action<string> log, CancellationToken cancellationToken) =>
+        attestor is null || output.Type != BuildOutputType.Oci ? []
+        : top == pushedTop && pushed.Count > 0 ? pushed
+        : await attestor.AttachAsync(top, push: false, log, cancellationToken).ConfigureAwait(false);
 
     /// <summary>type=tar: a directory's tree as an uncompressed tar, to the file or to stdout for <c>dest=-</c>.</summary>
     private async Task WriteDirectoryTarAsync(BuildOutput output, string dir, CancellationToken cancellationToken)
@@ -199,6 +241,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             bool same = config.Os == platform.Os && config.Architecture == platform.Architecture;
             config = config with { Os = platform.Os, Architecture = platform.Architecture, Variant = platform.Variant ?? (same ? config.Variant : null) };
         }
+        if (_inline is { } inline) { config = config with { Extra = new Dictionary<string, JsonElement>(StringComparer.Ordinal) { [CacheIndex.InlineKey] = inline } }; }
         byte[] configBytes = OciJson.Serialize(config);
         Descriptor configDescriptor = await store.WriteBlobAsync(configBytes, oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, cancellationToken).ConfigureAwait(false);
         var layers = final.Layers.Select(l => new Descriptor(MediaTypes.LayerType(MediaTypes.CompressionOf(l.Blob.MediaType), oci), l.Blob.Digest, l.Blob.Size)).ToList();
@@ -240,7 +283,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     }
 
     /// <summary>An OCI layout tar (or, for type=docker, one with docker load's manifest.json too) holding an image or an index and everything it references.</summary>
-    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, CancellationToken cancellationToken)
+    private async Task WriteArchiveAsync(BuildOutput output, Descriptor top, IReadOnlyList<Descriptor> referrers, CancellationToken cancellationToken)
     {
         byte[] topBytes = await store.ReadBlobBytesAsync(top.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
         var images = new List<(Descriptor Descriptor, ImageManifest Manifest)>();
@@ -267,7 +310,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                     annotations[ContentStore.ImageNameAnnotation] = request.Tags[0].ToString();
                     annotations[ContentStore.RefNameAnnotation] = request.Tags[0].Tag ?? Reference.DefaultTag;
                 }
-                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }]);
+                // Attestations go in as referrers: index entries whose manifests name the image as their subject.
+                var index = new ImageIndex(MediaTypes.OciIndex, [top with { Annotations = annotations.Count > 0 ? annotations : null, Platform = null }, .. referrers]);
                 await AddBytesAsync(writer, "index.json", index.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
                 if (output.Type == BuildOutputType.Docker)
                 {
@@ -279,6 +323,10 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         ["Layers"] = new JsonArray([.. image.Layers.Select(l => (JsonNode)JsonValue.Create("blobs/sha256/" + l.Digest.Encoded)!)]),
                     };
                     await AddBytesAsync(writer, "manifest.json", Encoding.UTF8.GetBytes(new JsonArray(entry).ToJsonString()), cancellationToken).ConfigureAwait(false);
+                }
+                foreach (Descriptor referrer in referrers)
+                {
+                    images.Add((referrer, ImageManifest.Parse(await store.ReadBlobBytesAsync(referrer.Digest, cancellationToken: cancellationToken).ConfigureAwait(false))));
                 }
                 // Each blob once: platforms can share layers (a COPY from a build-platform stage), even configs.
                 var added = new HashSet<Digest>();

@@ -28,6 +28,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _work = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _snapshots = new();
 
+    /// <summary>Opens the blobs below a RUN's snapshot (an imported cache's are downloaded then).</summary>
+    public required LazyBlobs Blobs { get; init; }
+
     /// <summary>Writes kept snapshots as layers; null when the build keeps none.</summary>
     public IStepExecutor? Executor { get; init; }
 
@@ -71,7 +74,7 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         string record = RecordPath("snapshot-" + id.Encoded);
         if (await KnownAsync(record, cancellationToken).ConfigureAwait(false) is { } known) { return (known, ""); }
         // A RUN's snapshot is compared with the layers below it; a COPY's is all new, and needs nothing below.
-        IReadOnlyList<LayerSource> sources = top.OnlyChanges ? [.. chain.Select(l => l.ToSource(store))] : [top.ToSource(store)];
+        IReadOnlyList<LayerSource> sources = top.OnlyChanges ? [.. chain.Select(l => l.ToSource(Blobs))] : [top.ToSource(Blobs)];
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount, SourceDateEpoch = SourceDateEpoch };
         (Descriptor stored, LayerWriteResult result, string done) = await WriteRecordedAsync(record, "snapshot",
             file => executor.WriteLayerAsync(sources, top.OnlyChanges, file, options, cancellationToken), null, cancellationToken).ConfigureAwait(false);
@@ -169,8 +172,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
         // Every core compresses (gzip in independent 1 MiB blocks, zstd in workers); the bytes do not depend on how many there are.
         var options = new LayerWriterOptions { Compression = compression, CompressionLevel = _level, Parallelism = Environment.ProcessorCount };
         // A zstd layer recompressed for Docker media types is read through its decompression.
-        Stream tar = MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None ? store.OpenBlob(layer.Blob.Digest)
-            : await LayerReader.OpenDecompressedAsync(store.OpenBlob(layer.Blob.Digest), cancellationToken: cancellationToken).ConfigureAwait(false);
+        Stream blob = await Blobs.OpenAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); // an imported cache's is downloaded first
+        Stream tar = MediaTypes.CompressionOf(layer.Blob.MediaType) == LayerCompression.None ? blob
+            : await LayerReader.OpenDecompressedAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (tar.ConfigureAwait(false))
         {
             (Descriptor stored, _, string done) = await WriteRecordedAsync(record, "compress", file => LayerWriter.CompressAsync(tar, file, options, cancellationToken), result =>

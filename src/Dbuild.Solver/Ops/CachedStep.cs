@@ -41,8 +41,7 @@ internal sealed class CachedStep(SolveContext context)
             }
             if (record is null)
             {
-                reason = noCache ? "--no-cache" : MissReason.Explain(before, key.Components);
-                if (reason is "previous step changed" or "no earlier build of this step" && pendingReason is not null) { reason = pendingReason; }
+                reason = noCache ? "--no-cache" : context.Results.ExplainMiss(origin.StepId, before, key.Components, pendingReason);
                 vertex.Miss(reason);
                 context.WarmUpRuntime(cancellationToken);
                 Log.CacheMiss(context.Options.Logger, name, digest.ToString(), reason);
@@ -53,6 +52,7 @@ internal sealed class CachedStep(SolveContext context)
                 Log.CacheHit(context.Options.Logger, name, digest.ToString());
             }
             await context.Cache.PutStepHistoryAsync(origin.StepId, key.Components, cancellationToken).ConfigureAwait(false);
+            context.StepKeys.TryAdd(digest, (origin.StepId, key.Components));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

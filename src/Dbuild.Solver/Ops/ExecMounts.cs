@@ -49,7 +49,7 @@ internal sealed class ExecMounts(SolveContext context)
                     return new BindMount
                     {
                         Target = target,
-                        SourceLayers = [.. source!.Layers.Select(l => l.ToSource(context.Store))],
+                        SourceLayers = [.. source!.Layers.Select(l => l.ToSource(context.Lazy))],
                         SubPath = mount.SubPath,
                         ReadWrite = !m.ReadOnly,
                     };
@@ -129,7 +129,7 @@ internal sealed class ExecMounts(SolveContext context)
         string root;
         if (await context.UsesSnapshotsAsync().ConfigureAwait(false))
         {
-            views.Add(await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Store))], dir, cancellationToken).ConfigureAwait(false));
+            views.Add(await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Lazy))], dir, cancellationToken).ConfigureAwait(false));
             root = dir;
         }
         else

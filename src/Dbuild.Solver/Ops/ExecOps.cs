@@ -66,7 +66,7 @@ internal sealed class ExecOps(SolveContext context)
     {
         var request = new StepRequest
         {
-            Layers = [.. layers.Select(l => l.ToSource(context.Store))],
+            Layers = [.. layers.Select(l => l.ToSource(context.Lazy))],
             KeepSnapshot = keep,
             Args = op.Args,
             Env = op.ProcessEnv(),

@@ -115,10 +115,11 @@ internal sealed class FileOps(SolveContext context)
         string dir = Path.Combine(context.Tmp, "from-" + Guid.NewGuid().ToString("N"));
         if (await context.UsesSnapshotsAsync().ConfigureAwait(false))
         {
-            IMountedView view = await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Store))], dir, cancellationToken).ConfigureAwait(false);
+            IMountedView view = await context.Executor!.MountReadOnlyAsync([.. source.Layers.Select(l => l.ToSource(context.Lazy))], dir, cancellationToken).ConfigureAwait(false);
             return (new MountedTree(dir, copy.SourceDescription, view.LayerDirectories), view);
         }
         IReadOnlyList<LayerRef> blobs = [.. source.Layers.Select(l => l.Blob ?? throw new InvalidOperationException("A kept snapshot where the build keeps none."))];
+        foreach (LayerRef blob in blobs) { await context.Lazy.EnsureAsync(blob.Blob.Digest, cancellationToken).ConfigureAwait(false); }
         return (await LayerIndexTree.BuildAsync(context.Store, blobs, [.. copy.Spec.Sources.Select(CopyPlanner.Clean)], dir, copy.SourceDescription, cancellationToken)
             .ConfigureAwait(false), null);
     }
@@ -143,6 +144,7 @@ internal sealed class FileOps(SolveContext context)
         ChainLayer? layer = outcome.Layer;
         IReadOnlyList<ChainLayer> layers = layer is null ? below : [.. below, layer];
         if (layer is not null && op.InImage) { context.Compressor.Prefetch(layers, cancellationToken); }
+        else if (layer is not null && outcome.MissReason is not null) { context.PrefetchForCache(layers, cancellationToken); }
         return new OpResult
         {
             Key = outcome.Key,

@@ -9,7 +9,14 @@ internal sealed class OpExecutors(SolveContext context)
     private readonly FileOps _files = new(context);
     private readonly ExecOps _execs = new(context);
 
-    public Task<OpResult> ExecuteAsync(OpNode node, OpResult[] inputs, CancellationToken cancellationToken) => node switch
+    public async Task<OpResult> ExecuteAsync(OpNode node, OpResult[] inputs, CancellationToken cancellationToken)
+    {
+        OpResult result = await RunAsync(node, inputs, cancellationToken).ConfigureAwait(false);
+        if (node is FileOp or ExecOp && node.Origin is not null) { context.Solved.Add((node, result)); }
+        return result;
+    }
+
+    private Task<OpResult> RunAsync(OpNode node, OpResult[] inputs, CancellationToken cancellationToken) => node switch
     {
         ImageSourceOp image => _sources.ImageAsync(image, cancellationToken),
         ScratchOp scratch => Task.FromResult(SourceOps.Scratch(scratch)),

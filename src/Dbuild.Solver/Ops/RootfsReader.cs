@@ -32,7 +32,7 @@ internal static class RootfsReader
             tree.Apply(DirectoryLayerScanner.Scan(directory, new DirectoryScanOptions { FileSystem = LinuxLayerFileSystem.Instance, OverlayWhiteouts = true }), index);
             return;
         }
-        Stream blob = context.Store.OpenBlob(layer.Blob!.Blob.Digest);
+        Stream blob = await context.Lazy.OpenAsync(layer.Blob!.Blob.Digest, cancellationToken).ConfigureAwait(false);
         await using (blob.ConfigureAwait(false))
         {
             var entries = new List<LayerEntry>();
@@ -56,7 +56,7 @@ internal static class RootfsReader
             string file = Path.Combine(SnapshotDirectory(context, id), resolved);
             return File.Exists(file) ? await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false) : null;
         }
-        Stream blob = context.Store.OpenBlob(layer.Blob!.Blob.Digest);
+        Stream blob = await context.Lazy.OpenAsync(layer.Blob!.Blob.Digest, cancellationToken).ConfigureAwait(false);
         await using (blob.ConfigureAwait(false))
         {
             byte[]? bytes = await LayerReader.ReadFileAsync(blob, resolved, MaxAccountFileBytes, cancellationToken).ConfigureAwait(false);

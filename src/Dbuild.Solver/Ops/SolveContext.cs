@@ -25,7 +25,8 @@ internal sealed class SolveContext : IDisposable
         Tracker = tracker;
         Store = ContentStore.ForStateRoot(options.StateRoot);
         Cache = new BuildCache(options.StateRoot, Store);
-        Results = Cache;
+        Results = new CacheChain(Cache, []);
+        Lazy = new LazyBlobs(Store, options.Registry, options.Logger);
         Slots = new SemaphoreSlim(Math.Max(1, request.MaxParallelism));
         Tmp = Path.Combine(options.StateRoot, "tmp", $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Tmp);
@@ -35,8 +36,18 @@ internal sealed class SolveContext : IDisposable
             ? new EarlyBlobPush(registry, Store, request.Tags, options.Logger) : null;
         Compressor = new LayerCompressor(Store, options.StateRoot, Tmp, request.Compression, request.CompressionLevel)
         {
-            Executor = options.Executor, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch, BlobReady = EarlyPush is { } early ? early.Start : null,
+            Executor = options.Executor, Blobs = Lazy, DockerMediaTypes = !request.OciMediaTypes, SourceDateEpoch = request.SourceDateEpoch, BlobReady = EarlyPush is { } early ? early.Start : null,
         };
+        if (request.CacheTo.FirstOrDefault(c => c.Type != CacheSpecType.Inline) is { } cacheTo)
+        {
+            Reference[] refs = [.. request.CacheTo.Where(c => c.Type == CacheSpecType.Registry).Select(c => c.Ref!)];
+            CacheEarlyPush = options.Registry is { } client && refs.Length > 0 ? new EarlyBlobPush(client, Store, refs, options.Logger) : null;
+            LayerCompression codec = cacheTo.Compression ?? request.Compression;
+            CacheCompressor = new LayerCompressor(Store, options.StateRoot, Tmp, codec, codec == request.Compression ? request.CompressionLevel : null)
+            {
+                Executor = options.Executor, Blobs = Lazy, SourceDateEpoch = request.SourceDateEpoch, BlobReady = CacheEarlyPush is { } push ? push.Start : null,
+            };
+        }
         _snapshots = new Lazy<Task<bool>>(() => options.Executor is { } executor ? executor.UsesSnapshotsAsync(CancellationToken.None) : Task.FromResult(false));
     }
 
@@ -77,8 +88,20 @@ internal sealed class SolveContext : IDisposable
     /// <summary>The state root's records: step histories (miss reasons), layer records, and (as one <see cref="IBuildCache"/>) results by key.</summary>
     public BuildCache Cache { get; }
 
-    /// <summary>Where op results are looked up and recorded by cache key: the local cache (a registry-backed one plugs in here too).</summary>
-    public IBuildCache Results { get; }
+    /// <summary>Where op results are looked up (the local cache, then each <c>--cache-from</c>) and recorded (locally) by cache key.</summary>
+    public CacheChain Results { get; private set; }
+
+    /// <summary>Consults the imported caches after the local one.</summary>
+    public void UseImports(IReadOnlyList<ImportedCache> imports) => Results = new CacheChain(Cache, imports);
+
+    /// <summary>Blobs of imported caches, downloaded only when a step reads them.</summary>
+    public LazyBlobs Lazy { get; }
+
+    /// <summary>Each layer step's key parts by cache key (what <c>--cache-to</c> exports to explain later misses).</summary>
+    public ConcurrentDictionary<Digest, (Digest StepId, IReadOnlyList<KeyComponent> Components)> StepKeys { get; } = new();
+
+    /// <summary>Every layer step solved, with its result (what <c>--cache-to</c> exports).</summary>
+    public ConcurrentBag<(Graph.OpNode Node, Graph.OpResult Result)> Solved { get; } = [];
 
     /// <summary>Steps running at once.</summary>
     public SemaphoreSlim Slots { get; }
@@ -92,6 +115,21 @@ internal sealed class SolveContext : IDisposable
     public ILayerFileSystem FileSystem { get; }
 
     public LayerCompressor Compressor { get; }
+
+    /// <summary>
+    /// Compresses the layers <c>--cache-to</c> exports (the first one's codec), starting while the build runs for the steps
+    /// only mode=max exports; not the image's compressor, so they are not uploaded to the image's repositories. Null without --cache-to.
+    /// </summary>
+    public LayerCompressor? CacheCompressor { get; }
+
+    /// <summary>Uploads the cache's layer blobs to the <c>--cache-to type=registry</c> repositories as they are written.</summary>
+    public EarlyBlobPush? CacheEarlyPush { get; }
+
+    /// <summary>Starts writing a step's layer for a mode=max cache export in the background (the image's own layers are started already).</summary>
+    public void PrefetchForCache(IReadOnlyList<ChainLayer> layers, CancellationToken cancellationToken)
+    {
+        if (CacheCompressor is not null && Request.CacheTo.Any(c => c.MaxMode)) { CacheCompressor.Prefetch(layers, cancellationToken); }
+    }
 
     /// <summary>Uploads the image's layer blobs as they are written, when the build pushes; null otherwise.</summary>
     public EarlyBlobPush? EarlyPush { get; }
@@ -122,7 +160,9 @@ internal sealed class SolveContext : IDisposable
     public async Task CleanupAsync()
     {
         await Compressor.DrainAsync().ConfigureAwait(false);
+        if (CacheCompressor is not null) { await CacheCompressor.DrainAsync().ConfigureAwait(false); }
         if (EarlyPush is not null) { await EarlyPush.DisposeAsync().ConfigureAwait(false); }
+        if (CacheEarlyPush is not null) { await CacheEarlyPush.DisposeAsync().ConfigureAwait(false); }
         try { Directory.Delete(Tmp, recursive: true); }
         catch (IOException) { /* best effort; the next prune removes it */ }
         catch (UnauthorizedAccessException) { }
