@@ -188,14 +188,24 @@ public sealed partial class StepExecutor
     /// Mounts overlay. When the lowerdir list would overflow mount(2)'s one-page data limit (100+ layers), mount(8)
     /// runs with its working directory in the snapshot store and the lowerdirs given relative to it.
     /// </summary>
+    private static bool s_noVolatile;
+
     private async Task MountOverlayAsync(List<string> lowers, string? upper, string? work, string target, StepContext step, CancellationToken cancellationToken)
     {
         step.Unmounts.Add(target); // before mounting: whatever happens next, the step's cleanup unmounts it
-        string suffix = (upper is null ? "" : $",upperdir={upper},workdir={work}") + (_inUserNamespace ? ",userxattr" : "");
+        // volatile (Linux 5.10+): unmounting a writable overlay otherwise syncs the whole upper file system, which after a
+        // RUN that wrote a GB is seconds of waiting for writeback. Snapshots are not fsynced anyway (a crash loses the cache,
+        // as a crash of BuildKit's daemon does), so nothing is lost by not waiting here.
+        string suffix = (upper is null ? "" : $",upperdir={upper},workdir={work}" + (s_noVolatile ? "" : ",volatile")) + (_inUserNamespace ? ",userxattr" : "");
         string data = "lowerdir=" + string.Join(':', lowers) + suffix;
         if (data.Length <= MaxMountDataLength)
         {
-            Interop.Mount("overlay", target, "overlay", Interop.MountFlags.None, data);
+            try { Interop.Mount("overlay", target, "overlay", Interop.MountFlags.None, data); }
+            catch (System.ComponentModel.Win32Exception) when (upper is not null && !s_noVolatile)
+            {
+                s_noVolatile = true; // an older kernel: mount as before
+                Interop.Mount("overlay", target, "overlay", Interop.MountFlags.None, data.Replace(",volatile", "", StringComparison.Ordinal));
+            }
             return;
         }
         string root = _snapshots!.Root;
