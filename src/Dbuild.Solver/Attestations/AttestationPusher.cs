@@ -20,12 +20,9 @@ internal static class AttestationPusher
             {
                 byte[] bytes = await store.ReadBlobBytesAsync(referrer.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
                 ImageManifest manifest = ImageManifest.Parse(bytes);
-                foreach (Descriptor blob in manifest.Layers.Prepend(manifest.Config))
-                {
-                    Digest digest = blob.Digest;
-                    await client.PushBlobAsync(repository.Registry, repository.Repository, new BlobUpload(digest, blob.Size, () => store.OpenBlob(digest)), cancellationToken)
-                        .ConfigureAwait(false);
-                }
+                await Task.WhenAll(manifest.Layers.Prepend(manifest.Config).DistinctBy(b => b.Digest).Select(blob =>
+                    client.PushBlobAsync(repository.Registry, repository.Repository, new BlobUpload(blob.Digest, blob.Size, () => store.OpenBlob(blob.Digest)), cancellationToken)))
+                    .ConfigureAwait(false);
                 ReferrerPushOutcome outcome = await client.PushReferrerAsync(repository.Registry, repository.Repository, new ManifestUpload(MediaTypes.OciManifest, bytes),
                     cancellationToken).ConfigureAwait(false);
                 log(outcome == ReferrerPushOutcome.ReferrersApi

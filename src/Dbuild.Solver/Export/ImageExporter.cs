@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dbuild.Oci;
-using Dbuild.Oci.Layers;
 using Dbuild.Solver.Attestations;
 
 using Dbuild.Solver.Cache;
@@ -39,8 +38,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             }
             (Descriptor manifest, Digest configDigest) = await WriteImageAsync(final, created, oci, cancellationToken).ConfigureAwait(false);
             vertex.Log($"writing image {configDigest} done");
-            Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(manifest, vertex.Log, cancellationToken).ConfigureAwait(false);
+            (Dictionary<string, Digest> pushed, IReadOnlyList<Descriptor> referrers) = await PushAsync(vertex, manifest, final.Layers, cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -54,13 +52,13 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                             break;
                         }
                     case BuildOutputType.Local:
-                        await ExtractAsync(final.Layers, output.Destination!, cancellationToken).ConfigureAwait(false);
+                        await FilesystemOutput.ExtractAsync(store, options, final.Layers, output.Destination!, cancellationToken).ConfigureAwait(false);
                         break;
                     case BuildOutputType.Tar:
                         {
                             string dir = Path.Combine(tmp, "export-rootfs");
-                            await ExtractAsync(final.Layers, dir, cancellationToken).ConfigureAwait(false);
-                            await WriteDirectoryTarAsync(output, dir, cancellationToken).ConfigureAwait(false);
+                            await FilesystemOutput.ExtractAsync(store, options, final.Layers, dir, cancellationToken).ConfigureAwait(false);
+                            await FilesystemOutput.WriteTarAsync(options, request, output, dir, cancellationToken).ConfigureAwait(false);
                             break;
                         }
                 }
@@ -98,8 +96,8 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             }
             vertex.Log("exporting layers done");
             (Descriptor index, IReadOnlyList<PlatformImage> written) = await WriteIndexAsync(images, created, oci, vertex.Log, cancellationToken).ConfigureAwait(false);
-            Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<Descriptor> referrers = await PushAttestationsAsync(index, vertex.Log, cancellationToken).ConfigureAwait(false);
+            (Dictionary<string, Digest> pushed, IReadOnlyList<Descriptor> referrers) =
+                await PushAsync(vertex, index, [.. images.SelectMany(i => i.Final.Layers)], cancellationToken).ConfigureAwait(false);
             foreach (BuildOutput output in request.Outputs)
             {
                 switch (output.Type)
@@ -116,7 +114,7 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                         foreach ((Platform platform, StageState final) in images)
                         {
                             string dir = output.PlatformSplit ? Path.Combine(output.Destination!, PlatformDirectory(platform)) : output.Destination!;
-                            await ExtractAsync(final.Layers, dir, cancellationToken).ConfigureAwait(false);
+                            await FilesystemOutput.ExtractAsync(store, options, final.Layers, dir, cancellationToken).ConfigureAwait(false);
                         }
                         break;
                     case BuildOutputType.Tar:
@@ -124,9 +122,9 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
                             string dir = Path.Combine(tmp, "export-rootfs");
                             foreach ((Platform platform, StageState final) in images)
                             {
-                                await ExtractAsync(final.Layers, Path.Combine(dir, PlatformDirectory(platform)), cancellationToken).ConfigureAwait(false);
+                                await FilesystemOutput.ExtractAsync(store, options, final.Layers, Path.Combine(dir, PlatformDirectory(platform)), cancellationToken).ConfigureAwait(false);
                             }
-                            await WriteDirectoryTarAsync(output, dir, cancellationToken).ConfigureAwait(false);
+                            await FilesystemOutput.WriteTarAsync(options, request, output, dir, cancellationToken).ConfigureAwait(false);
                             break;
                         }
                 }
@@ -203,6 +201,28 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
     }
 
     /// <summary>A pushed image's attestations, pushed after it (none when nothing is pushed or none were asked for).</summary>
+    /// <summary>
+    /// Tags and pushes the image and, side by side, its attestations (a referrer needs no subject in the registry yet, so
+    /// neither waits for the other); a failed push stops the attestations and waits for them before it is reported.
+    /// </summary>
+    private async Task<(Dictionary<string, Digest> Pushed, IReadOnlyList<Descriptor> Referrers)> PushAsync(Vertex vertex, Descriptor top, IReadOnlyList<LayerRef> layers,
+        CancellationToken cancellationToken)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<IReadOnlyList<Descriptor>> attesting = PushAttestationsAsync(top, vertex.Log, cancel.Token);
+        try
+        {
+            Dictionary<string, Digest> pushed = await TagAndPushAsync(vertex, top, layers, cancellationToken).ConfigureAwait(false);
+            return (pushed, await attesting.ConfigureAwait(false));
+        }
+        catch (Exception) when (!attesting.IsCompleted)
+        {
+            await cancel.CancelAsync().ConfigureAwait(false);
+            await ((Task)attesting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+    }
+
     private async Task<IReadOnlyList<Descriptor>> PushAttestationsAsync(Descriptor pushedTop, Action<string> log, CancellationToken cancellationToken) =>
         attestor is null || !request.PushesImage ? [] : await attestor.AttachAsync(pushedTop, push: true, log, cancellationToken).ConfigureAwait(false);
 
@@ -212,17 +232,6 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         attestor is null || output.Type != BuildOutputType.Oci ? []
         : top == pushedTop && pushed.Count > 0 ? pushed
         : await attestor.AttachAsync(top, push: false, log, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>type=tar: a directory's tree as an uncompressed tar, to the file or to stdout for <c>dest=-</c>.</summary>
-    private async Task WriteDirectoryTarAsync(BuildOutput output, string dir, CancellationToken cancellationToken)
-    {
-        Stream file = output.Destination == "-" ? Console.OpenStandardOutput() : File.Create(output.Destination!);
-        await using (file.ConfigureAwait(false))
-        {
-            await LayerWriter.WriteDirectoryAsync(dir, file, new LayerWriterOptions { Compression = LayerCompression.None, SourceDateEpoch = request.SourceDateEpoch },
-                options.FileSystem, cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     private Task<(Descriptor Manifest, Digest Config)> WriteImageAsync(StageState final, DateTimeOffset created, bool oci, CancellationToken cancellationToken) =>
         WriteImageAsync(final, created, oci, request.Platform, forcePlatform: request.PlatformRequested || request.Platform != Platform.Current, cancellationToken);
@@ -364,23 +373,5 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
         using var data = new MemoryStream(content, writable: false);
         var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data, Mode = (UnixFileMode)0b110_100_100, ModificationTime = DateTimeOffset.UnixEpoch };
         await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task ExtractAsync(IReadOnlyList<LayerRef> layers, string destination, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(destination);
-        foreach (LayerRef layer in layers)
-        {
-            Stream blob = store.OpenBlob(layer.Blob.Digest);
-            await using (blob.ConfigureAwait(false))
-            {
-                await LayerExtractor.ExtractAsync(blob, destination, new LayerExtractOptions
-                {
-                    PreserveOwnership = Environment.UserName == "root",
-                    AllowDeviceNodes = Environment.UserName == "root",
-                    FileSystem = options.FileSystem,
-                }, cancellationToken).ConfigureAwait(false);
-            }
-        }
     }
 }
