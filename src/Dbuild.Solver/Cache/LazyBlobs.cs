@@ -16,9 +16,6 @@ internal sealed class LazyBlobs(ContentStore store, RegistryClient? client, ILog
     private readonly ConcurrentDictionary<Digest, BlobPlace> _places = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task>> _fetches = new();
 
-    /// <summary>Blobs downloaded by this build.</summary>
-    public int Downloaded => _fetches.Count(f => f.Value.IsValueCreated && f.Value.Value.IsCompletedSuccessfully);
-
     /// <summary>Remembers where a blob of an imported cache is (the first place named wins).</summary>
     public void Add(Descriptor blob, BlobPlace place)
     {

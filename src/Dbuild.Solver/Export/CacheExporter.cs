@@ -126,10 +126,11 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
         foreach (Descriptor blob in blobs)
         {
             Digest digest = blob.Digest;
-            string? mountFrom = context.Lazy.PlaceOf(digest)?.Repository is { } place && place.Registry == target.Registry ? place.Repository
+            BlobPlace? place = context.Lazy.PlaceOf(digest); // null: the store has it
+            string? mountFrom = place?.Repository is { } repository && repository.Registry == target.Registry ? repository.Repository
                 : pushedTo.FirstOrDefault(t => t.Registry == target.Registry)?.Repository;
             // A blob of an imported cache on another registry (or in a directory) must come here to go there.
-            if (mountFrom is null || context.Lazy.PlaceOf(digest)?.Repository?.Registry is { } other && other != target.Registry)
+            if (place is not null && place.Repository?.Registry != target.Registry)
             {
                 await context.Lazy.EnsureAsync(digest, cancellationToken).ConfigureAwait(false);
             }

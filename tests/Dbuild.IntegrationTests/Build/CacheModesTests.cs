@@ -64,6 +64,23 @@ public sealed class CacheModesTests
     }
 
     [Fact]
+    public async Task LocalImport_ReExportedToARegistry_CarriesTheLayersOnlyTheDirectoryHad()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using Setup s = await Setup.StartAsync(ct);
+        string dir = s.Temp.Combine("cache-dir");
+        string cache = $"{s.Host}/r/app:cache";
+        (await BuildAsync(s.Temp.Combine("a"), s.Context, s.Base, $"{s.Host}/r/app:a", s.Env, ct, "--cache-to", $"type=local,dest={dir},mode=max")).EnsureSuccess();
+        // B takes every step from the directory and exports them to the registry: the layers no image holds come from the directory.
+        (await BuildAsync(s.Temp.Combine("b"), s.Context, s.Base, $"{s.Host}/r/app:b", s.Env, ct, "--cache-from", $"type=local,src={dir}",
+            "--cache-to", $"type=registry,ref={cache},mode=max")).EnsureSuccess();
+        (await BuildAsync(s.Temp.Combine("c"), s.Context, s.Base, $"{s.Host}/r/app:c", s.Env, ct, "--cache-from", $"type=registry,ref={cache}",
+            "--metadata-file", s.Temp.Combine("c.json"))).EnsureSuccess();
+
+        Assert.All(Steps(s.Temp.Combine("c.json")), x => Assert.True(x.Cached, $"{x.Name}: {x.Reason}"));
+    }
+
+    [Fact]
     public async Task TypeInline_ThePushedImageCarriesTheCache_APlainReferenceImportsIt()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
