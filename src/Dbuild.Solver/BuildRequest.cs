@@ -168,22 +168,14 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
                     if (v.Equals("registry", StringComparison.OrdinalIgnoreCase)) { push = true; }
                     break;
                 case "dest": dest = v; break;
-                case "push": push = ParseBool(v, key); break;
+                case "push": push = FlagValues.Bool("--output", key, v); break;
                 case "name": names.AddRange(v.Split(';', StringSplitOptions.RemoveEmptyEntries)); break;
-                case "compression":
-                    compression = v.ToLowerInvariant() switch
-                    {
-                        "gzip" => LayerCompression.Gzip,
-                        "zstd" => LayerCompression.Zstd,
-                        "uncompressed" => LayerCompression.None,
-                        _ => throw new FormatException($"--output compression '{v}' is not one of gzip, zstd, uncompressed."),
-                    };
-                    break;
+                case "compression": compression = FlagValues.Compression("--output", v); break;
                 case "compression-level":
                     level = int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : throw new FormatException($"--output compression-level '{v}' is not a number.");
                     break;
-                case "oci-mediatypes": oci = ParseBool(v, key); break;
-                case "platform-split": split = ParseBool(v, key); break;
+                case "oci-mediatypes": oci = FlagValues.Bool("--output", key, v); break;
+                case "platform-split": split = FlagValues.Bool("--output", key, v); break;
                 case "force-compression" or "store" or "unpack" or "annotation": break; // accepted, no effect here
                 default: throw new FormatException($"--output attribute '{key}' is not known (type, dest, name, push, compression, compression-level, oci-mediatypes, platform-split).");
             }
@@ -195,13 +187,6 @@ public sealed record BuildOutput(BuildOutputType Type, string? Destination)
         }
         return new BuildOutput(t, dest) { Push = push, Compression = compression, CompressionLevel = level, OciMediaTypes = oci, Names = names, PlatformSplit = split };
     }
-
-    private static bool ParseBool(string v, string key) => v.ToLowerInvariant() switch
-    {
-        "true" or "1" => true,
-        "false" or "0" => false,
-        _ => throw new FormatException($"--output {key}='{v}' is not true or false."),
-    };
 }
 
 /// <summary>What a build produced.</summary>

@@ -97,7 +97,7 @@ public sealed class ImageBuilder(BuilderOptions options)
             {
                 await caches.ExportAsync(cacheTo, pushedTo, cancellationToken).ConfigureAwait(false);
             }
-            await Cache.CacheGarbageCollector.CollectAfterBuildAsync(options, result.Manifest, cancellationToken).ConfigureAwait(false); // the GC policy (config.json)
+            await CacheGarbageCollector.CollectAfterBuildAsync(options, result.Manifest, cancellationToken).ConfigureAwait(false); // the GC policy (config.json)
             // In Dockerfile order (lowering order), whatever order parallel steps started in.
             return result with { Steps = [.. context.Reports.OrderBy(r => r.Sequence).ThenBy(r => r.Report.Vertex).Select(r => r.Report)] };
         }

@@ -52,8 +52,8 @@ public sealed record AttestationRequest
         {
             Dictionary<string, string> fields = Fields(value);
             string type = fields.GetValueOrDefault("type") ?? throw new FormatException($"--attest '{value}' needs type=provenance or type=sbom.");
-            bool enabled = !(fields.TryGetValue("disabled", out string? disabled) && Bool(disabled, "disabled"));
-            if (fields.TryGetValue("oci-artifact", out string? artifact) && !Bool(artifact, "oci-artifact"))
+            bool enabled = !(fields.TryGetValue("disabled", out string? disabled) && FlagValues.Bool("--attest", "disabled", disabled));
+            if (fields.TryGetValue("oci-artifact", out string? artifact) && !FlagValues.Bool("--attest", "oci-artifact", artifact))
             {
                 throw new FormatException("--attest oci-artifact=false (attestation manifests inside the image index) is not supported: dbuild attaches attestations as OCI referrers of the image manifest.");
             }
@@ -72,7 +72,7 @@ public sealed record AttestationRequest
                     {
                         Provenance = enabled ? mode : ProvenanceMode.None,
                         BuilderId = fields.GetValueOrDefault("builder-id") ?? result.BuilderId,
-                        Reproducible = fields.TryGetValue("reproducible", out string? r) ? Bool(r, "reproducible") : result.Reproducible,
+                        Reproducible = fields.TryGetValue("reproducible", out string? r) ? FlagValues.Bool("--attest", "reproducible", r) : result.Reproducible,
                     };
                     break;
                 case "sbom":
@@ -117,11 +117,4 @@ public sealed record AttestationRequest
             throw new FormatException($"--attest '{value}': attribute '{unknown}' is not known (known: {string.Join(", ", known)}).");
         }
     }
-
-    private static bool Bool(string value, string key) => value.ToLowerInvariant() switch
-    {
-        "true" or "1" => true,
-        "false" or "0" => false,
-        _ => throw new FormatException($"--attest {key}='{value}' is not true or false."),
-    };
 }

@@ -51,19 +51,10 @@ public sealed record CacheExport(CacheSpecType Type)
                 {
                     MaxMode = v switch { "max" => true, "min" => false, _ => throw new FormatException($"--cache-to mode '{v}' is not min or max.") },
                 },
-                "compression" => export with
-                {
-                    Compression = v switch
-                    {
-                        "gzip" => LayerCompression.Gzip,
-                        "zstd" => LayerCompression.Zstd,
-                        "uncompressed" => LayerCompression.None,
-                        _ => throw new FormatException($"--cache-to compression '{v}' is not one of gzip, zstd, uncompressed."),
-                    },
-                },
-                "ignore-error" => export with { IgnoreError = CacheSpecFields.ParseBool(v, key) },
+                "compression" => export with { Compression = FlagValues.Compression("--cache-to", v) },
+                "ignore-error" => export with { IgnoreError = FlagValues.Bool("--cache-to", key, v) },
                 // dbuild always writes an OCI image manifest with OCI media types: both are what buildx's true means.
-                "oci-mediatypes" or "image-manifest" => CacheSpecFields.ParseBool(v, key) ? export
+                "oci-mediatypes" or "image-manifest" => FlagValues.Bool("--cache-to", key, v) ? export
                     : throw new FormatException($"--cache-to {key}=false is not supported: dbuild's cache is always an OCI image manifest with OCI media types."),
                 "compression-level" or "force-compression" => export,
                 _ => throw new FormatException($"--cache-to attribute '{key}' is not known for type={type.ToString().ToLowerInvariant()}."),
@@ -139,11 +130,4 @@ internal static class CacheSpecFields
 
     public static Reference ParseRef(string value, string flag) =>
         Reference.TryParse(value, out Reference? reference, out string? error) ? reference : throw new FormatException($"{flag} ref '{value}' is not a valid reference: {error}");
-
-    public static bool ParseBool(string v, string key) => v.ToLowerInvariant() switch
-    {
-        "true" or "1" => true,
-        "false" or "0" => false,
-        _ => throw new FormatException($"{key}='{v}' is not true or false."),
-    };
 }

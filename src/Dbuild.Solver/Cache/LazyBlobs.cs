@@ -34,6 +34,19 @@ internal sealed class LazyBlobs(ContentStore store, RegistryClient? client, ILog
         return fetch.Value;
     }
 
+    /// <summary>
+    /// For a push to <paramref name="registry"/>: the repository there that an imported cache's blob can be mounted from
+    /// (the store need not hold it), or null once the blob is in the store (a cache on another registry or in a directory
+    /// is downloaded first; a blob that is no imported cache's is the store's already).
+    /// </summary>
+    public async Task<string?> MountSourceAsync(Digest digest, string registry, CancellationToken cancellationToken)
+    {
+        if (PlaceOf(digest) is not { } place) { return null; }
+        if (place.Repository is { } repository && repository.Registry == registry) { return repository.Repository; }
+        await EnsureAsync(digest, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
     /// <summary>Opens a blob of the store, fetching it first when an imported cache has it (<see cref="EnsureAsync"/>).</summary>
     public async Task<Stream> OpenAsync(Digest digest, CancellationToken cancellationToken)
     {

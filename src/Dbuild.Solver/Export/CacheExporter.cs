@@ -98,10 +98,7 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
         // Not the image's compressor: a layer only the cache needs is not uploaded early to the image's repositories. The
         // image's own layers are found compressed already (their records), whichever compressor wrote them.
         LayerCompression codec = compression ?? context.Request.Compression;
-        if (context.CacheCompressor is { } started && codec == (context.Request.CacheTo.First(c => c.Type != CacheSpecType.Inline).Compression ?? context.Request.Compression))
-        {
-            _compressors.TryAdd(codec, started);
-        }
+        if (context.CacheCompressor is { } started && started.Compression == codec) { _compressors.TryAdd(codec, started); }
         if (!_compressors.TryGetValue(codec, out LayerCompressor? compressor))
         {
             int? level = codec == context.Request.Compression ? context.Request.CompressionLevel : null;
@@ -126,14 +123,8 @@ internal sealed class CacheExporter(SolveContext context, VertexTracker tracker)
         foreach (Descriptor blob in blobs)
         {
             Digest digest = blob.Digest;
-            BlobPlace? place = context.Lazy.PlaceOf(digest); // null: the store has it
-            string? mountFrom = place?.Repository is { } repository && repository.Registry == target.Registry ? repository.Repository
-                : pushedTo.FirstOrDefault(t => t.Registry == target.Registry)?.Repository;
-            // A blob of an imported cache on another registry (or in a directory) must come here to go there.
-            if (place is not null && place.Repository?.Registry != target.Registry)
-            {
-                await context.Lazy.EnsureAsync(digest, cancellationToken).ConfigureAwait(false);
-            }
+            string? mountFrom = await context.Lazy.MountSourceAsync(digest, target.Registry, cancellationToken).ConfigureAwait(false)
+                ?? pushedTo.FirstOrDefault(t => t.Registry == target.Registry)?.Repository;
             uploads.Add(new BlobUpload(digest, blob.Size, () => context.Store.OpenBlob(digest)) { MountFrom = mountFrom });
         }
         uploads.Add(new BlobUpload(configDescriptor.Digest, config.Length, () => new MemoryStream(config, writable: false)));

@@ -187,11 +187,10 @@ internal sealed class ImageExporter(ContentStore store, BuilderOptions options, 
             {
                 vertex.Log($"pushing {tag}");
                 var remote = new HashSet<Digest>();
-                foreach (LayerRef layer in layerSources)
+                // An imported cache's layer on this registry is mounted from the cache's repository (layer.Source), never downloaded.
+                foreach (LayerRef layer in lazy is null ? [] : layerSources)
                 {
-                    if (lazy?.PlaceOf(layer.Blob.Digest) is not { } place) { continue; }
-                    if (place.Repository?.Registry == tag.Registry) { remote.Add(layer.Blob.Digest); } // mounted from the cache's repository
-                    else { await lazy.EnsureAsync(layer.Blob.Digest, cancellationToken).ConfigureAwait(false); }
+                    if (await lazy!.MountSourceAsync(layer.Blob.Digest, tag.Registry, cancellationToken).ConfigureAwait(false) is not null) { remote.Add(layer.Blob.Digest); }
                 }
                 pushed[tag.ToString()] = (await ImagePusher.PushAsync(store, options.Registry, tag, image, ImagePusher.MountSources(layerSources, tag), cancellationToken, remote)
                     .ConfigureAwait(false)).Digest;

@@ -28,6 +28,9 @@ internal sealed class LayerCompressor(ContentStore store, string stateRoot, stri
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _work = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task<(LayerRef Layer, string Note)>>> _snapshots = new();
 
+    /// <summary>The codec it writes.</summary>
+    public LayerCompression Compression => compression;
+
     /// <summary>Opens the blobs below a RUN's snapshot (an imported cache's are downloaded then).</summary>
     public required LazyBlobs Blobs { get; init; }
 
