@@ -18,6 +18,12 @@ public sealed class RegistryOptions
     /// <summary><c>storage.delete.enabled</c>: whether DELETE of manifests, tags and blobs is allowed.</summary>
     public bool DeleteEnabled { get; set; }
 
+    /// <summary>
+    /// <c>storage.redirect.disable</c>: when false, blob GETs answer 307 with the driver's short-lived URL (Azure SAS)
+    /// so clients read storage directly. dbuild's default is true (bytes pass through the registry).
+    /// </summary>
+    public bool RedirectDisabled { get; set; } = true;
+
     /// <summary><c>storage.maintenance.readonly.enabled</c>: refuse every write with 405 UNSUPPORTED.</summary>
     public bool ReadOnly { get; set; }
 
@@ -68,7 +74,7 @@ public sealed class RegistryOptions
         (UploadPurgingEnabled, UploadPurgingAge, UploadPurgingInterval, UploadPurgingDryRun) =
             (other.UploadPurgingEnabled, other.UploadPurgingAge, other.UploadPurgingInterval, other.UploadPurgingDryRun);
         (TlsCertificate, TlsKey, HtpasswdRealm, HtpasswdPath) = (other.TlsCertificate, other.TlsKey, other.HtpasswdRealm, other.HtpasswdPath);
-        (LogLevel, MaxManifestBytes, ShutdownTimeout) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout);
+        (LogLevel, MaxManifestBytes, ShutdownTimeout, RedirectDisabled) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout, other.RedirectDisabled);
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
     }

@@ -16,7 +16,7 @@ public static class RegistryServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the distribution API's services, options bound from the <c>Registry</c> section, validated at start, and the
-    /// filesystem storage driver unless an <see cref="IBlobStore"/> is already registered.
+    /// filesystem storage driver unless an <see cref="IStorageDriver"/> is already registered.
     /// </summary>
     public static IServiceCollection AddDbuildRegistry(this IServiceCollection services, Action<RegistryOptions>? configure = null)
     {
@@ -24,7 +24,7 @@ public static class RegistryServiceCollectionExtensions
         if (configure is not null) { services.Configure(configure); }
         services.AddSingleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IBlobStore>(sp => new FileSystemBlobStore(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.StorageRoot));
+        services.TryAddSingleton<IStorageDriver>(sp => new FileSystemDriver(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.StorageRoot));
         services.TryAddSingleton<RegistryStorage>();
         services.TryAddSingleton<HtpasswdAuthenticator>();
         services.TryAddSingleton<DistributionHandler>();

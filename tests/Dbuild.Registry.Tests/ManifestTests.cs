@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Dbuild.Oci;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dbuild.Registry.Tests;
 
@@ -188,11 +189,53 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public async Task Get_InvalidTag_Returns400TagInvalid()
+    public async Task NeitherTagNorDigest_GetHeadDelete404ManifestUnknown_Put400TagInvalid()
     {
-        await using RegistryFixture registry = await RegistryFixture.StartAsync();
-        using HttpResponseMessage get = await registry.Client.GetAsync($"/v2/app/manifests/.bad", Ct);
-        await ErrorBody.AssertAsync(get, HttpStatusCode.BadRequest, "TAG_INVALID");
+        await using RegistryFixture registry = await RegistryFixture.StartAsync(o => o.DeleteEnabled = true);
+        foreach (string reference in new[] { ".bad", "sha256:short" })
+        {
+            foreach (HttpMethod method in new[] { HttpMethod.Get, HttpMethod.Delete })
+            {
+                using var request = new HttpRequestMessage(method, $"/v2/app/manifests/{reference}");
+                using HttpResponseMessage response = await registry.Client.SendAsync(request, Ct);
+                await ErrorBody.AssertAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+            }
+            using var head = new HttpRequestMessage(HttpMethod.Head, $"/v2/app/manifests/{reference}");
+            using HttpResponseMessage headResponse = await registry.Client.SendAsync(head, Ct);
+            Assert.Equal(HttpStatusCode.NotFound, headResponse.StatusCode);
+        }
+        using var content = new ByteArrayContent("{}"u8.ToArray());
+        content.Headers.ContentType = new("application/vnd.oci.image.manifest.v1+json");
+        using HttpResponseMessage put = await registry.Client.PutAsync("/v2/app/manifests/.bad", content, Ct);
+        await ErrorBody.AssertAsync(put, HttpStatusCode.BadRequest, "TAG_INVALID");
+    }
+
+    /// <summary>HttpClient removes dot segments before sending; Go's client (the conformance suite's) does not, so the request is made by hand.</summary>
+    [Theory]
+    [InlineData("PUT", "..", "400", "TAG_INVALID")]
+    [InlineData("PUT", ".", "400", "TAG_INVALID")]
+    [InlineData("GET", "..", "404", "MANIFEST_UNKNOWN")]
+    [InlineData("DELETE", ".", "404", "MANIFEST_UNKNOWN")]
+    public async Task DotSegmentReference_AsSentRaw(string method, string reference, string status, string code)
+    {
+        await using RegistryFixture registry = await RegistryFixture.StartAsync(o => o.DeleteEnabled = true);
+        var server = (Microsoft.AspNetCore.TestHost.TestServer)registry.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>();
+        // What Kestrel hands over for a raw "PUT /v2/app/manifests/..": the path with dot segments removed, the raw target kept.
+        string normalized = reference == ".." ? "/v2/app" : "/v2/app/manifests";
+        Microsoft.AspNetCore.Http.HttpContext context = await server.SendAsync(c =>
+        {
+            c.Request.Method = method;
+            c.Request.Path = normalized;
+            c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget = $"/v2/app/manifests/{reference}";
+            if (method == "PUT")
+            {
+                c.Request.ContentType = "application/vnd.oci.image.manifest.v1+json";
+                c.Request.Body = new MemoryStream("{}"u8.ToArray());
+            }
+        }, Ct);
+        string answer = $"HTTP/1.1 {context.Response.StatusCode} " + await new StreamReader(context.Response.Body).ReadToEndAsync(Ct);
+        Assert.StartsWith($"HTTP/1.1 {status} ", answer, StringComparison.Ordinal);
+        Assert.Contains($"\"code\":\"{code}\"", answer, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Hosting;
 using Dbuild.Testing;
@@ -65,8 +66,22 @@ public sealed class OperationsTests
         using HttpResponseMessage start = await registry.Client.PostAsync("/v2/app/blobs/uploads/", null, Ct);
         string id = start.Headers.GetValues("Docker-Upload-UUID").Single();
         string upload = Path.Combine(registry.V2, "repositories", "app", "_uploads", id);
-        Assert.True(File.Exists(Path.Combine(upload, "data")));
-        Assert.Equal("2026-01-01T00:00:00Z", await File.ReadAllTextAsync(Path.Combine(upload, "startedat"), Ct));
+        using JsonDocument state = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(upload, "state"), Ct));
+        Assert.Equal(0, state.RootElement.GetProperty("offset").GetInt64());
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), state.RootElement.GetProperty("startedat").GetDateTimeOffset());
+        Assert.Equal(112, state.RootElement.GetProperty("sha256").GetBytesFromBase64().Length);
+    }
+
+    [Fact]
+    public async Task Purge_RemovesAnOldUploadRegistry2Started()
+    {
+        await using RegistryFixture registry = await RegistryFixture.StartAsync(o => o.UploadPurgingAge = TimeSpan.FromHours(1));
+        string upload = Path.Combine(registry.V2, "repositories", "app", "_uploads", Guid.NewGuid().ToString("D"));
+        Directory.CreateDirectory(upload);
+        await File.WriteAllTextAsync(Path.Combine(upload, "startedat"), "2025-12-31T20:00:00Z", Ct);
+        await File.WriteAllTextAsync(Path.Combine(upload, "data"), "partial", Ct);
+        Assert.Equal(1, await registry.Services.GetRequiredService<UploadPurger>().PurgeOnceAsync(Ct));
+        Assert.False(Directory.Exists(upload));
     }
 
     [Fact]

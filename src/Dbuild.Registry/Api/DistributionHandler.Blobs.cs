@@ -32,16 +32,7 @@ internal sealed partial class DistributionHandler
             await file.ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
-        response.StatusCode = 200;
-        response.ContentType = "application/octet-stream";
-        response.ContentLength = size;
-        if (HttpMethods.IsHead(context.Request.Method)) { return; }
-        Stream? source = await storage.OpenBlobAsync(digest, 0, cancellationToken).ConfigureAwait(false)
-            ?? throw DistributionErrors.BlobUnknownError(reference);
-        await using (source.ConfigureAwait(false))
-        {
-            await source.CopyToAsync(response.Body, 1024 * 1024, cancellationToken).ConfigureAwait(false);
-        }
+        await SendFromDriverAsync(context, digest, size, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsPlainGet(HttpRequest request) =>

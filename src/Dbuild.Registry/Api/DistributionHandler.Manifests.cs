@@ -6,10 +6,19 @@ namespace Dbuild.Registry.Api;
 
 internal sealed partial class DistributionHandler
 {
-    private static (Digest? Digest, string? Tag) ParseReference(string reference)
+    /// <summary>
+    /// A digest or a tag. A reference that is neither names no manifest: GET, HEAD and DELETE answer 404
+    /// MANIFEST_UNKNOWN (the distribution spec lists only 404 there); a PUT to it is 400 TAG_INVALID.
+    /// </summary>
+    private static (Digest? Digest, string? Tag) ParseReference(string reference, bool put = false)
     {
-        if (reference.Contains(':', StringComparison.Ordinal)) { return (ParseDigest(reference), null); }
-        return DistributionPath.IsValidTag(reference) ? (null, reference) : throw DistributionErrors.TagInvalidError(reference);
+        if (reference.Contains(':', StringComparison.Ordinal))
+        {
+            if (put || Digest.TryParse(reference, out _)) { return (ParseDigest(reference), null); }
+            throw DistributionErrors.ManifestUnknownError(reference);
+        }
+        if (DistributionPath.IsValidTag(reference)) { return (null, reference); }
+        throw put ? DistributionErrors.TagInvalidError(reference) : DistributionErrors.ManifestUnknownError(reference);
     }
 
     private async Task GetManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
@@ -27,7 +36,7 @@ internal sealed partial class DistributionHandler
 
     private async Task PutManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
     {
-        (Digest? byDigest, string? tag) = ParseReference(reference);
+        (Digest? byDigest, string? tag) = ParseReference(reference, put: true);
         byte[] content = await ReadManifestBodyAsync(context, cancellationToken).ConfigureAwait(false);
         Digest digest = byDigest is { Algorithm: not Digest.Sha256Algorithm } d ? Digest.Compute(content, d.Algorithm) : Digest.Compute(content);
         if (byDigest is { } expected && expected != digest)

@@ -86,7 +86,12 @@ internal sealed partial class DistributionHandler(
         string method = context.Request.Method;
         string path = context.Request.Path.Value ?? "";
         string rest = path.Length > 3 ? path[3..] : ""; // after "/v2"
-        if (!DistributionPath.TryParse(rest, out DistributionPath route)) { throw DistributionErrors.NotFoundError(path); }
+        if (!DistributionPath.TryParse(rest, out DistributionPath route))
+        {
+            throw DotSegmentReference(context) is { } dots
+                ? HttpMethods.IsPut(method) ? DistributionErrors.TagInvalidError(dots) : DistributionErrors.ManifestUnknownError(dots)
+                : DistributionErrors.NotFoundError(path);
+        }
         bool write = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
         if (route.Route is not (DistributionRoute.Base or DistributionRoute.Catalog) && !DistributionPath.IsValidName(route.Name))
         {
@@ -112,6 +117,21 @@ internal sealed partial class DistributionHandler(
             (DistributionRoute.Referrers, "GET" or "HEAD") => GetReferrersAsync(context, route.Name, route.Reference, cancellationToken),
             _ => throw DistributionErrors.UnsupportedError($"{method} is not allowed on this endpoint"),
         };
+    }
+
+    /// <summary>
+    /// <c>.</c> or <c>..</c> as a manifest reference: the server's path normalisation has already removed them from
+    /// <see cref="HttpRequest.Path"/>, so the raw request target is read.
+    /// </summary>
+    private static string? DotSegmentReference(HttpContext context)
+    {
+        string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        int query = raw.IndexOf('?', StringComparison.Ordinal);
+        if (query >= 0) { raw = raw[..query]; }
+        int slash = raw.LastIndexOf('/');
+        if (slash < 0) { return null; }
+        string last = Uri.UnescapeDataString(raw[(slash + 1)..]);
+        return last is "." or ".." && raw[..slash].EndsWith("/manifests", StringComparison.Ordinal) ? last : null;
     }
 
     private static Digest ParseDigest(string? text)

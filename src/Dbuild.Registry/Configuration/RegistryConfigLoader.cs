@@ -33,6 +33,7 @@ public static class RegistryConfigLoader
         ["log.formatter"] = (_, key, node) => Scalar(key, node),
         ["storage.filesystem.rootdirectory"] = (o, key, node) => o.StorageRoot = NonEmpty(key, node),
         ["storage.delete.enabled"] = (o, key, node) => o.DeleteEnabled = Bool(key, node),
+        ["storage.redirect.disable"] = (o, key, node) => o.RedirectDisabled = Bool(key, node),
         ["storage.maintenance.uploadpurging.enabled"] = (o, key, node) => o.UploadPurgingEnabled = Bool(key, node),
         ["storage.maintenance.uploadpurging.age"] = (o, key, node) => o.UploadPurgingAge = Duration(key, node),
         ["storage.maintenance.uploadpurging.interval"] = (o, key, node) => o.UploadPurgingInterval = Duration(key, node),

@@ -5,11 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Dbuild.Registry.Storage;
 
 /// <summary>
-/// registry:2's storage layout over an <see cref="IBlobStore"/>: content-addressed blobs shared by every repository,
+/// registry:2's storage layout over an <see cref="IStorageDriver"/>: content-addressed blobs shared by every repository,
 /// per-repository links that grant access to them, manifest revisions, tags and uploads.
 /// </summary>
 /// <remarks>distribution/distribution v2.8 registry/storage/paths.go describes the same tree.</remarks>
-internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider timeProvider, ILogger<RegistryStorage> logger)
+internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider timeProvider, ILogger<RegistryStorage> logger)
 {
     private const string Root = "docker/registry/v2";
     private const int MaxLinkBytes = 1024;
@@ -17,7 +17,10 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
     /// <summary>Manifests written by other registries may exceed our push limit; reading stays bounded anyway.</summary>
     public const int MaxStoredManifestBytes = 64 * 1024 * 1024;
 
-    public IBlobStore Store => store;
+    public IStorageDriver Driver => store;
+
+    /// <summary>Page size for listings of storage folders.</summary>
+    private const int ListPageSize = 1000;
 
     internal static string BlobDataPath(Digest digest) => $"{Root}/blobs/{digest.Algorithm}/{digest.Encoded[..2]}/{digest.Encoded}/data";
     internal static string RepositoryPath(string name) => $"{Root}/repositories/{name}";
@@ -30,7 +33,8 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
     // ---- blobs ----
 
     /// <summary>The size of a blob in global storage, or null.</summary>
-    public Task<long?> StatBlobAsync(Digest digest, CancellationToken cancellationToken) => store.GetSizeAsync(BlobDataPath(digest), cancellationToken);
+    public async Task<long?> StatBlobAsync(Digest digest, CancellationToken cancellationToken) =>
+        (await store.StatAsync(BlobDataPath(digest), cancellationToken).ConfigureAwait(false))?.Size;
 
     /// <summary>The size of a blob the repository may read (a layer link or a manifest revision), or null.</summary>
     public async Task<long?> StatRepositoryBlobAsync(string name, Digest digest, CancellationToken cancellationToken)
@@ -58,8 +62,12 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
         return true;
     }
 
-    public Task<Stream?> OpenBlobAsync(Digest digest, long offset, CancellationToken cancellationToken) =>
-        store.OpenReadAsync(BlobDataPath(digest), offset, cancellationToken);
+    public Task<Stream?> OpenBlobAsync(Digest digest, long offset, long? length, CancellationToken cancellationToken) =>
+        store.OpenReadAsync(BlobDataPath(digest), offset, length, cancellationToken);
+
+    /// <summary>A short-lived URL the client can read the blob from directly, or null when the driver has none.</summary>
+    public Task<Uri?> GetBlobDownloadUrlAsync(Digest digest, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        store.GetDownloadUrlAsync(BlobDataPath(digest), lifetime, cancellationToken);
 
     public string? GetBlobLocalPath(Digest digest) => store.GetLocalPath(BlobDataPath(digest));
 
@@ -72,16 +80,18 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
     public async Task<byte[]?> GetManifestAsync(string name, Digest digest, CancellationToken cancellationToken)
     {
         if (!await HasManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)) { return null; }
-        return await store.ReadAllAsync(BlobDataPath(digest), MaxStoredManifestBytes, cancellationToken).ConfigureAwait(false);
+        return (await store.ReadAllAsync(BlobDataPath(digest), MaxStoredManifestBytes, cancellationToken).ConfigureAwait(false))?.Content;
     }
 
     /// <summary>Stores manifest bytes as a blob, links the revision and, when given, points the tag at it.</summary>
     public async Task PutManifestAsync(string name, Digest digest, ReadOnlyMemory<byte> content, string? tag, CancellationToken cancellationToken)
     {
         string data = BlobDataPath(digest);
-        if (await store.GetSizeAsync(data, cancellationToken).ConfigureAwait(false) != content.Length)
+        // Content-addressed: an existing blob of that digest already holds these bytes (its size is the cheap check
+        // against a torn write by another registry).
+        if ((await store.StatAsync(data, cancellationToken).ConfigureAwait(false))?.Size != content.Length)
         {
-            await store.WriteAllAsync(data, content, cancellationToken).ConfigureAwait(false);
+            await store.WriteAsync(data, content, WriteCondition.None, cancellationToken).ConfigureAwait(false);
         }
         await WriteLinkAsync(RevisionLinkPath(name, digest), digest, cancellationToken).ConfigureAwait(false);
         if (tag is not null)
@@ -122,8 +132,7 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
     public async Task<IReadOnlyList<string>?> ListTagsAsync(string name, CancellationToken cancellationToken)
     {
         if (!await store.ExistsAsync(RepositoryPath(name), cancellationToken).ConfigureAwait(false)) { return null; }
-        IReadOnlyList<string> tags = await store.ListAsync($"{RepositoryPath(name)}/_manifests/tags", cancellationToken).ConfigureAwait(false);
-        return [.. tags.Order(StringComparer.Ordinal)];
+        return await ListAllAsync($"{RepositoryPath(name)}/_manifests/tags", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Digests of every manifest revision in the repository.</summary>
@@ -131,9 +140,9 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
     {
         var result = new List<Digest>();
         string revisions = $"{RepositoryPath(name)}/_manifests/revisions";
-        foreach (string algorithm in await store.ListAsync(revisions, cancellationToken).ConfigureAwait(false))
+        foreach (string algorithm in await ListAllAsync(revisions, cancellationToken).ConfigureAwait(false))
         {
-            foreach (string encoded in await store.ListAsync($"{revisions}/{algorithm}", cancellationToken).ConfigureAwait(false))
+            foreach (string encoded in await ListAllAsync($"{revisions}/{algorithm}", cancellationToken).ConfigureAwait(false))
             {
                 if (Digest.TryParse($"{algorithm}:{encoded}", out Digest digest)) { result.Add(digest); }
             }
@@ -145,23 +154,21 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
         store.ExistsAsync(RepositoryPath(name), cancellationToken);
 
     /// <summary>Every repository (a folder holding <c>_manifests</c>), in ordinal order.</summary>
-    public async Task<IReadOnlyList<string>> ListRepositoriesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListRepositoriesAsync(CancellationToken cancellationToken) =>
+        ListRepositoryFoldersAsync("_manifests", cancellationToken);
+
+    /// <summary>Every direct child of a storage folder, in ordinal order (all pages).</summary>
+    internal async Task<List<string>> ListAllAsync(string prefix, CancellationToken cancellationToken)
     {
         var result = new List<string>();
-        var pending = new Stack<string>();
-        pending.Push("");
-        while (pending.Count > 0)
+        string? after = null;
+        do
         {
-            string relative = pending.Pop();
-            string path = relative.Length == 0 ? $"{Root}/repositories" : $"{Root}/repositories/{relative}";
-            IReadOnlyList<string> children = await store.ListAsync(path, cancellationToken).ConfigureAwait(false);
-            if (relative.Length > 0 && children.Contains("_manifests")) { result.Add(relative); }
-            foreach (string child in children)
-            {
-                if (!child.StartsWith('_')) { pending.Push(relative.Length == 0 ? child : $"{relative}/{child}"); }
-            }
+            StoragePage page = await store.ListAsync(prefix, after, ListPageSize, cancellationToken).ConfigureAwait(false);
+            result.AddRange(page.Names);
+            after = page.Next;
         }
-        result.Sort(StringComparer.Ordinal);
+        while (after is not null);
         return result;
     }
 
@@ -173,11 +180,11 @@ internal sealed partial class RegistryStorage(IBlobStore store, TimeProvider tim
     private async Task<Digest?> ReadLinkAsync(string link, CancellationToken cancellationToken)
     {
         byte[]? content;
-        try { content = await store.ReadAllAsync(link, MaxLinkBytes, cancellationToken).ConfigureAwait(false); }
+        try { content = (await store.ReadAllAsync(link, MaxLinkBytes, cancellationToken).ConfigureAwait(false))?.Content; }
         catch (InvalidDataException) { return null; }
         return content is not null && Digest.TryParse(Encoding.UTF8.GetString(content).Trim(), out Digest digest) ? digest : null;
     }
 
-    private Task WriteLinkAsync(string link, Digest digest, CancellationToken cancellationToken) =>
-        store.WriteAllAsync(link, Encoding.UTF8.GetBytes(digest.ToString()), cancellationToken);
+    private async Task WriteLinkAsync(string link, Digest digest, CancellationToken cancellationToken) =>
+        await store.WriteAsync(link, Encoding.UTF8.GetBytes(digest.ToString()), WriteCondition.None, cancellationToken).ConfigureAwait(false);
 }
