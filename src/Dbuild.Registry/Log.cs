@@ -41,4 +41,13 @@ internal static partial class Log
 
     [LoggerMessage(6012, LogLevel.Information, "Upload purge removed {Count} upload(s) older than {Age}")]
     public static partial void UploadPurgeDone(ILogger logger, int count, TimeSpan age);
+
+    [LoggerMessage(6013, LogLevel.Information, "GC pass: {Marked} marked; swept {Blobs} blob(s) ({Bytes} bytes), {Manifests} manifest(s), {Links} layer link(s), {Uploads} upload(s) in {DurationMs}ms (dry run: {DryRun})")]
+    public static partial void GcPassDone(ILogger logger, int marked, int blobs, long bytes, int manifests, int links, int uploads, long durationMs, bool dryRun);
+
+    [LoggerMessage(6014, LogLevel.Error, "GC pass failed; nothing more was deleted, the next pass starts over")]
+    public static partial void GcPassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6015, LogLevel.Debug, "GC: {Line}")]
+    public static partial void GcDetail(ILogger logger, string line);
 }

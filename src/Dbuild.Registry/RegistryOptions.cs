@@ -39,6 +39,21 @@ public sealed class RegistryOptions
     /// <summary><c>storage.maintenance.uploadpurging.dryrun</c>: only log what would be purged.</summary>
     public bool UploadPurgingDryRun { get; set; }
 
+    /// <summary>
+    /// <c>storage.maintenance.gc.enabled</c>: online garbage collection (see docs/registry-gc.md). When on, requests that
+    /// tell a client a blob exists also refresh that blob's age marker, on every replica that has it on.
+    /// </summary>
+    public bool GcEnabled { get; set; }
+
+    /// <summary><c>storage.maintenance.gc.interval</c>: time between GC passes.</summary>
+    public TimeSpan GcInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary><c>storage.maintenance.gc.grace</c>: nothing vouched for more recently than this before a pass is swept.</summary>
+    public TimeSpan GcGrace { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary><c>storage.maintenance.gc.untagged</c>: <c>delete</c> removes manifests no tag reaches; <c>keep</c> (default) keeps them.</summary>
+    public bool GcDeleteUntagged { get; set; }
+
     /// <summary><c>http.addr</c>: <c>host:port</c> or <c>:port</c>.</summary>
     [Required] public string Address { get; set; } = ":5000";
 
@@ -75,6 +90,7 @@ public sealed class RegistryOptions
             (other.UploadPurgingEnabled, other.UploadPurgingAge, other.UploadPurgingInterval, other.UploadPurgingDryRun);
         (TlsCertificate, TlsKey, HtpasswdRealm, HtpasswdPath) = (other.TlsCertificate, other.TlsKey, other.HtpasswdRealm, other.HtpasswdPath);
         (LogLevel, MaxManifestBytes, ShutdownTimeout, RedirectDisabled) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout, other.RedirectDisabled);
+        (GcEnabled, GcInterval, GcGrace, GcDeleteUntagged) = (other.GcEnabled, other.GcInterval, other.GcGrace, other.GcDeleteUntagged);
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
     }

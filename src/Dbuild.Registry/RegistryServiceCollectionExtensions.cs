@@ -25,11 +25,18 @@ public static class RegistryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStorageDriver>(sp => new FileSystemDriver(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.StorageRoot));
+        services.TryAddSingleton(sp =>
+        {
+            RegistryOptions settings = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+            return new BlobMarkers(sp.GetRequiredService<IStorageDriver>(), sp.GetRequiredService<TimeProvider>(), settings.GcEnabled, settings.GcGrace);
+        });
         services.TryAddSingleton<RegistryStorage>();
         services.TryAddSingleton<HtpasswdAuthenticator>();
         services.TryAddSingleton<DistributionHandler>();
         services.AddSingleton<UploadPurger>();
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
+        services.AddSingleton<GcService>();
+        services.AddHostedService(sp => sp.GetRequiredService<GcService>());
         return services;
     }
 

@@ -2,13 +2,18 @@ using System.Collections;
 using System.CommandLine;
 using Dbuild.Registry;
 using Dbuild.Registry.Configuration;
+using Dbuild.Registry.Gc;
 using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 
 namespace Dbuild.Cli.Commands;
 
-/// <summary><c>dbuild registry serve [--config FILE]</c>: the self-hosted OCI distribution registry.</summary>
+/// <summary>
+/// <c>dbuild registry serve [--config FILE]</c>: the self-hosted OCI distribution registry; <c>dbuild registry garbage-collect</c>:
+/// its offline GC.
+/// </summary>
 internal static class RegistryCommand
 {
     public static Command Create()
@@ -22,28 +27,53 @@ internal static class RegistryCommand
         serve.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult,
             token => ServeAsync(new ServeRequest(parseResult.GetValue(config)?.FullName, GlobalOptions.ResolveRoot(parseResult)), token),
             cancellationToken));
-        return new Command("registry", "Run dbuild's registry server.") { serve };
+        return new Command("registry", "Run dbuild's registry server.") { serve, CreateGarbageCollect() };
+    }
+
+    /// <summary><c>dbuild registry garbage-collect CONFIG [--dry-run] [--delete-untagged]</c>, registry:2's offline GC.</summary>
+    private static Command CreateGarbageCollect()
+    {
+        Argument<FileInfo> config = new("config") { Description = "The registry's config.yml (its storage section is used)." };
+        Option<bool> dryRun = new("--dry-run", "-d") { Description = "Only print what would be deleted." };
+        Option<bool> deleteUntagged = new("--delete-untagged", "-m") { Description = "Delete manifests no tag reaches (an index's children and referrers of kept manifests stay)." };
+        var command = new Command("garbage-collect", "Delete blobs no manifest references, offline: nothing may write to the storage meanwhile.")
+        {
+            config, dryRun, deleteUntagged,
+        };
+        command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
+        {
+            RegistryOptions options = LoadOptions(parseResult.GetRequiredValue(config).FullName, GlobalOptions.ResolveRoot(parseResult), []);
+            // The composition root picks the driver; the filesystem is the one this command knows today.
+            var driver = new FileSystemDriver(options.StorageRoot);
+            await OfflineGarbageCollector.RunAsync(driver, parseResult.GetValue(dryRun), parseResult.GetValue(deleteUntagged), Console.Out, token);
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
     }
 
     private sealed record ServeRequest(string? ConfigPath, string StateRoot);
 
-    private static async Task<int> ServeAsync(ServeRequest request, CancellationToken cancellationToken)
+    private static RegistryOptions LoadOptions(string? configPath, string stateRoot, List<string> warnings)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             if (entry.Key is string key && entry.Value is string value) { environment[key] = value; }
         }
-        var warnings = new List<string>();
-        RegistryOptions options;
         try
         {
-            options = RegistryConfigLoader.Load(request.ConfigPath, environment, Path.Combine(request.StateRoot, "registry"), warnings.Add);
+            return RegistryConfigLoader.Load(configPath, environment, Path.Combine(stateRoot, "registry"), warnings.Add);
         }
         catch (RegistryConfigurationException ex)
         {
             throw new UsageException(ex.Message);
         }
+    }
+
+    private static async Task<int> ServeAsync(ServeRequest request, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        RegistryOptions options = LoadOptions(request.ConfigPath, request.StateRoot, warnings);
         Directory.CreateDirectory(options.StorageRoot);
         await using WebApplication app = RegistryHost.Create(options, warnings);
         // The command line's own signal handling gives an action only a short grace period before Main returns. A

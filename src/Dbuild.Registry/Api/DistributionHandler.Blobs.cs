@@ -14,6 +14,8 @@ internal sealed partial class DistributionHandler
         Oci.Digest digest = ParseDigest(reference);
         long size = await storage.StatRepositoryBlobAsync(name, digest, cancellationToken).ConfigureAwait(false)
             ?? throw DistributionErrors.BlobUnknownError(reference);
+        // The client may skip uploading it now: refresh its GC age (a blob GC is deleting is already gone for clients).
+        if (!await storage.Markers.VouchAsync(digest, cancellationToken).ConfigureAwait(false)) { throw DistributionErrors.BlobUnknownError(reference); }
         HttpResponse response = context.Response;
         response.Headers["Docker-Content-Digest"] = digest.ToString();
         response.Headers.CacheControl = "max-age=31536000";

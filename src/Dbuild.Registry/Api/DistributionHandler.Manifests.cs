@@ -1,5 +1,6 @@
 using System.Buffers;
 using Dbuild.Oci;
+using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace Dbuild.Registry.Api;
@@ -28,6 +29,8 @@ internal sealed partial class DistributionHandler
             ?? throw DistributionErrors.ManifestUnknownError(reference);
         byte[] content = await storage.GetManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
             ?? throw DistributionErrors.ManifestUnknownError(reference);
+        // A client that found a child manifest may push an index over it next: refresh its GC age.
+        if (!await storage.Markers.VouchAsync(digest, cancellationToken).ConfigureAwait(false)) { throw DistributionErrors.ManifestUnknownError(reference); }
         // The stored bytes go back whatever Accept says: a client that cannot parse them says so itself.
         context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
         context.Response.Headers.ETag = $"\"{digest}\"";
@@ -59,12 +62,52 @@ internal sealed partial class DistributionHandler
                 throw DistributionErrors.ManifestBlobUnknownError(child.ToString());
             }
         }
-        await storage.PutManifestAsync(name, digest, content, tag, cancellationToken).ConfigureAwait(false);
+        ManifestWrite write = await storage.PutManifestAsync(name, digest, content, tag, cancellationToken).ConfigureAwait(false);
+        if (await FindVanishedAsync(name, digest, manifest, cancellationToken).ConfigureAwait(false) is { } vanished)
+        {
+            await storage.RollbackManifestAsync(write, CancellationToken.None).ConfigureAwait(false);
+            throw DistributionErrors.ManifestBlobUnknownError(vanished.ToString());
+        }
         HttpResponse response = context.Response;
         response.Headers.Location = $"/v2/{name}/manifests/{digest}";
         response.Headers["Docker-Content-Digest"] = digest.ToString();
         if (manifest.Subject is { } subject) { response.Headers["OCI-Subject"] = subject.ToString(); }
         Empty(context, 201);
+    }
+
+    /// <summary>
+    /// With online GC: after the revision link is written, vouch for every blob and child and check each is still there.
+    /// A GC pass whose mark began before the link existed can only delete a blob it condemned before this vouch, and then
+    /// the check here sees it gone; one that began after sees the link. Either way a 201 never names a swept blob
+    /// (docs/registry-gc.md). Returns the first digest that vanished, or null.
+    /// </summary>
+    private async Task<Digest?> FindVanishedAsync(string name, Digest digest, ManifestInfo manifest, CancellationToken cancellationToken)
+    {
+        if (!storage.Markers.Enabled) { return null; }
+        if (!await storage.Markers.VouchAsync(digest, cancellationToken).ConfigureAwait(false)
+            || await storage.StatBlobAsync(digest, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return digest;
+        }
+        foreach (Digest blob in manifest.Blobs)
+        {
+            if (!await storage.Markers.VouchAsync(blob, cancellationToken).ConfigureAwait(false)
+                || !await storage.IsLayerLinkedAsync(name, blob, cancellationToken).ConfigureAwait(false)
+                || await storage.StatBlobAsync(blob, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return blob;
+            }
+        }
+        foreach (Digest child in manifest.Children)
+        {
+            if (!await storage.Markers.VouchAsync(child, cancellationToken).ConfigureAwait(false)
+                || !await storage.HasManifestAsync(name, child, cancellationToken).ConfigureAwait(false)
+                || await storage.StatBlobAsync(child, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return child;
+            }
+        }
+        return null;
     }
 
     /// <summary>Manifests are the only buffered content: capped at MaxManifestBytes, 413 beyond.</summary>

@@ -18,7 +18,7 @@ internal sealed partial class DistributionHandler
             bool available = from is not null
                 ? await storage.StatRepositoryBlobAsync(from, mount, cancellationToken).ConfigureAwait(false) is not null
                 : await storage.StatBlobAsync(mount, cancellationToken).ConfigureAwait(false) is not null;
-            if (available)
+            if (available && await storage.Markers.VouchAsync(mount, cancellationToken).ConfigureAwait(false))
             {
                 await storage.LinkLayerAsync(name, mount, cancellationToken).ConfigureAwait(false);
                 Created(context, name, mount);

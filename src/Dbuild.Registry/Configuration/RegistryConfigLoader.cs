@@ -38,6 +38,15 @@ public static class RegistryConfigLoader
         ["storage.maintenance.uploadpurging.age"] = (o, key, node) => o.UploadPurgingAge = Duration(key, node),
         ["storage.maintenance.uploadpurging.interval"] = (o, key, node) => o.UploadPurgingInterval = Duration(key, node),
         ["storage.maintenance.uploadpurging.dryrun"] = (o, key, node) => o.UploadPurgingDryRun = Bool(key, node),
+        ["storage.maintenance.gc.enabled"] = (o, key, node) => o.GcEnabled = Bool(key, node),
+        ["storage.maintenance.gc.interval"] = (o, key, node) => o.GcInterval = Duration(key, node),
+        ["storage.maintenance.gc.grace"] = (o, key, node) => o.GcGrace = Duration(key, node),
+        ["storage.maintenance.gc.untagged"] = (o, key, node) => o.GcDeleteUntagged = Scalar(key, node).ToLowerInvariant() switch
+        {
+            "keep" => false,
+            "delete" => true,
+            var other => throw new RegistryConfigurationException(key, $"'{other}' is not keep or delete"),
+        },
         ["storage.maintenance.readonly.enabled"] = (o, key, node) => o.ReadOnly = Bool(key, node),
         ["http.addr"] = (o, key, node) => o.Address = Address(key, node),
         ["http.tls.certificate"] = (o, key, node) => o.TlsCertificate = ExistingFile(key, node),
@@ -55,7 +64,7 @@ public static class RegistryConfigLoader
     /// <summary>Keys that are maps in registry:2 (a bare <c>storage.maintenance.readonly: true</c> is read as <c>…enabled</c>).</summary>
     private static readonly HashSet<string> ShorthandEnabled = new(StringComparer.OrdinalIgnoreCase)
     {
-        "storage.maintenance.readonly", "storage.delete", "storage.maintenance.uploadpurging",
+        "storage.maintenance.readonly", "storage.delete", "storage.maintenance.uploadpurging", "storage.maintenance.gc",
     };
 
     /// <summary>
@@ -160,6 +169,10 @@ public static class RegistryConfigLoader
         if (options.UploadPurgingEnabled && options.UploadPurgingAge <= TimeSpan.Zero)
         {
             throw new RegistryConfigurationException("storage.maintenance.uploadpurging.age", "must be positive");
+        }
+        if (options.GcEnabled && (options.GcInterval <= TimeSpan.Zero || options.GcGrace <= TimeSpan.Zero))
+        {
+            throw new RegistryConfigurationException(options.GcInterval <= TimeSpan.Zero ? "storage.maintenance.gc.interval" : "storage.maintenance.gc.grace", "must be positive");
         }
         if (string.IsNullOrWhiteSpace(options.StorageRoot))
         {

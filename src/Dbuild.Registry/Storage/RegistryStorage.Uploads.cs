@@ -57,7 +57,7 @@ internal sealed partial class RegistryStorage
         }
         catch (StagedOffsetException) { throw new UploadOffsetException(state.Offset); }
         if (part.Length == 0) { return state.Offset; }
-        UploadState next = state.Append(part, hash);
+        UploadState next = state.Append(part, hash, timeProvider.GetUtcNow());
         if (await store.WriteAsync(UploadStatePath(name, id), next.Serialize(), WriteCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false) is null)
         {
             long now = await GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false) ?? throw new UploadUnknownException(id);
@@ -87,6 +87,8 @@ internal sealed partial class RegistryStorage
         }
         // Claim the upload before moving its bytes: a racing completion of the same upload finds it gone.
         if (!await store.DeleteIfMatchAsync(UploadStatePath(name, id), etag, cancellationToken).ConfigureAwait(false)) { return null; }
+        // A blob a GC pass is deleting is recreated only after that pass is done with it (docs/registry-gc.md).
+        await markers.VouchForWriteAsync(actual, cancellationToken).ConfigureAwait(false);
         bool moved = await store.MoveIfAbsentAsync(data, BlobDataPath(actual), cancellationToken).ConfigureAwait(false);
         await LinkLayerAsync(name, actual, cancellationToken).ConfigureAwait(false);
         await store.DeleteAsync(UploadPath(name, id), cancellationToken).ConfigureAwait(false);
@@ -129,6 +131,17 @@ internal sealed partial class RegistryStorage
         catch (InvalidDataException) { return null; }
         return content is not null && DateTimeOffset.TryParse(Encoding.UTF8.GetString(content).Trim(), CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal, out DateTimeOffset started) ? started : null;
+    }
+
+    /// <summary>When the upload last received bytes (or started), for GC; null when that cannot be read.</summary>
+    internal async Task<DateTimeOffset?> ReadLastActivityAsync(string name, string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (IsValidUploadId(id) && await ReadUploadAsync(name, id, cancellationToken).ConfigureAwait(false) is { } upload) { return upload.State.LastActivity; }
+        }
+        catch (InvalidDataException) { return null; }
+        return await ReadStartedAtAsync(name, id, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every repository folder that holds a <paramref name="child"/> folder (<c>_uploads</c>, <c>_manifests</c>).</summary>

@@ -9,7 +9,7 @@ namespace Dbuild.Registry.Storage;
 /// per-repository links that grant access to them, manifest revisions, tags and uploads.
 /// </summary>
 /// <remarks>distribution/distribution v2.8 registry/storage/paths.go describes the same tree.</remarks>
-internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider timeProvider, ILogger<RegistryStorage> logger)
+internal sealed partial class RegistryStorage(IStorageDriver store, BlobMarkers markers, TimeProvider timeProvider, ILogger<RegistryStorage> logger)
 {
     private const string Root = "docker/registry/v2";
     private const int MaxLinkBytes = 1024;
@@ -19,9 +19,14 @@ internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider
 
     public IStorageDriver Driver => store;
 
+    /// <summary>The GC age markers requests refresh (see <see cref="BlobMarkers"/>).</summary>
+    public BlobMarkers Markers => markers;
+
     /// <summary>Page size for listings of storage folders.</summary>
     private const int ListPageSize = 1000;
 
+    internal const string BlobsRoot = $"{Root}/blobs";
+    internal static string BlobPath(Digest digest) => $"{BlobsRoot}/{digest.Algorithm}/{digest.Encoded[..2]}/{digest.Encoded}";
     internal static string BlobDataPath(Digest digest) => $"{Root}/blobs/{digest.Algorithm}/{digest.Encoded[..2]}/{digest.Encoded}/data";
     internal static string RepositoryPath(string name) => $"{Root}/repositories/{name}";
     internal static string LayerLinkPath(string name, Digest digest) => $"{RepositoryPath(name)}/_layers/{digest.Algorithm}/{digest.Encoded}/link";
@@ -83,10 +88,15 @@ internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider
         return (await store.ReadAllAsync(BlobDataPath(digest), MaxStoredManifestBytes, cancellationToken).ConfigureAwait(false))?.Content;
     }
 
-    /// <summary>Stores manifest bytes as a blob, links the revision and, when given, points the tag at it.</summary>
-    public async Task PutManifestAsync(string name, Digest digest, ReadOnlyMemory<byte> content, string? tag, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores manifest bytes as a blob, links the revision and, when given, points the tag at it. Returns what was there
+    /// before, so <see cref="RollbackManifestAsync"/> can undo it.
+    /// </summary>
+    public async Task<ManifestWrite> PutManifestAsync(string name, Digest digest, ReadOnlyMemory<byte> content, string? tag, CancellationToken cancellationToken)
     {
         string data = BlobDataPath(digest);
+        bool revisionExisted = await HasManifestAsync(name, digest, cancellationToken).ConfigureAwait(false);
+        Digest? previousTag = tag is null ? null : await ResolveTagAsync(name, tag, cancellationToken).ConfigureAwait(false);
         // Content-addressed: an existing blob of that digest already holds these bytes (its size is the cheap check
         // against a torn write by another registry).
         if ((await store.StatAsync(data, cancellationToken).ConfigureAwait(false))?.Size != content.Length)
@@ -100,6 +110,24 @@ internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider
             await WriteLinkAsync(TagCurrentLinkPath(name, tag), digest, cancellationToken).ConfigureAwait(false);
         }
         Log.ManifestStored(logger, name, digest, tag ?? "");
+        return new ManifestWrite(name, digest, tag, revisionExisted, previousTag);
+    }
+
+    /// <summary>Undoes a manifest PUT whose blobs vanished before it was acknowledged: the tag goes back, a new revision goes.</summary>
+    public async Task RollbackManifestAsync(ManifestWrite write, CancellationToken cancellationToken)
+    {
+        if (write.Tag is { } tag && await ResolveTagAsync(write.Name, tag, cancellationToken).ConfigureAwait(false) == write.Digest)
+        {
+            if (write.PreviousTag is { } previous) { await WriteLinkAsync(TagCurrentLinkPath(write.Name, tag), previous, cancellationToken).ConfigureAwait(false); }
+            else { await store.DeleteAsync(TagPath(write.Name, tag), cancellationToken).ConfigureAwait(false); }
+        }
+        if (!write.RevisionExisted) { await DeleteRevisionLinkAsync(write.Name, write.Digest, cancellationToken).ConfigureAwait(false); }
+    }
+
+    internal Task DeleteRevisionLinkAsync(string name, Digest digest, CancellationToken cancellationToken)
+    {
+        string link = RevisionLinkPath(name, digest);
+        return store.DeleteAsync(link[..link.LastIndexOf('/')], cancellationToken);
     }
 
     public async Task<Digest?> ResolveTagAsync(string name, string tag, CancellationToken cancellationToken) =>
@@ -123,8 +151,7 @@ internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider
                 await store.DeleteAsync(TagPath(name, tag), cancellationToken).ConfigureAwait(false);
             }
         }
-        string link = RevisionLinkPath(name, digest);
-        await store.DeleteAsync(link[..link.LastIndexOf('/')], cancellationToken).ConfigureAwait(false);
+        await DeleteRevisionLinkAsync(name, digest, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -177,7 +204,7 @@ internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider
     private async Task<bool> IsLinkedAsync(string link, Digest digest, CancellationToken cancellationToken) =>
         await ReadLinkAsync(link, cancellationToken).ConfigureAwait(false) == digest;
 
-    private async Task<Digest?> ReadLinkAsync(string link, CancellationToken cancellationToken)
+    internal async Task<Digest?> ReadLinkAsync(string link, CancellationToken cancellationToken)
     {
         byte[]? content;
         try { content = (await store.ReadAllAsync(link, MaxLinkBytes, cancellationToken).ConfigureAwait(false))?.Content; }
@@ -188,3 +215,6 @@ internal sealed partial class RegistryStorage(IStorageDriver store, TimeProvider
     private async Task WriteLinkAsync(string link, Digest digest, CancellationToken cancellationToken) =>
         await store.WriteAsync(link, Encoding.UTF8.GetBytes(digest.ToString()), WriteCondition.None, cancellationToken).ConfigureAwait(false);
 }
+
+/// <summary>What a manifest PUT changed: whether the revision was already there and where the tag pointed before.</summary>
+internal sealed record ManifestWrite(string Name, Digest Digest, string? Tag, bool RevisionExisted, Digest? PreviousTag);

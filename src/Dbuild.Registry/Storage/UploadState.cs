@@ -13,12 +13,19 @@ internal sealed record UploadState(
     [property: JsonPropertyName("parts")] IReadOnlyList<StagedPart> Parts,
     [property: JsonPropertyName("startedat")] DateTimeOffset StartedAt)
 {
+    /// <summary>When the last chunk was recorded (absent until the first one); GC measures an upload's idle time from it.</summary>
+    [JsonPropertyName("updatedat")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    public DateTimeOffset LastActivity => UpdatedAt is { } updated && updated > StartedAt ? updated : StartedAt;
+
     public static UploadState Start(DateTimeOffset now) => new(0, new ResumableSha256().Export(), [], now);
 
     public ResumableSha256 ResumeHash() => ResumableSha256.Import(Sha256);
 
-    public UploadState Append(StagedPart part, ResumableSha256 hash) =>
-        this with { Offset = Offset + part.Length, Sha256 = hash.Export(), Parts = [.. Parts, part] };
+    public UploadState Append(StagedPart part, ResumableSha256 hash, DateTimeOffset now) =>
+        this with { Offset = Offset + part.Length, Sha256 = hash.Export(), Parts = [.. Parts, part], UpdatedAt = now };
 
     public byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(this, UploadStateJson.Default.UploadState);
 

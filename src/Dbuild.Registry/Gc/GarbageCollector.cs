@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Dbuild.Oci;
+using Dbuild.Registry.Api;
+using Dbuild.Registry.Storage;
+
+namespace Dbuild.Registry.Gc;
+
+/// <summary>
+/// The mark phase: per repository, the roots (every tag's manifest; every revision with <c>untagged: keep</c>) and what
+/// they reach: an index's children, the referrers (manifests whose <c>subject</c> is a kept manifest) and every blob
+/// a kept image manifest names. Memory: the set of marked digests, plus one repository's revisions at a time.
+/// </summary>
+internal sealed class GarbageCollector(RegistryStorage storage)
+{
+    public async Task<MarkResult> MarkAsync(bool deleteUntagged, Action<string> emit, CancellationToken cancellationToken)
+    {
+        var result = new MarkResult();
+        foreach (string repository in await storage.ListRepositoriesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            emit(repository);
+            await MarkRepositoryAsync(repository, deleteUntagged, result, emit, cancellationToken).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    private async Task MarkRepositoryAsync(string repository, bool deleteUntagged, MarkResult result, Action<string> emit, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Digest> revisions = await storage.ListRevisionsAsync(repository, cancellationToken).ConfigureAwait(false);
+        var references = new Dictionary<Digest, ManifestReferences>(revisions.Count);
+        var referrers = new Dictionary<Digest, List<Digest>>();
+        foreach (Digest revision in revisions)
+        {
+            ManifestReferences read = await ReadReferencesAsync(repository, revision, cancellationToken).ConfigureAwait(false);
+            references[revision] = read;
+            if (read.Subject is { } subject)
+            {
+                if (!referrers.TryGetValue(subject, out List<Digest>? list)) { referrers[subject] = list = []; }
+                list.Add(revision);
+            }
+        }
+        IReadOnlyList<string> tags = await storage.ListTagsAsync(repository, cancellationToken).ConfigureAwait(false) ?? [];
+        var pending = new Queue<Digest>();
+        foreach (string tag in tags)
+        {
+            if (await storage.ResolveTagAsync(repository, tag, cancellationToken).ConfigureAwait(false) is { } tagged) { pending.Enqueue(tagged); }
+        }
+        if (!deleteUntagged)
+        {
+            foreach (Digest revision in revisions) { pending.Enqueue(revision); }
+        }
+        var kept = new HashSet<Digest>();
+        while (pending.TryDequeue(out Digest digest))
+        {
+            if (!kept.Add(digest)) { continue; }
+            if (result.Marked.Add(digest)) { emit($"{repository}: marking manifest {digest} "); }
+            // A tag or an index entry naming no revision of this repository: its digest is kept, there is nothing to expand.
+            if (!references.TryGetValue(digest, out ManifestReferences? read) || read.Missing) { continue; }
+            if (read.Unreadable is { } problem)
+            {
+                throw new InvalidDataException($"{repository}: manifest {digest} is kept but cannot be read ({problem}); "
+                    + "nothing was deleted, so none of its blobs is lost. Fix or delete that manifest.");
+            }
+            foreach (Digest blob in read.Blobs)
+            {
+                if (result.Marked.Add(blob)) { emit($"{repository}: marking blob {blob}"); }
+            }
+            foreach (Digest child in read.Children) { pending.Enqueue(child); }
+            if (referrers.TryGetValue(digest, out List<Digest>? list)) { list.ForEach(pending.Enqueue); }
+        }
+        foreach (Digest revision in revisions)
+        {
+            if (!kept.Contains(revision)) { result.Unreachable.Add(new UnreachableRevision(repository, revision, tags)); }
+        }
+    }
+
+    private async Task<ManifestReferences> ReadReferencesAsync(string repository, Digest revision, CancellationToken cancellationToken)
+    {
+        byte[]? content;
+        try { content = await storage.GetManifestAsync(repository, revision, cancellationToken).ConfigureAwait(false); }
+        catch (InvalidDataException ex) { return ManifestReferences.Broken(ex.Message); }
+        if (content is null) { return ManifestReferences.Gone; }
+        try
+        {
+            ManifestInfo info = ManifestInfo.Parse(content, null);
+            return new ManifestReferences(info.Blobs, info.Children, info.Subject, false, null);
+        }
+        catch (DistributionException ex) { return Schema1References(content) ?? ManifestReferences.Broken(ex.Message); }
+    }
+
+    /// <summary>registry:2 data may hold Docker schema 1 manifests: their blobs are <c>fsLayers[].blobSum</c>.</summary>
+    private static ManifestReferences? Schema1References(byte[] content)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content);
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("schemaVersion", out JsonElement version)
+                || version.ValueKind != JsonValueKind.Number || version.GetInt32() != 1
+                || !root.TryGetProperty("fsLayers", out JsonElement layers) || layers.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+            var blobs = new List<Digest>();
+            foreach (JsonElement layer in layers.EnumerateArray())
+            {
+                string? sum = layer.ValueKind == JsonValueKind.Object && layer.TryGetProperty("blobSum", out JsonElement value) ? value.GetString() : null;
+                if (!Digest.TryParse(sum, out Digest digest)) { return null; }
+                blobs.Add(digest);
+            }
+            return new ManifestReferences(blobs, [], null, false, null);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException) { return null; }
+    }
+
+    private sealed record ManifestReferences(IReadOnlyList<Digest> Blobs, IReadOnlyList<Digest> Children, Digest? Subject, bool Missing, string? Unreadable)
+    {
+        /// <summary>The revision link names a blob that is not stored (deleted meanwhile, or lost): nothing to follow.</summary>
+        public static ManifestReferences Gone { get; } = new([], [], null, true, null);
+
+        public static ManifestReferences Broken(string problem) => new([], [], null, false, problem);
+    }
+}
+
+/// <summary>The mark phase's answer: every digest to keep, and the revisions no root reaches.</summary>
+internal sealed class MarkResult
+{
+    public HashSet<Digest> Marked { get; } = [];
+
+    public List<UnreachableRevision> Unreachable { get; } = [];
+}
+
+/// <summary>A manifest revision of <see cref="Repository"/> that no tag reaches; <see cref="Tags"/> are the repository's tags.</summary>
+internal sealed record UnreachableRevision(string Repository, Digest Digest, IReadOnlyList<string> Tags);

@@ -1,0 +1,62 @@
+using Dbuild.Registry.Gc;
+using Dbuild.Registry.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dbuild.Registry.Hosting;
+
+/// <summary>
+/// Online garbage collection (<c>storage.maintenance.gc</c>): a mark-and-sweep pass every <c>interval</c> while the
+/// registry serves, with no read-only window (docs/registry-gc.md). Off in read-only mode. One summary line per pass.
+/// </summary>
+internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOptions> options, TimeProvider timeProvider, ILogger<GcService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        RegistryOptions settings = options.Value;
+        if (!settings.GcEnabled || settings.ReadOnly) { return; }
+        using var timer = new PeriodicTimer(settings.GcInterval, timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await RunOnceAsync(dryRun: false, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: a pass cut short releases what it condemned; the next one starts over.
+        }
+    }
+
+    /// <summary>One pass; failures are logged, never fatal. Returns null when the pass failed.</summary>
+    public async Task<GcSummary?> RunOnceAsync(bool dryRun, CancellationToken cancellationToken)
+    {
+        RegistryOptions settings = options.Value;
+        try
+        {
+            GcSummary summary = await RunPassAsync(storage, new GcSettings(settings.GcGrace, settings.GcDeleteUntagged, dryRun, Online: true),
+                timeProvider, line => Log.GcDetail(logger, line), cancellationToken).ConfigureAwait(false);
+            Log.GcPassDone(logger, summary.Marked, summary.BlobsSwept, summary.BytesFreed, summary.ManifestsSwept, summary.LinksSwept,
+                summary.UploadsSwept, (long)summary.Duration.TotalMilliseconds, summary.DryRun);
+            return summary;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            Log.GcPassFailed(logger, ex);
+            return null;
+        }
+    }
+
+    internal static async Task<GcSummary> RunPassAsync(RegistryStorage storage, GcSettings settings, TimeProvider timeProvider, Action<string> emit,
+        CancellationToken cancellationToken)
+    {
+        DateTimeOffset markStart = timeProvider.GetUtcNow();
+        long started = timeProvider.GetTimestamp();
+        MarkResult mark = await new GarbageCollector(storage).MarkAsync(settings.DeleteUntagged, emit, cancellationToken).ConfigureAwait(false);
+        GcSummary summary = await new GcSweeper(storage, storage.Markers).SweepAsync(mark, settings, markStart, emit, cancellationToken).ConfigureAwait(false);
+        return summary with { Duration = timeProvider.GetElapsedTime(started) };
+    }
+}
