@@ -193,4 +193,50 @@ public sealed class RegistryConfigLoaderTests : IDisposable
     [InlineData("10d")] // days are not a Go unit
     [InlineData("h")] // no number
     public void GoDuration_TryParse_RejectsOtherText(string text) => Assert.False(GoDuration.TryParse(text, out _));
+
+    [Fact]
+    public void Load_GcKeys_FillTheGcOptions()
+    {
+        string path = Write("""
+            version: 0.1
+            storage:
+              filesystem:
+                rootdirectory: /data
+              maintenance:
+                gc:
+                  enabled: true
+                  interval: 10m
+                  grace: 2h
+                  untagged: delete
+            """);
+        RegistryOptions options = RegistryConfigLoader.Load(path, NoEnvironment, "/unused");
+        Assert.Equal((true, TimeSpan.FromMinutes(10), TimeSpan.FromHours(2), true),
+            (options.GcEnabled, options.GcInterval, options.GcGrace, options.GcDeleteUntagged));
+    }
+
+    [Fact]
+    public void Load_GcDefaults_OffWithAnHourOfGraceKeepingUntagged()
+    {
+        RegistryOptions options = RegistryConfigLoader.Load(null, NoEnvironment, "/srv");
+        Assert.Equal((false, TimeSpan.FromHours(1), false), (options.GcEnabled, options.GcGrace, options.GcDeleteUntagged));
+    }
+
+    [Theory]
+    [InlineData("untagged: purge", "storage.maintenance.gc.untagged")] // only keep or delete
+    [InlineData("grace: 0s", "storage.maintenance.gc.grace")] // no grace would let GC race every push
+    public void Load_BadGcValue_NamesTheKey(string line, string key)
+    {
+        string path = Write($"""
+            version: 0.1
+            storage:
+              filesystem:
+                rootdirectory: /data
+              maintenance:
+                gc:
+                  enabled: true
+                  {line}
+            """);
+        var ex = Assert.Throws<RegistryConfigurationException>(() => RegistryConfigLoader.Load(path, NoEnvironment, "/unused"));
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
 }
