@@ -121,13 +121,29 @@ internal sealed class GcSweeper(RegistryStorage storage, BlobMarkers markers)
             string uploads = $"{RegistryStorage.RepositoryPath(repository)}/_uploads";
             foreach (string id in await storage.ListAllAsync(uploads, cancellationToken).ConfigureAwait(false))
             {
-                DateTimeOffset? active = await storage.ReadLastActivityAsync(repository, id, cancellationToken).ConfigureAwait(false);
-                if (active is { } a && a >= pass.Cutoff) { continue; }
-                emit($"{repository}: upload eligible for deletion: {id} (last active {active?.ToString("O", CultureInfo.InvariantCulture) ?? "unknown"})");
+                DateTimeOffset? active = await storage.ReadLastActivityAsync(repository, id, cancellationToken).ConfigureAwait(false)
+                    ?? await NewestItemAsync($"{uploads}/{id}", cancellationToken).ConfigureAwait(false);
+                // No item at all: an upload being started right now (its folder exists, its state not yet), or nothing to reclaim.
+                if (active is not { } a || a >= pass.Cutoff) { continue; }
+                emit($"{repository}: upload eligible for deletion: {id} (last active {a.ToString("O", CultureInfo.InvariantCulture)})");
                 pass.Uploads++;
                 if (!pass.Settings.DryRun) { await _driver.DeleteAsync($"{uploads}/{id}", cancellationToken).ConfigureAwait(false); }
             }
         }
+    }
+
+    /// <summary>
+    /// An upload whose state is gone (a completion claimed it and is moving its bytes), not yet written, or unreadable is
+    /// as old as its newest item; null when it holds none.
+    /// </summary>
+    private async Task<DateTimeOffset?> NewestItemAsync(string prefix, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? newest = null;
+        await foreach (StorageEntry entry in _driver.WalkAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (newest is null || entry.Modified > newest) { newest = entry.Modified; }
+        }
+        return newest;
     }
 
     /// <summary>

@@ -94,7 +94,7 @@ public sealed partial class FileSystemDriver : IStorageDriver
         string temp = TempName(full);
         try
         {
-            using (SafeFileHandle handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (SafeFileHandle handle = OpenNew(temp))
             {
                 await RandomAccess.WriteAsync(handle, content, 0, cancellationToken).ConfigureAwait(false);
             }
@@ -210,6 +210,16 @@ public sealed partial class FileSystemDriver : IStorageDriver
     public Task<Uri?> GetDownloadUrlAsync(string path, TimeSpan lifetime, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
 
     public string? GetLocalPath(string path) => Full(path);
+
+    /// <summary>Creates a new file, recreating its folder when a concurrent delete of that (emptied) folder removed it.</summary>
+    private static SafeFileHandle OpenNew(string path)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try { return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None); }
+            catch (DirectoryNotFoundException) when (attempt < 3) { Directory.CreateDirectory(Path.GetDirectoryName(path)!); }
+        }
+    }
 
     private static string TempName(string full) => $"{full}{PrivateMarker}{Guid.NewGuid():N}";
 

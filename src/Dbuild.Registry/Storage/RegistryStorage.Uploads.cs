@@ -89,7 +89,12 @@ internal sealed partial class RegistryStorage
         if (!await store.DeleteIfMatchAsync(UploadStatePath(name, id), etag, cancellationToken).ConfigureAwait(false)) { return null; }
         // A blob a GC pass is deleting is recreated only after that pass is done with it (docs/registry-gc.md).
         await markers.VouchForWriteAsync(actual, cancellationToken).ConfigureAwait(false);
-        bool moved = await store.MoveIfAbsentAsync(data, BlobDataPath(actual), cancellationToken).ConfigureAwait(false);
+        bool moved;
+        try { moved = await store.MoveIfAbsentAsync(data, BlobDataPath(actual), cancellationToken).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null; // purged meanwhile (its state was already claimed, so it looked abandoned): the upload is unknown
+        }
         await LinkLayerAsync(name, actual, cancellationToken).ConfigureAwait(false);
         await store.DeleteAsync(UploadPath(name, id), cancellationToken).ConfigureAwait(false);
         Log.BlobCommitted(logger, name, actual, state.Offset, moved);

@@ -1,0 +1,15 @@
+using Dbuild.Registry.Storage;
+
+namespace Dbuild.IntegrationTests.Registry.GcRace;
+
+/// <summary>The GC race on the filesystem driver.</summary>
+[Collection(RegistryEndToEnd.Name)]
+public sealed class RegistryGcRaceTests : GcRaceTestsBase
+{
+    protected override Task<string> StorageYamlAsync(string work) => Task.FromResult($"""
+          filesystem:
+            rootdirectory: {StorageRoot(work)}
+        """);
+
+    protected override IStorageDriver OpenStorage(string work) => new FileSystemDriver(StorageRoot(work));
+}
