@@ -21,6 +21,9 @@ internal sealed class RaceLog
 
     public ConcurrentQueue<string> Unexpected { get; } = new();
 
+    /// <summary>Problems found pulling an acknowledged image (the deleter pulls each one before deleting it).</summary>
+    public ConcurrentQueue<string> Broken { get; } = new();
+
     /// <summary>(repository, digest) pairs uploaded at least once: a second upload means the blob or its link was swept meanwhile.</summary>
     public ConcurrentDictionary<(string, Digest), int> Uploads { get; } = new();
 
@@ -45,7 +48,7 @@ internal sealed class RaceLog
     }
 
     public override string ToString() =>
-        $"pushed {Pushed}, deleted {Deleted}, alive {Alive.Count}, refused {Refused}, HEAD skips {Skipped}, uploads {Uploaded} "
+        $"pushed {Pushed}, deleted {Deleted} (each pulled first), alive {Alive.Count}, refused {Refused}, HEAD skips {Skipped}, uploads {Uploaded} "
         + $"(again after a sweep: {Reuploaded}), mounts {Mounted}, unexpected {Unexpected.Count}";
 }
 
@@ -125,7 +128,7 @@ internal sealed class GcRacePusher(HttpClient client, string baseUrl, RaceLog lo
         {
             blobs.Add(await EnsureBlobAsync(repository, blob, cancellationToken));
         }
-        await Task.Delay(_random.Next(0, 300), cancellationToken); // the client's own pace between its HEADs and its manifest
+        await Task.Delay(_random.Next(0, 1200), cancellationToken); // the client's own pace between its HEADs and its manifest
         string manifest = $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{Descriptor(MediaTypes.OciConfig, config)},"
             + $"\"layers\":[{string.Join(",", layers.Select(l => Descriptor(MediaTypes.OciLayerGzip, l)))}]}}";
         byte[] bytes = Encoding.UTF8.GetBytes(manifest);
@@ -180,14 +183,19 @@ internal sealed class GcRacePusher(HttpClient client, string baseUrl, RaceLog lo
         return false;
     }
 
-    /// <summary>The deleter: every few tens of milliseconds deletes the oldest acknowledged image by digest, keeping a dozen.</summary>
-    public static async Task DeleteAsync(HttpClient client, string baseUrl, RaceLog log, DateTimeOffset until, CancellationToken cancellationToken)
+    /// <summary>
+    /// The deleter: every few tens of milliseconds pulls the oldest acknowledged image (it must be whole) and deletes it
+    /// by digest, keeping a dozen.
+    /// </summary>
+    public static async Task DeleteAsync(HttpClient client, string baseUrl, RaceLog log, int seed, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        var random = new Random(4242);
+        var random = new Random(seed);
         while (DateTimeOffset.UtcNow < until)
         {
             await Task.Delay(random.Next(5, 30), cancellationToken);
-            if (log.Alive.Count < 12 || !log.Order.TryDequeue(out string? key) || !log.Alive.TryRemove(key, out PushedImage? image)) { continue; }
+            if (log.Alive.Count < 12 || !log.Order.TryDequeue(out string? key) || !log.Alive.TryGetValue(key, out PushedImage? image)) { continue; }
+            foreach (string problem in await ImageChecker.FindProblemsAsync(client, baseUrl, image, cancellationToken)) { log.Broken.Enqueue(problem); }
+            log.Alive.TryRemove(key, out _);
             using HttpResponseMessage deleted = await client.DeleteAsync($"{baseUrl}/v2/{image.Repository}/manifests/{image.Digest}", cancellationToken);
             if (deleted.StatusCode == HttpStatusCode.Accepted) { log.CountDeleted(); }
             else { log.Unexpected.Enqueue($"DELETE {image.Repository}@{image.Digest} answered {(int)deleted.StatusCode}"); }

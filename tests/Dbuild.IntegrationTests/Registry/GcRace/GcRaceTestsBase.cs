@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Dbuild.Oci;
 using Dbuild.Registry.Storage;
@@ -15,7 +13,8 @@ namespace Dbuild.IntegrationTests.Registry.GcRace;
 /// </summary>
 public abstract partial class GcRaceTestsBase
 {
-    private const int Pushers = 6;
+    private const int Pushers = 10;
+    private const int Deleters = 3;
     private static readonly TimeSpan RaceLength = TimeSpan.FromSeconds(25);
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -61,7 +60,7 @@ public abstract partial class GcRaceTestsBase
         var log = new RaceLog();
         DateTimeOffset start = DateTimeOffset.UtcNow, until = start + RaceLength;
         List<Task> clients = [.. Enumerable.Range(0, Pushers).Select(i => new GcRacePusher(client, registry.BaseUrl, log, i, start).RunAsync(until, Ct))];
-        clients.Add(GcRacePusher.DeleteAsync(client, registry.BaseUrl, log, until, Ct));
+        clients.AddRange(Enumerable.Range(0, Deleters).Select(i => GcRacePusher.DeleteAsync(client, registry.BaseUrl, log, 4242 + i, until, Ct)));
         try { await Task.WhenAll(clients); }
         catch (InvalidOperationException ex)
         {
@@ -69,10 +68,10 @@ public abstract partial class GcRaceTestsBase
         }
         DateTimeOffset quiet = DateTimeOffset.UtcNow;
 
-        List<string> broken = await FindBrokenAsync(client, registry.BaseUrl, log.Alive.Values, Ct);
+        List<string> broken = [.. log.Broken, .. await FindBrokenAsync(client, registry.BaseUrl, log.Alive.Values, Ct)];
         string report = $"{log}; {Summarize(registry.Output)}";
         TestContext.Current.TestOutputHelper?.WriteLine(report);
-        Assert.True(broken.Count == 0, $"{broken.Count} acknowledged image(s) broken ({report}):\n{string.Join("\n", broken.Take(20))}");
+        Assert.True(broken.Count == 0, $"{broken.Count} problem(s) in acknowledged images (checked before each delete and at the end) ({report}):\n{string.Join("\n", broken.Take(20))}");
         Assert.True(log.Unexpected.IsEmpty, $"unexpected answers ({report}):\n{string.Join("\n", log.Unexpected.Take(20))}");
         Assert.True(log.Pushed > 50 && log.Deleted > 20, $"the race did too little to prove anything: {report}");
         Assert.True(log.Reuploaded > 0, $"no layer was swept and then pushed again: {report}");
@@ -96,40 +95,11 @@ public abstract partial class GcRaceTestsBase
         Assert.Empty(stored.Uploads);
     }
 
-    /// <summary>Pulls every surviving image as a client would: manifest by tag, children by digest, every blob hashed.</summary>
     private static async Task<List<string>> FindBrokenAsync(HttpClient client, string baseUrl, IEnumerable<PushedImage> images, CancellationToken cancellationToken)
     {
         var broken = new List<string>();
-        foreach (PushedImage image in images)
-        {
-            string repository = image.Repository;
-            foreach ((string reference, Digest expected) in (IEnumerable<(string, Digest)>)[(image.Tag, image.Digest), .. image.Children.Select(c => (c.ToString(), c))])
-            {
-                if (await GetDigestAsync(client, $"{baseUrl}/v2/{repository}/manifests/{reference}", cancellationToken) != expected)
-                {
-                    broken.Add($"{repository}:{image.Tag}: manifest {reference} is not {expected}");
-                }
-            }
-            foreach (Digest blob in image.Blobs.Distinct())
-            {
-                if (await GetDigestAsync(client, $"{baseUrl}/v2/{repository}/blobs/{blob}", cancellationToken) != blob)
-                {
-                    broken.Add($"{repository}:{image.Tag}: blob {blob} is missing or wrong");
-                }
-            }
-        }
+        foreach (PushedImage image in images) { broken.AddRange(await ImageChecker.FindProblemsAsync(client, baseUrl, image, cancellationToken)); }
         return broken;
-    }
-
-    private static async Task<Digest?> GetDigestAsync(HttpClient client, string url, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciManifest));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
-        using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode) { return null; }
-        await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return Digest.FromSha256(await SHA256.HashDataAsync(body, cancellationToken));
     }
 
     private static string ServerErrors(string output) => string.Join("\n", output.Split('\n')
