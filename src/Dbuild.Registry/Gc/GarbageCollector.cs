@@ -25,12 +25,15 @@ internal sealed class GarbageCollector(RegistryStorage storage)
 
     private async Task MarkRepositoryAsync(string repository, bool deleteUntagged, MarkResult result, Action<string> emit, CancellationToken cancellationToken)
     {
-        IReadOnlyList<Digest> revisions = await storage.ListRevisionsAsync(repository, cancellationToken).ConfigureAwait(false);
-        var references = new Dictionary<Digest, ManifestReferences>(revisions.Count);
+        var revisions = new List<Digest>();
+        var references = new Dictionary<Digest, ManifestReferences>();
         var referrers = new Dictionary<Digest, List<Digest>>();
-        foreach (Digest revision in revisions)
+        foreach (Digest revision in await storage.ListRevisionsAsync(repository, cancellationToken).ConfigureAwait(false))
         {
+            // registry:2 deletes a revision's link and leaves its folder: that is no revision.
+            if (!await storage.HasManifestAsync(repository, revision, cancellationToken).ConfigureAwait(false)) { continue; }
             ManifestReferences read = await ReadReferencesAsync(repository, revision, cancellationToken).ConfigureAwait(false);
+            revisions.Add(revision);
             references[revision] = read;
             if (read.Subject is { } subject)
             {

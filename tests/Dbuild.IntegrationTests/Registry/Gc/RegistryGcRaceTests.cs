@@ -1,6 +1,6 @@
 using Dbuild.Registry.Storage;
 
-namespace Dbuild.IntegrationTests.Registry.GcRace;
+namespace Dbuild.IntegrationTests.Registry.Gc;
 
 /// <summary>The GC race on the filesystem driver.</summary>
 [Collection(RegistryEndToEnd.Name)]

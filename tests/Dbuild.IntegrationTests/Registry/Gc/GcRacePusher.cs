@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Dbuild.Oci;
 
-namespace Dbuild.IntegrationTests.Registry.GcRace;
+namespace Dbuild.IntegrationTests.Registry.Gc;
 
 /// <summary>An image a manifest PUT acknowledged with 201: its digest, and every digest a pull of it needs.</summary>
 internal sealed record PushedImage(string Repository, string Tag, Digest Digest, IReadOnlyList<Digest> Children, IReadOnlyList<Digest> Blobs);

@@ -1,7 +1,7 @@
 using Dbuild.Oci;
 using Dbuild.Registry.Storage;
 
-namespace Dbuild.IntegrationTests.Registry.GcRace;
+namespace Dbuild.IntegrationTests.Registry.Gc;
 
 /// <summary>What a registry storage holds, read through its driver: blob data, layer links, revision links, uploads.</summary>
 internal sealed record StoredState(HashSet<Digest> Blobs, HashSet<Digest> LayerLinks, HashSet<Digest> Revisions, HashSet<string> Uploads)

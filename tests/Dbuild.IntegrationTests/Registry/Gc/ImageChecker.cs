@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Dbuild.Oci;
 
-namespace Dbuild.IntegrationTests.Registry.GcRace;
+namespace Dbuild.IntegrationTests.Registry.Gc;
 
 /// <summary>Pulls an acknowledged image as a client would: manifest by tag, children by digest, every blob hashed.</summary>
 internal static class ImageChecker

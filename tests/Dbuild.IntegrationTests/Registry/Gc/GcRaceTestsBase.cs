@@ -3,7 +3,7 @@ using Dbuild.Oci;
 using Dbuild.Registry.Storage;
 using Dbuild.Testing;
 
-namespace Dbuild.IntegrationTests.Registry.GcRace;
+namespace Dbuild.IntegrationTests.Registry.Gc;
 
 /// <summary>
 /// The online GC's safety property against a real <c>dbuild registry serve</c> process: pushers (HEAD, skip on 200)
