@@ -70,9 +70,26 @@ internal sealed class GarbageCollector(RegistryStorage storage)
             foreach (Digest child in read.Children) { pending.Enqueue(child); }
             if (referrers.TryGetValue(digest, out List<Digest>? list)) { list.ForEach(pending.Enqueue); }
         }
+        if (revisions.Count == kept.Count) { return; }
+        // The tags whose history (tags/T/index) names each unreachable revision: one listing per tag, not one delete per
+        // tag and revision.
+        var history = new Dictionary<Digest, List<string>>();
+        foreach (string tag in tags)
+        {
+            string index = RegistryStorage.TagPath(repository, tag) + "/index";
+            foreach (string algorithm in await storage.ListAllAsync(index, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (string encoded in await storage.ListAllAsync($"{index}/{algorithm}", cancellationToken).ConfigureAwait(false))
+                {
+                    if (!Digest.TryParse($"{algorithm}:{encoded}", out Digest digest) || kept.Contains(digest)) { continue; }
+                    if (!history.TryGetValue(digest, out List<string>? list)) { history[digest] = list = []; }
+                    list.Add(tag);
+                }
+            }
+        }
         foreach (Digest revision in revisions)
         {
-            if (!kept.Contains(revision)) { result.Unreachable.Add(new UnreachableRevision(repository, revision, tags)); }
+            if (!kept.Contains(revision)) { result.Unreachable.Add(new UnreachableRevision(repository, revision, history.GetValueOrDefault(revision) ?? [])); }
         }
     }
 
@@ -132,5 +149,5 @@ internal sealed class MarkResult
     public List<UnreachableRevision> Unreachable { get; } = [];
 }
 
-/// <summary>A manifest revision of <see cref="Repository"/> that no tag reaches; <see cref="Tags"/> are the repository's tags.</summary>
+/// <summary>A manifest revision of <see cref="Repository"/> that no tag reaches; <see cref="Tags"/> still list it in their history.</summary>
 internal sealed record UnreachableRevision(string Repository, Digest Digest, IReadOnlyList<string> Tags);

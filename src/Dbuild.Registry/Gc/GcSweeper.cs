@@ -33,6 +33,8 @@ internal sealed class GcSweeper(RegistryStorage storage, BlobMarkers markers)
                 {
                     if (!await CondemnAsync(pass, digest, marker, cancellationToken).ConfigureAwait(false)) { continue; }
                     await _driver.DeleteAsync(RegistryStorage.BlobPath(digest), cancellationToken).ConfigureAwait(false);
+                    // Offline nothing condemns; a marker online passes left for this digest goes with it.
+                    if (!settings.Online) { await _driver.DeleteAsync(BlobMarkers.MarkerPath(digest), cancellationToken).ConfigureAwait(false); }
                 }
                 pass.Swept.Add(digest); // in a dry run: would be swept (so its links are reported too)
                 pass.Bytes += size;
