@@ -57,8 +57,9 @@ internal sealed class GcSweeper(RegistryStorage storage, BlobMarkers markers)
             DateTimeOffset? stored = (await _driver.StatAsync(RegistryStorage.BlobDataPath(digest), cancellationToken).ConfigureAwait(false))?.Modified;
             if (await AgeAsync(pass, digest, stored, cancellationToken).ConfigureAwait(false) is not { } marker) { continue; }
             emit($"manifest eligible for deletion: {repository}@{digest}");
+            if (!pass.Settings.DryRun && !await CondemnAsync(pass, digest, marker, cancellationToken).ConfigureAwait(false)) { continue; }
             pass.Manifests++;
-            if (pass.Settings.DryRun || !await CondemnAsync(pass, digest, marker, cancellationToken).ConfigureAwait(false)) { continue; }
+            if (pass.Settings.DryRun) { continue; }
             foreach (string tag in tags)
             {
                 string index = RegistryStorage.TagIndexLinkPath(repository, tag, digest);

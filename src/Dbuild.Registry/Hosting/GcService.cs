@@ -43,8 +43,9 @@ internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOption
                 summary.UploadsSwept, (long)summary.Duration.TotalMilliseconds, summary.DryRun);
             return summary;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Any failure (a driver's own exception types included) ends this pass only: the registry keeps serving.
             Log.GcPassFailed(logger, ex);
             return null;
         }

@@ -9,7 +9,8 @@ namespace Dbuild.IntegrationTests.Registry.Gc;
 /// The online GC's safety property against a real <c>dbuild registry serve</c> process: pushers (HEAD, skip on 200)
 /// sharing a small pool of layers, and a deleter orphaning them, for tens of seconds while GC runs every second with a
 /// 3 s grace. Afterwards no acknowledged image is broken, and one grace period and a pass later nothing else is stored.
-/// A driver's variant says how its storage is configured and read (<see cref="StorageYamlAsync"/>, <see cref="OpenStorage"/>).
+/// A driver's variant says how its storage is configured and read (<see cref="StorageYamlAsync"/>, <see cref="OpenStorageAsync"/>); an Azurite variant starts Azurite in the
+/// first and disposes it with the test class..
 /// </summary>
 public abstract partial class GcRaceTestsBase
 {
@@ -25,7 +26,7 @@ public abstract partial class GcRaceTestsBase
     protected abstract Task<string> StorageYamlAsync(string work);
 
     /// <summary>The same storage, for the test to walk what is stored.</summary>
-    protected abstract IStorageDriver OpenStorage(string work);
+    protected abstract Task<IStorageDriver> OpenStorageAsync(string work);
 
     /// <summary>The filesystem root handed to the server helper (a driver without one returns any scratch directory).</summary>
     protected virtual string StorageRoot(string work) => Path.Combine(work, "data");
@@ -79,7 +80,7 @@ public abstract partial class GcRaceTestsBase
 
         // Grace plus one pass after the last write, whatever no surviving image references is gone.
         HashSet<Digest> referenced = [.. log.Alive.Values.SelectMany(i => (IEnumerable<Digest>)[i.Digest, .. i.Children, .. i.Blobs])];
-        IStorageDriver storage = OpenStorage(work.Path);
+        IStorageDriver storage = await OpenStorageAsync(work.Path);
         TimeSpan wait = Grace + 2 * Interval + TimeSpan.FromSeconds(1) - (DateTimeOffset.UtcNow - quiet);
         if (wait > TimeSpan.Zero) { await Task.Delay(wait, Ct); }
         StoredState stored = await StoredState.ReadAsync(storage, Ct);

@@ -11,5 +11,5 @@ public sealed class RegistryGcRaceTests : GcRaceTestsBase
             rootdirectory: {StorageRoot(work)}
         """);
 
-    protected override IStorageDriver OpenStorage(string work) => new FileSystemDriver(StorageRoot(work));
+    protected override Task<IStorageDriver> OpenStorageAsync(string work) => Task.FromResult<IStorageDriver>(new FileSystemDriver(StorageRoot(work)));
 }
