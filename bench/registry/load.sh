@@ -5,14 +5,16 @@
 #             (~96 MiB), cycling through those 6 paths; latency percentiles are over every request of that mix
 #   manifest  128 wrk connections GET one small image's manifest by tag, with the Accept header
 #   upload    16 curl clients in parallel, each POST + monolithic PUT of its own distinct 32 MiB blobs
-# Each round starts each server fresh (new port, empty data dir), seeds it with curl, warms it up (JIT, caches) with
-# the same short load, then measures; rounds alternate registry:2 / dbuild so both see the same background load.
+# Each round starts both servers fresh (new ports, empty data dirs), seeds them with curl, warms them up (JIT, caches)
+# with the same short loads, then alternates them measurement by measurement, so both see the same background load.
 # Prints per-round lines, then the best round of each server (by throughput) with p50/p99, server CPU seconds
 # (utime+stime from /proc/PID/stat), client CPU seconds, peak RSS (VmHWM) and the goals, met or MISSED.
 #
 #   bench/registry/load.sh [WORK_DIR [DBUILD]]   WORK_DIR default /var/tmp/dbuild-load (~2.5 GiB); DBUILD: a published
 #                                                 dbuild binary, or a dbuild.dll; default: a Release build of src/Dbuild.Cli
 #   ROUNDS=2 DURATION=10 WARMUP=5 THREADS=2 UPLOAD_BLOBS=2 LOG_LEVEL=info bench/registry/load.sh
+#   CEILING=1 bench/registry/load.sh   also GETs /v2/ (no storage) with the manifest load's 128 connections: what the
+#                                       HTTP stack alone answers, next to what a manifest GET costs on top of it
 # Needs wrk (apt-get install wrk), curl, /usr/bin/docker-registry, dotnet. Talks to 127.0.0.1 only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +27,7 @@ warmup=${WARMUP:-5}                # seconds of each wrk load before measuring: 
 threads=${THREADS:-2}
 upload_blobs=${UPLOAD_BLOBS:-2}    # per client
 log_level=${LOG_LEVEL:-info}       # the same for both servers; info = one access-log line per request on both
+ceiling=${CEILING:-0}
 pull_conns=64 manifest_conns=128 upload_clients=16 upload_mib=32
 app_layers_mib=(2 10 24 60)        # the pulled image's layers, largest last, as a typical app image on a distro base
 hz=$(getconf CLK_TCK)
@@ -100,17 +103,21 @@ free_port() {
   done
   echo "load: no free port" >&2; exit 1
 }
-server_pid="" port=""
-stop_server() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; fi
-  server_pid=""
+declare -A spid sport
+server_pid="" port=""              # the server the functions below talk to, set by use()
+use() { server_pid=${spid[$1]} port=${sport[$1]}; }
+stop_server() { # KIND
+  local pid=${spid[$1]:-}
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
+  unset "spid[$1]"
 }
-trap stop_server EXIT
+stop_all() { local kind; for kind in "${!spid[@]}"; do stop_server "$kind"; done; }
+trap stop_all EXIT
 
-start_server() { # KIND : a fresh server with empty storage; sets server_pid and port
-  local kind=$1 data="$work/data-$1"
+start_server() { # KIND : a fresh server with empty storage, then use KIND
+  local kind=$1 data="$work/data-$1" p
   rm -rf "$data"; mkdir -p "$data"
-  port=$(free_port)
+  p=$(free_port)
   # registry:2's shipped config (Debian's /etc/docker/registry/config.yml) enables the in-memory blob descriptor
   # cache, so it is on here; dbuild reads the key and ignores it.
   cat > "$work/$kind.yml" <<YML
@@ -125,17 +132,18 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:$port
+  addr: 127.0.0.1:$p
 YML
   if [ "$kind" = dbuild ]; then
     "${dbuild_cmd[@]}" registry serve --config "$work/$kind.yml" > "$work/$kind.log" 2>&1 &
   else
     /usr/bin/docker-registry serve "$work/$kind.yml" > "$work/$kind.log" 2>&1 &
   fi
-  server_pid=$!
+  spid[$kind]=$! sport[$kind]=$p
+  use "$kind"
   for _ in $(seq 1 150); do
-    curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
+    curl -fsS --max-time 5 "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && return 0
+    kill -0 "${spid[$kind]}" 2>/dev/null || break
     sleep 0.1
   done
   echo "load: $kind did not start" >&2; tail -20 "$work/$kind.log" >&2; exit 1
@@ -144,7 +152,7 @@ YML
 seed() { # REPO DIR : uploads DIR's blobs and puts its manifest under tag 1
   local name=$1 dir=$2
   "$here/upload.sh" "$port" "$name" "$dir"/blobs/*
-  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+  curl -fsS --max-time 60 -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
     --data-binary "@$dir/manifest.json" "http://127.0.0.1:$port/v2/$name/manifests/1"
 }
 
@@ -181,43 +189,59 @@ run_uploads() { # DIR : every client dir under DIR uploads its blobs at once; se
 }
 
 # ---- rounds ----
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A best rss
+measure() { # ROUND SCENARIO KIND : one measurement against KIND; prints it and keeps the best per server
+  local r=$1 scenario=$2 kind=$3 key
+  use "$kind"
+  case $scenario in
+    manifest|ceiling)
+      if [ "$scenario" = manifest ]; then run_wrk "$manifest_conns" "$duration" /v2/small/manifests/1; else run_wrk "$manifest_conns" "$duration" /v2/; fi
+      printf 'round %d %-9s %-13s %9s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  wrk CPU %6ss  errors %s\n' "$r" "$kind" \
+        "$([ "$scenario" = manifest ] && echo "manifest GET" || echo "GET /v2/")" "${m[rps]}" "${m[p50]}" "${m[p99]}" "${m[cpu]}" "${m[ccpu]}" "${m[errors]}"
+      if [ "${m[errors]}" = 0 ] && awk "BEGIN { exit !(${m[rps]} > ${best[$kind,$scenario,rps]:-0}) }"; then
+        for key in rps p50 p99 cpu ccpu; do best[$kind,$scenario,$key]=${m[$key]}; done
+        best[$kind,$scenario,unit]=$(calc "${m[cpu]} * 1e6 / ${m[requests]}" 1)    # server CPU us per request
+      fi ;;
+    pull)
+      run_wrk "$pull_conns" "$duration" "${app_paths[@]}"
+      printf 'round %d %-9s pull          %9s MB/s   %7s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  wrk CPU %6ss  errors %s\n' \
+        "$r" "$kind" "${m[mbps]}" "${m[rps]}" "${m[p50]}" "${m[p99]}" "${m[cpu]}" "${m[ccpu]}" "${m[errors]}"
+      if [ "${m[errors]}" = 0 ] && awk "BEGIN { exit !(${m[mbps]} > ${best[$kind,pull,mbps]:-0}) }"; then
+        for key in mbps rps p50 p99 cpu ccpu; do best[$kind,pull,$key]=${m[$key]}; done
+        best[$kind,pull,unit]=$(calc "${m[cpu]} * 1e9 / ${m[bytes]}" 2)         # server CPU s per GB
+      fi ;;
+    upload)
+      run_uploads "$content/up"
+      printf 'round %d %-9s 16 uploads    %9s MB/s   wall %6ss  server CPU %6ss  curl CPU %6ss\n' \
+        "$r" "$kind" "${m[mbps]}" "${m[wall]}" "${m[cpu]}" "${m[ccpu]}"
+      if awk "BEGIN { exit !(${m[mbps]} > ${best[$kind,upload,mbps]:-0}) }"; then
+        for key in mbps wall cpu ccpu; do best[$kind,upload,$key]=${m[$key]}; done
+        best[$kind,upload,unit]=$(calc "${m[cpu]} * 1e9 / ${m[bytes]}" 2)
+      fi ;;
+  esac
+}
+
+# Each round starts both servers fresh and seeds and warms both, then alternates them measurement by measurement
+# (which one goes first flips every round), so the two figures of a pair are seconds apart under the same load.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+scenarios=(manifest); [ "$ceiling" = 1 ] && scenarios+=(ceiling)
+scenarios+=(pull upload)
 for r in $(seq 1 "$rounds"); do
-  for kind in registry2 dbuild; do
-    start_server "$kind"
-    seed app "$content/app"; seed small "$content/small"
-    # The same warm-up for both: a short burst of each load (JIT tiering, page cache, connection pools), not measured.
+  if [ $((r % 2)) = 1 ]; then order=(registry2 dbuild); else order=(dbuild registry2); fi
+  for kind in "${order[@]}"; do start_server "$kind"; seed app "$content/app"; seed small "$content/small"; done
+  for kind in "${order[@]}"; do
+    # The same warm-up for both: a burst of each load (JIT tiering, page cache, connection pools), not measured.
+    use "$kind"
     run_wrk "$pull_conns" "$warmup" "${app_paths[@]}"; run_wrk "$manifest_conns" "$warmup" /v2/small/manifests/1
     run_uploads "$content/warm"
-
-    run_wrk "$manifest_conns" "$duration" /v2/small/manifests/1
-    printf 'round %d %-9s manifest GET  %9s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  wrk CPU %6ss  errors %s\n' \
-      "$r" "$kind" "${m[rps]}" "${m[p50]}" "${m[p99]}" "${m[cpu]}" "${m[ccpu]}" "${m[errors]}"
-    if [ "${m[errors]}" = 0 ] && awk "BEGIN { exit !(${m[rps]} > ${best[$kind,manifest,rps]:-0}) }"; then
-      for key in rps p50 p99 cpu ccpu; do best[$kind,manifest,$key]=${m[$key]}; done
-      best[$kind,manifest,unit]=$(calc "${m[cpu]} * 1e6 / ${m[requests]}" 1)     # server CPU us per request
-    fi
-
-    run_wrk "$pull_conns" "$duration" "${app_paths[@]}"
-    printf 'round %d %-9s pull          %9s MB/s   %7s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  wrk CPU %6ss  errors %s\n' \
-      "$r" "$kind" "${m[mbps]}" "${m[rps]}" "${m[p50]}" "${m[p99]}" "${m[cpu]}" "${m[ccpu]}" "${m[errors]}"
-    if [ "${m[errors]}" = 0 ] && awk "BEGIN { exit !(${m[mbps]} > ${best[$kind,pull,mbps]:-0}) }"; then
-      for key in mbps rps p50 p99 cpu ccpu; do best[$kind,pull,$key]=${m[$key]}; done
-      best[$kind,pull,unit]=$(calc "${m[cpu]} * 1e9 / ${m[bytes]}" 2)          # server CPU s per GB
-    fi
-
-    run_uploads "$content/up"
-    printf 'round %d %-9s 16 uploads    %9s MB/s   wall %6ss  server CPU %6ss  curl CPU %6ss\n' \
-      "$r" "$kind" "${m[mbps]}" "${m[wall]}" "${m[cpu]}" "${m[ccpu]}"
-    if awk "BEGIN { exit !(${m[mbps]} > ${best[$kind,upload,mbps]:-0}) }"; then
-      for key in mbps wall cpu ccpu; do best[$kind,upload,$key]=${m[$key]}; done
-      best[$kind,upload,unit]=$(calc "${m[cpu]} * 1e9 / ${m[bytes]}" 2)
-    fi
-
-    hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")
+  done
+  for scenario in "${scenarios[@]}"; do
+    for kind in "${order[@]}"; do measure "$r" "$scenario" "$kind"; done
+  done
+  for kind in "${order[@]}"; do
+    hwm=$(awk '/VmHWM/ { print $2 }' "/proc/${spid[$kind]}/status")
     [ "$hwm" -gt "${rss[$kind]:-0}" ] && rss[$kind]=$hwm
-    stop_server
+    stop_server "$kind"
     rm -rf "$work/data-$kind"
   done
 done
@@ -256,5 +280,9 @@ for s in pull manifest upload; do
     "${best[registry2,$s,cpu]}" "${best[registry2,$s,ccpu]}" "${best[dbuild,$s,cpu]}" "${best[dbuild,$s,ccpu]}" \
     "${best[registry2,$s,unit]}" "${best[dbuild,$s,unit]}" "$unit" "$(calc "${best[registry2,$s,unit]} / ${best[dbuild,$s,unit]}" 1)"
 done
+if [ "$ceiling" = 1 ]; then
+  printf '%-30s %8s req/s %8s req/s %7sx   (no storage: the HTTP stack alone; server CPU %s vs %s us/request)\n' "GET /v2/, $manifest_conns conns" \
+    "${best[registry2,ceiling,rps]}" "${best[dbuild,ceiling,rps]}" "$(ratio ceiling,rps)" "${best[registry2,ceiling,unit]}" "${best[dbuild,ceiling,unit]}"
+fi
 printf 'best of %d rounds of %ds after %ds warm-ups; pull image %s MiB layers + config; log level %s; %d cores; load average %s at start, %s at end; %s\n' \
   "$rounds" "$duration" "$warmup" "${app_layers_mib[*]}" "$log_level" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%FT%TZ)"

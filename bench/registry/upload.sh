@@ -11,8 +11,8 @@ for file in "$@"; do
   while IFS= read -r line; do
     line=${line%$'\r'}
     case ${line,,} in location:*) loc=${line#*: } ;; esac
-  done < <(curl -fsS -D - -o /dev/null -X POST "http://127.0.0.1:$port/v2/$repo/blobs/uploads/")
+  done < <(curl -fsS --max-time 60 -D - -o /dev/null -X POST "http://127.0.0.1:$port/v2/$repo/blobs/uploads/")
   case $loc in http*) ;; /*) loc="http://127.0.0.1:$port$loc" ;; *) echo "upload.sh: no Location from POST" >&2; exit 1 ;; esac
   case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
-  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "${loc}digest=sha256:$hex"
+  curl -fsS --max-time 600 -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "${loc}digest=sha256:$hex"
 done
