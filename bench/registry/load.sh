@@ -90,7 +90,6 @@ if [ "$(cat "$content/params" 2>/dev/null)" != "$params" ]; then
   done
   echo "$params" > "$content/params"
 fi
-upload_bytes=$(cat "$content"/up/*/* | wc -c)
 app_paths=(/v2/app/manifests/1 "/v2/app/blobs/sha256:$(cat "$content/app/config")")
 while read -r hex; do app_paths+=("/v2/app/blobs/sha256:$hex"); done < "$content/app/layers"
 
@@ -184,7 +183,7 @@ run_uploads() { # DIR : every client dir under DIR uploads its blobs at once; se
     rc=0; for p in "${pids[@]}"; do wait "$p" || rc=1; done; exit $rc' _ "$here/upload.sh" "$port" "$1"
   t1=$(now); c1=$(cpu_of "$server_pid")
   m[wall]=$(calc "$t1 - $t0"); m[cpu]=$(calc "$c1 - $c0"); m[ccpu]=$(awk '{ printf "%.2f", $1 + $2 }' "$work/client-time")
-  m[bytes]=$(cat "$1"/*/* | wc -c)
+  m[bytes]=$(stat -c %s "$1"/*/* | awk '{ s += $1 } END { print s }')
   m[mbps]=$(calc "${m[bytes]} / 1e6 / ${m[wall]}" 1)
 }
 
