@@ -1,9 +1,11 @@
 using System.Collections;
 using System.CommandLine;
 using Dbuild.Registry;
+using Dbuild.Registry.AzureBlob;
 using Dbuild.Registry.Configuration;
 using Dbuild.Registry.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Dbuild.Cli.Commands;
@@ -36,16 +38,22 @@ internal static class RegistryCommand
         }
         var warnings = new List<string>();
         RegistryOptions options;
+        Action<IServiceCollection>? addStorage = null;
         try
         {
             options = RegistryConfigLoader.Load(request.ConfigPath, environment, Path.Combine(request.StateRoot, "registry"), warnings.Add);
+            if (options.StorageDriver == "azure")
+            {
+                AzureBlobSettings azure = AzureBlobSettings.FromParameters(options.StorageParameters.AsReadOnly());
+                addStorage = services => services.AddAzureBlobStorage(azure);
+            }
         }
         catch (RegistryConfigurationException ex)
         {
             throw new UsageException(ex.Message);
         }
-        Directory.CreateDirectory(options.StorageRoot);
-        await using WebApplication app = RegistryHost.Create(options, warnings);
+        if (addStorage is null) { Directory.CreateDirectory(options.StorageRoot); }
+        await using WebApplication app = RegistryHost.Create(options, warnings, addStorage);
         // The command line's own signal handling gives an action only a short grace period before Main returns. A
         // foreground thread keeps the process alive until the host has drained in-flight requests (graceful shutdown).
         using var drained = new ManualResetEventSlim();
