@@ -228,7 +228,11 @@ public sealed class AzureBlobDriver : IStorageDriver
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 404) { return true; }
-        catch (RequestFailedException ex) when (ex.Status == 412) { return false; }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            // If-Match also fails on a missing blob: that one is "already deleted".
+            return !(await Blob(path).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+        }
     }
 
     public Task<Uri?> GetDownloadUrlAsync(string path, TimeSpan lifetime, CancellationToken cancellationToken) =>
