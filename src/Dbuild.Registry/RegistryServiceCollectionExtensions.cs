@@ -24,11 +24,7 @@ public static class RegistryServiceCollectionExtensions
         if (configure is not null) { services.Configure(configure); }
         services.AddSingleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IStorageDriver>(sp => sp.GetRequiredService<IOptions<RegistryOptions>>().Value switch
-        {
-            { StorageDriver: "filesystem" } options => new FileSystemDriver(options.StorageRoot),
-            var options => throw new InvalidOperationException($"No '{options.StorageDriver}' storage driver is registered; the host must add it."),
-        });
+        services.TryAddSingleton<IStorageDriver>(sp => new FileSystemDriver(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.StorageRoot));
         services.TryAddSingleton<RegistryStorage>();
         services.TryAddSingleton<HtpasswdAuthenticator>();
         services.TryAddSingleton<DistributionHandler>();

@@ -38,22 +38,16 @@ internal static class RegistryCommand
         }
         var warnings = new List<string>();
         RegistryOptions options;
-        Action<IServiceCollection>? addStorage = null;
         try
         {
             options = RegistryConfigLoader.Load(request.ConfigPath, environment, Path.Combine(request.StateRoot, "registry"), warnings.Add);
-            if (options.StorageDriver == "azure")
-            {
-                AzureBlobSettings azure = AzureBlobSettings.FromParameters(options.StorageParameters.AsReadOnly());
-                addStorage = services => services.AddAzureBlobStorage(azure);
-            }
         }
         catch (RegistryConfigurationException ex)
         {
             throw new UsageException(ex.Message);
         }
-        if (addStorage is null) { Directory.CreateDirectory(options.StorageRoot); }
-        await using WebApplication app = RegistryHost.Create(options, warnings, addStorage);
+        Directory.CreateDirectory(options.StorageRoot);
+        await using WebApplication app = RegistryHost.Create(options, warnings, AddStorageDriver(options));
         // The command line's own signal handling gives an action only a short grace period before Main returns. A
         // foreground thread keeps the process alive until the host has drained in-flight requests (graceful shutdown).
         using var drained = new ManualResetEventSlim();
@@ -69,5 +63,18 @@ internal static class RegistryCommand
             drained.Set();
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The composition root picks the storage driver: the Azure one for a <c>storage.azure</c> section (its parameters
+    /// validated here, so a bad one is a usage error naming its key), else null for the registry's filesystem default.
+    /// </summary>
+    private static Action<IServiceCollection>? AddStorageDriver(RegistryOptions options)
+    {
+        if (options.StorageDriver != "azure") { return null; }
+        AzureBlobSettings azure;
+        try { azure = AzureBlobSettings.FromParameters(options.StorageParameters.AsReadOnly()); }
+        catch (RegistryConfigurationException ex) { throw new UsageException(ex.Message); }
+        return services => services.AddAzureBlobStorage(azure);
     }
 }
