@@ -20,7 +20,8 @@ internal sealed class AzureDownloadUrls(BlobServiceClient service, TimeProvider 
 
     /// <summary>Replaced whole (a reference write is atomic); two replicas of a fetch racing is harmless.</summary>
     private DelegationKey? _delegation;
-    private bool _delegationRefused;
+    /// <summary>Until when a refused delegation key is not asked for again (a role granted later is picked up then).</summary>
+    private long _refusedUntilTicks;
 
     public async Task<Uri?> GetAsync(BlobClient blob, TimeSpan lifetime, CancellationToken cancellationToken)
     {
@@ -44,7 +45,7 @@ internal sealed class AzureDownloadUrls(BlobServiceClient service, TimeProvider 
 
     private async Task<UserDelegationKey?> GetDelegationKeyAsync(DateTimeOffset now, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        if (_delegationRefused) { return null; }
+        if (now.UtcTicks < Volatile.Read(ref _refusedUntilTicks)) { return null; }
         if (_delegation is { } current && current.UseUntil > now) { return current.Key; }
         try
         {
@@ -55,7 +56,7 @@ internal sealed class AzureDownloadUrls(BlobServiceClient service, TimeProvider 
         }
         catch (RequestFailedException ex) when (ex.Status is 403 or 400)
         {
-            _delegationRefused = true; // no permission for delegation keys: serve bytes through the registry instead
+            Volatile.Write(ref _refusedUntilTicks, (now + TimeSpan.FromMinutes(10)).UtcTicks); // no permission for delegation keys: serve bytes through the registry meanwhile
             return null;
         }
     }
