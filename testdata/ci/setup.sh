@@ -15,6 +15,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Azurite (npm, global) for the Azure storage driver's tests; the tests start their own instances.
+if ! command -v azurite-blob >/dev/null 2>&1; then
+  if ! command -v npm >/dev/null 2>&1; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; fi
+  echo "setup: installing azurite"
+  npm install -g --no-audit --no-fund azurite >/dev/null
+fi
+
 # binfmt_misc for multi-arch (qemu-user-static registers its handlers through binfmt-support).
 if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true; fi
 update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
