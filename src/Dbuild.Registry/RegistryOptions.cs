@@ -15,6 +15,12 @@ public sealed class RegistryOptions
     /// <summary><c>storage.filesystem.rootdirectory</c>: the folder holding <c>docker/registry/v2/…</c>.</summary>
     [Required] public string StorageRoot { get; set; } = "";
 
+    /// <summary>The storage driver section: <c>filesystem</c> (default) or <c>azure</c>.</summary>
+    public string StorageDriver { get; set; } = "filesystem";
+
+    /// <summary>The driver's parameters other than the filesystem root: <c>storage.azure.*</c> keys without that prefix.</summary>
+    public IDictionary<string, string> StorageParameters { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary><c>storage.delete.enabled</c>: whether DELETE of manifests, tags and blobs is allowed.</summary>
     public bool DeleteEnabled { get; set; }
 
@@ -93,6 +99,9 @@ public sealed class RegistryOptions
         (GcEnabled, GcInterval, GcGrace, GcDeleteUntagged) = (other.GcEnabled, other.GcInterval, other.GcGrace, other.GcDeleteUntagged);
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
+        StorageDriver = other.StorageDriver;
+        StorageParameters.Clear();
+        foreach ((string key, string value) in other.StorageParameters) { StorageParameters[key] = value; }
     }
 }
 

@@ -6,13 +6,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 
 packages=(docker.io skopeo podman runc crun uidmap umoci busybox-static qemu-user-static binfmt-support
-  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3 debootstrap)
+  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3 debootstrap wrk nginx-light)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Azurite (npm, global) for the Azure storage driver's tests; the tests start their own instances.
+if ! command -v azurite-blob >/dev/null 2>&1; then
+  if ! command -v npm >/dev/null 2>&1; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; fi
+  echo "setup: installing azurite"
+  npm install -g --no-audit --no-fund azurite >/dev/null
 fi
 
 # binfmt_misc for multi-arch (qemu-user-static registers its handlers through binfmt-support).

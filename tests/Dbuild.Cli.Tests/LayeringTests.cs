@@ -12,6 +12,7 @@ public sealed class LayeringTests
         { "Dbuild.Registry.Client", ["Dbuild.Oci"] },
         { "Dbuild.Runtime", ["Dbuild.Oci"] },
         { "Dbuild.Registry", ["Dbuild.Oci"] },
+        { "Dbuild.Registry.AzureBlob", ["Dbuild.Oci", "Dbuild.Registry"] },
         { "Dbuild.Solver", ["Dbuild.Oci", "Dbuild.Dockerfile", "Dbuild.Registry.Client", "Dbuild.Runtime"] },
     };
 
@@ -35,4 +36,12 @@ public sealed class LayeringTests
     public void Dockerfile_IsBclOnly() =>
         Assert.All(Assembly.Load("Dbuild.Dockerfile").GetReferencedAssemblies(),
             a => Assert.True(a.Name!.StartsWith("System", StringComparison.Ordinal) || a.Name == "netstandard", $"Dbuild.Dockerfile references {a.Name}"));
+
+    [Theory]
+    [InlineData("Dbuild.Oci")]
+    [InlineData("Dbuild.Registry")]
+    [InlineData("Dbuild.Solver")]
+    [InlineData("dbuild")]
+    public void AzureSdk_IsReferencedOnlyByTheAzureDriver(string assemblyName) =>
+        Assert.DoesNotContain(Assembly.Load(assemblyName).GetReferencedAssemblies(), a => a.Name!.StartsWith("Azure.", StringComparison.Ordinal));
 }

@@ -14,6 +14,7 @@ public sealed class RegistryConfExamplesTests : IDisposable
     [InlineData("filesystem.yml")]
     [InlineData("htpasswd.yml")]
     [InlineData("tls.yml")]
+    [InlineData("azure.yml")]
     public void Example_Loads_WithoutWarnings(string file)
     {
         // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.
@@ -29,6 +30,14 @@ public sealed class RegistryConfExamplesTests : IDisposable
         var warnings = new List<string>();
         RegistryOptions options = RegistryConfigLoader.Load(Path.Combine(RepositoryPaths.Root, "registry-conf", file), environment, "/unused", warnings.Add);
         Assert.Empty(warnings);
+        if (file == "azure.yml")
+        {
+            Assert.Equal("azure", options.StorageDriver);
+            Assert.Equal("myaccount", options.StorageParameters["accountname"]);
+            Assert.Equal("shared_key", options.StorageParameters["credentials.type"]);
+            Assert.False(options.RedirectDisabled);
+            return;
+        }
         Assert.Equal("/var/lib/dbuild/registry", options.StorageRoot);
     }
 }

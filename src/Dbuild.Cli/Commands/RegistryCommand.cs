@@ -1,11 +1,13 @@
 using System.Collections;
 using System.CommandLine;
 using Dbuild.Registry;
+using Dbuild.Registry.AzureBlob;
 using Dbuild.Registry.Configuration;
 using Dbuild.Registry.Gc;
 using Dbuild.Registry.Hosting;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Dbuild.Cli.Commands;
@@ -75,7 +77,7 @@ internal static class RegistryCommand
         var warnings = new List<string>();
         RegistryOptions options = LoadOptions(request.ConfigPath, request.StateRoot, warnings);
         Directory.CreateDirectory(options.StorageRoot);
-        await using WebApplication app = RegistryHost.Create(options, warnings);
+        await using WebApplication app = RegistryHost.Create(options, warnings, AddStorageDriver(options));
         // The command line's own signal handling gives an action only a short grace period before Main returns. A
         // foreground thread keeps the process alive until the host has drained in-flight requests (graceful shutdown).
         using var drained = new ManualResetEventSlim();
@@ -91,5 +93,18 @@ internal static class RegistryCommand
             drained.Set();
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The composition root picks the storage driver: the Azure one for a <c>storage.azure</c> section (its parameters
+    /// validated here, so a bad one is a usage error naming its key), else null for the registry's filesystem default.
+    /// </summary>
+    private static Action<IServiceCollection>? AddStorageDriver(RegistryOptions options)
+    {
+        if (options.StorageDriver != "azure") { return null; }
+        AzureBlobSettings azure;
+        try { azure = AzureBlobSettings.FromParameters(options.StorageParameters.AsReadOnly()); }
+        catch (RegistryConfigurationException ex) { throw new UsageException(ex.Message); }
+        return services => services.AddAzureBlobStorage(azure);
     }
 }

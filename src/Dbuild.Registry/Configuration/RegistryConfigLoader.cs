@@ -15,7 +15,11 @@ public static class RegistryConfigLoader
 {
     private const string EnvPrefix = "REGISTRY_";
 
-    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary><c>storage.azure.*</c> keys, kept as strings in <see cref="RegistryOptions.StorageParameters"/>; the Azure driver validates them.</summary>
+    private static readonly string[] AzureParameters = ["accountname", "accountkey", "container", "rootdirectory", "realm", "serviceurl",
+        "credentials.type", "credentials.clientid", "credentials.tenantid", "credentials.secret", "max_retries", "retry_delay"];
+
+    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
     {
         ["version"] = (_, key, node) =>
         {
@@ -59,7 +63,11 @@ public static class RegistryConfigLoader
         },
         ["auth.htpasswd.realm"] = (o, key, node) => o.HtpasswdRealm = NonEmpty(key, node),
         ["auth.htpasswd.path"] = (o, key, node) => o.HtpasswdPath = ExistingFile(key, node),
-    };
+    });
+
+    /// <summary>Keys with <c>_</c> (<c>storage.azure.max_retries</c>) by the form a variable name gives them (<c>storage.azure.max.retries</c>).</summary>
+    private static readonly Dictionary<string, string> UnderscoreKeys =
+        Setters.Keys.Where(k => k.Contains('_', StringComparison.Ordinal)).ToDictionary(k => k.Replace('_', '.'), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Keys that are maps in registry:2 (a bare <c>storage.maintenance.readonly: true</c> is read as <c>…enabled</c>).</summary>
     private static readonly HashSet<string> ShorthandEnabled = new(StringComparer.OrdinalIgnoreCase)
@@ -92,9 +100,15 @@ public static class RegistryConfigLoader
             if (!name.StartsWith(EnvPrefix, StringComparison.Ordinal)) { continue; }
             string key = name[EnvPrefix.Length..].Replace('_', '.').ToLowerInvariant();
             if (ShorthandEnabled.Contains(key)) { key += ".enabled"; }
+            key = UnderscoreKeys.GetValueOrDefault(key, key);
             if (!Setters.ContainsKey(key)) { continue; } // registry:2 ignores variables it has no key for, and so do we
             values.RemoveAll(v => string.Equals(v.Key, key, StringComparison.OrdinalIgnoreCase));
             values.Add((key, ParseEnvironmentValue(name, value)));
+        }
+        if (values.Exists(v => v.Key.StartsWith("storage.filesystem.", StringComparison.OrdinalIgnoreCase))
+            && values.Exists(v => v.Key.StartsWith("storage.azure.", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new RegistryConfigurationException("storage", "exactly one storage driver is allowed, but both 'filesystem' and 'azure' are configured");
         }
         foreach ((string key, YamlNode node) in values) { Setters[key](options, key, node); }
         Validate(options);
@@ -132,9 +146,9 @@ public static class RegistryConfigLoader
             string key = prefix.Length == 0 ? name : $"{prefix}.{name}";
             string lower = key.ToLowerInvariant();
             if (lower.StartsWith("storage.", StringComparison.Ordinal) && prefix == "storage"
-                && name.ToLowerInvariant() is not ("filesystem" or "delete" or "maintenance" or "cache" or "redirect" or "tag"))
+                && name.ToLowerInvariant() is not ("filesystem" or "azure" or "delete" or "maintenance" or "cache" or "redirect" or "tag"))
             {
-                throw new RegistryConfigurationException(key, "unsupported storage driver (this registry supports 'filesystem')");
+                throw new RegistryConfigurationException(key, "unsupported storage driver (this registry supports 'filesystem' and 'azure')");
             }
             if (lower.StartsWith("auth.", StringComparison.Ordinal) && prefix == "auth" && !string.Equals(name, "htpasswd", StringComparison.OrdinalIgnoreCase))
             {
@@ -146,6 +160,15 @@ public static class RegistryConfigLoader
             if (valueNode is YamlScalarNode { Value: null or "" } && IsKnownSection(lower)) { continue; }
             warn($"registry configuration: unknown key '{key}' ignored");
         }
+    }
+
+    private static Dictionary<string, Action<RegistryOptions, string, YamlNode>> WithDriverParameters(Dictionary<string, Action<RegistryOptions, string, YamlNode>> setters)
+    {
+        foreach (string name in AzureParameters)
+        {
+            setters[$"storage.azure.{name}"] = (o, key, node) => (o.StorageDriver, o.StorageParameters[name]) = ("azure", Scalar(key, node));
+        }
+        return setters;
     }
 
     private static bool IsKnownSection(string key) =>

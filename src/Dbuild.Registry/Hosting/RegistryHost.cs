@@ -18,8 +18,11 @@ public static class RegistryHost
     /// <summary>Requests other than uploads are small; uploads lift the limit for themselves.</summary>
     private const long DefaultMaxRequestBodyBytes = 16 * 1024 * 1024;
 
-    /// <summary>Creates the application; <paramref name="warnings"/> (e.g. unknown config keys) are logged once it exists.</summary>
-    public static WebApplication Create(RegistryOptions options, IEnumerable<string>? warnings = null)
+    /// <summary>
+    /// Creates the application; <paramref name="warnings"/> (e.g. unknown config keys) are logged once it exists.
+    /// <paramref name="addStorage"/> registers a storage driver other than the filesystem one (the CLI's Azure driver).
+    /// </summary>
+    public static WebApplication Create(RegistryOptions options, IEnumerable<string>? warnings = null, Action<IServiceCollection>? addStorage = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -33,6 +36,7 @@ public static class RegistryHost
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft", level => level >= LogLevel.Warning && level >= options.LogLevel);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        addStorage?.Invoke(builder.Services);
         builder.Services.AddDbuildRegistry(target => target.CopyFrom(options));
         builder.WebHost.UseKestrelHttpsConfiguration();
         // Kestrel receives into one pool block per recv: blocks of 128 KiB instead of 4 KiB (registered after
@@ -62,7 +66,7 @@ public static class RegistryHost
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dbuild.Registry");
         foreach (string warning in warnings ?? []) { Log.ConfigurationWarning(logger, warning); }
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(logger, options.Address, options.TlsCertificate is not null,
-            options.HtpasswdPath is not null, options.StorageRoot, options.ReadOnly));
+            options.HtpasswdPath is not null, options.StorageDriver == "filesystem" ? options.StorageRoot : options.StorageDriver, options.ReadOnly));
         return app;
     }
 

@@ -36,8 +36,10 @@ public sealed partial class FileSystemDriver : IStorageDriver
         return path.Length == 0 ? _root : Path.Combine(_root, path);
     }
 
-    private static string ETagOf(FileInfo info) =>
-        string.Create(CultureInfo.InvariantCulture, $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}");
+    private static string ETagOf(FileInfo info) => ETagOf(info.LastWriteTimeUtc, info.Length);
+
+    private static string ETagOf(DateTime modifiedUtc, long length) =>
+        string.Create(CultureInfo.InvariantCulture, $"{modifiedUtc.Ticks:x}-{length:x}");
 
     public Task<StorageStat?> StatAsync(string path, CancellationToken cancellationToken)
     {
@@ -45,7 +47,11 @@ public sealed partial class FileSystemDriver : IStorageDriver
         return Task.FromResult(info.Exists ? new StorageStat(info.Length, info.LastWriteTimeUtc, ETagOf(info)) : null);
     }
 
-    public async Task<StorageContent?> ReadAllAsync(string path, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Small items (links, manifests, upload states) are read synchronously: they sit in the page cache, and a
+    /// thread-pool hop per read costs more than the read itself on the registry's hottest path (a manifest GET).
+    /// </summary>
+    public Task<StorageContent?> ReadAllAsync(string path, int maxBytes, CancellationToken cancellationToken)
     {
         string full = Full(path);
         try
@@ -54,20 +60,19 @@ public sealed partial class FileSystemDriver : IStorageDriver
             long length = RandomAccess.GetLength(handle);
             if (length > maxBytes) { throw new InvalidDataException($"'{path}' is {length} bytes, more than {maxBytes}."); }
             // The ETag of the version read: the handle keeps the inode, so a rename over the name does not change it.
-            var info = new FileInfo(full);
-            string etag = ETagOf(info);
+            string etag = ETagOf(File.GetLastWriteTimeUtc(handle), length);
             byte[] content = new byte[length];
             int total = 0;
             while (total < content.Length)
             {
-                int read = await RandomAccess.ReadAsync(handle, content.AsMemory(total), total, cancellationToken).ConfigureAwait(false);
+                int read = RandomAccess.Read(handle, content.AsSpan(total), total);
                 if (read == 0) { break; }
                 total += read;
             }
-            return new StorageContent(total == content.Length ? content : content[..total], etag);
+            return Task.FromResult<StorageContent?>(new StorageContent(total == content.Length ? content : content[..total], etag));
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return null; }
-        catch (UnauthorizedAccessException) when (Directory.Exists(full)) { return null; }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return Task.FromResult<StorageContent?>(null); }
+        catch (UnauthorizedAccessException) when (Directory.Exists(full)) { return Task.FromResult<StorageContent?>(null); }
     }
 
     public Task<Stream?> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
@@ -101,8 +106,7 @@ public sealed partial class FileSystemDriver : IStorageDriver
             switch (condition.Kind)
             {
                 case WriteConditionKind.IfAbsent:
-                    try { File.Move(temp, full, overwrite: false); } // link + unlink: exactly one creator wins
-                    catch (IOException) when (File.Exists(full) || Directory.Exists(full)) { return null; }
+                    if (Directory.Exists(full) || !PosixLink.TryLink(temp, full)) { return null; } // exactly one creator wins
                     break;
                 case WriteConditionKind.IfMatch:
                     using (await LockAsync(full, cancellationToken).ConfigureAwait(false))
@@ -126,16 +130,12 @@ public sealed partial class FileSystemDriver : IStorageDriver
 
     public Task<bool> MoveIfAbsentAsync(string source, string destination, CancellationToken cancellationToken)
     {
-        string to = Full(destination);
+        string from = Full(source), to = Full(destination);
         if (File.Exists(to)) { return Task.FromResult(false); }
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-        try
-        {
-            // Without overwrite, .NET links then unlinks on Unix, so a concurrent mover of the same content loses cleanly.
-            File.Move(Full(source), to, overwrite: false);
-            return Task.FromResult(true);
-        }
-        catch (IOException) when (File.Exists(to)) { return Task.FromResult(false); }
+        if (!PosixLink.TryLink(from, to)) { return Task.FromResult(false); } // a concurrent mover won
+        File.Delete(from);
+        return Task.FromResult(true);
     }
 
     public Task<StoragePage> ListAsync(string prefix, string? after, int pageSize, CancellationToken cancellationToken)

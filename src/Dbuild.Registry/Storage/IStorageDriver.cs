@@ -7,7 +7,7 @@ namespace Dbuild.Registry.Storage;
 /// The storage driver seam (contract v2): a tree of named items addressed by <c>/</c>-separated paths relative to the
 /// storage root (<c>docker/registry/v2/blobs/sha256/ab/ab…/data</c>). The filesystem driver maps them to files, the
 /// Azure driver to block blobs. Layout knowledge lives above, in <see cref="RegistryStorage"/>. Every driver passes the
-/// same driver conformance suite (tests/Dbuild.Registry.Tests/Drivers).
+/// same driver conformance suite (tests/Dbuild.IntegrationTests/Registry/Drivers).
 /// </summary>
 /// <remarks>
 /// Nothing a driver keeps in memory may change an answer: several replicas share one storage, and each must see what

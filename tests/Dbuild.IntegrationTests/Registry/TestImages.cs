@@ -9,14 +9,17 @@ namespace Dbuild.IntegrationTests.Registry;
 /// <summary>Offline test images as OCI layouts: the busybox layout, and a two-platform index built on it.</summary>
 internal static class TestImages
 {
-    /// <summary>Copies the busybox layout and adds a tiny linux/arm64 image and an index (tag <c>multi</c>) over both.</summary>
-    public static (string Layout, Digest Index) MakeMultiArchLayout(string busyboxLayout, string directory)
+    /// <summary>
+    /// Copies the busybox layout and adds a tiny linux/arm64 image and an index (tag <c>multi</c>) over both; a distinct
+    /// <paramref name="armText"/> makes the arm64 layer and config unique (no client has them yet).
+    /// </summary>
+    public static (string Layout, Digest Index) MakeMultiArchLayout(string busyboxLayout, string directory, string armText = "hello from arm64\n")
     {
         CopyDirectory(busyboxLayout, directory);
         JsonNode busyboxIndex = JsonNode.Parse(File.ReadAllText(Path.Combine(busyboxLayout, "index.json")))!;
         JsonNode amd64 = busyboxIndex["manifests"]![0]!;
 
-        byte[] tar = MakeTar(("hello.txt", "hello from arm64\n"));
+        byte[] tar = MakeTar(("hello.txt", armText));
         byte[] layer = Gzip(tar);
         Digest layerDigest = WriteBlob(directory, layer);
         byte[] config = Encoding.UTF8.GetBytes(
