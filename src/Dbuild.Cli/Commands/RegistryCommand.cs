@@ -45,8 +45,7 @@ internal static class RegistryCommand
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
             RegistryOptions options = LoadOptions(parseResult.GetRequiredValue(config).FullName, GlobalOptions.ResolveRoot(parseResult), []);
-            // The composition root picks the driver; the filesystem is the one this command knows today.
-            var driver = new FileSystemDriver(options.StorageRoot);
+            IStorageDriver driver = CreateStorageDriver(options);
             await OfflineGarbageCollector.RunAsync(driver, parseResult.GetValue(dryRun), parseResult.GetValue(deleteUntagged), Console.Out, token);
             return ExitCodes.Ok;
         }, cancellationToken));
@@ -93,6 +92,14 @@ internal static class RegistryCommand
             drained.Set();
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The driver <c>storage</c> names, outside a host (the offline GC).</summary>
+    private static IStorageDriver CreateStorageDriver(RegistryOptions options)
+    {
+        if (options.StorageDriver != "azure") { return new FileSystemDriver(options.StorageRoot); }
+        try { return AzureBlobDriver.Create(AzureBlobSettings.FromParameters(options.StorageParameters.AsReadOnly())); }
+        catch (RegistryConfigurationException ex) { throw new UsageException(ex.Message); }
     }
 
     /// <summary>
