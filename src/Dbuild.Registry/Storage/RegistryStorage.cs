@@ -19,6 +19,9 @@ internal sealed partial class RegistryStorage(IStorageDriver store, BlobMarkers 
 
     public IStorageDriver Driver => store;
 
+    /// <summary>Verified manifest bytes by digest (immutable); existence always comes from storage.</summary>
+    private readonly ManifestCache _manifests = new();
+
     /// <summary>The GC age markers requests refresh (see <see cref="BlobMarkers"/>).</summary>
     public BlobMarkers Markers => markers;
 
@@ -85,7 +88,10 @@ internal sealed partial class RegistryStorage(IStorageDriver store, BlobMarkers 
     public async Task<byte[]?> GetManifestAsync(string name, Digest digest, CancellationToken cancellationToken)
     {
         if (!await HasManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)) { return null; }
-        return (await store.ReadAllAsync(BlobDataPath(digest), MaxStoredManifestBytes, cancellationToken).ConfigureAwait(false))?.Content;
+        if (_manifests.TryGet(digest, out byte[] cached)) { return cached; }
+        byte[]? content = (await store.ReadAllAsync(BlobDataPath(digest), MaxStoredManifestBytes, cancellationToken).ConfigureAwait(false))?.Content;
+        if (content is not null) { _manifests.Add(digest, content); }
+        return content;
     }
 
     /// <summary>

@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+using Dbuild.Oci;
+
+namespace Dbuild.Registry.Storage;
+
+/// <summary>
+/// Manifest bytes by digest, verified before they are kept. Content-addressed bytes never change, so the cache can
+/// never give a stale answer; whether a repository still has the manifest is always read from storage (its revision
+/// link), so replicas agree. Bounded by total bytes; when full, arbitrary entries make room.
+/// </summary>
+internal sealed class ManifestCache(long capacityBytes = ManifestCache.DefaultCapacity)
+{
+    public const long DefaultCapacity = 64L * 1024 * 1024;
+
+    private readonly ConcurrentDictionary<Digest, byte[]> _entries = new();
+    private long _bytes;
+
+    public bool TryGet(Digest digest, out byte[] content) => _entries.TryGetValue(digest, out content!);
+
+    /// <summary>Keeps <paramref name="content"/> when it really has <paramref name="digest"/>; returns whether it does.</summary>
+    public bool Add(Digest digest, byte[] content)
+    {
+        if (Digest.Compute(content, digest.Algorithm) != digest) { return false; }
+        if (content.Length > capacityBytes / 16) { return true; }
+        while (Interlocked.Read(ref _bytes) + content.Length > capacityBytes)
+        {
+            using IEnumerator<KeyValuePair<Digest, byte[]>> any = _entries.GetEnumerator();
+            if (!any.MoveNext()) { break; }
+            if (_entries.TryRemove(any.Current.Key, out byte[]? evicted)) { Interlocked.Add(ref _bytes, -evicted.Length); }
+        }
+        if (_entries.TryAdd(digest, content)) { Interlocked.Add(ref _bytes, content.Length); }
+        return true;
+    }
+}
