@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Dbuild.Testing;
@@ -17,25 +14,17 @@ internal sealed class AzuriteServer : IAsyncDisposable
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private readonly Process _process;
+    private readonly ListeningProcess _process;
     private readonly TempDirectory _data;
-    private readonly StringBuilder _output = new();
 
-    private AzuriteServer(Process process, TempDirectory data, int port)
-    {
-        (_process, _data, Port) = (process, data, port);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_output) { _output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_output) { _output.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-    }
+    private AzuriteServer(ListeningProcess process, TempDirectory data, int port) => (_process, _data, Port) = (process, data, port);
 
     public int Port { get; }
 
     /// <summary>The blob service URL (path-style, as Azurite serves it): registry:2's <c>storage.azure.serviceurl</c>.</summary>
     public Uri ServiceUrl => new($"http://127.0.0.1:{Port}/{AccountName}");
 
-    public string Output { get { lock (_output) { return _output.ToString(); } } }
+    public string Output => _process.Output;
 
     /// <summary>Skips (fails under CI) unless Azurite is installed; returns its blob-only executable.</summary>
     public static string RequireAzurite()
@@ -50,28 +39,14 @@ internal sealed class AzuriteServer : IAsyncDisposable
         string tool = RequireAzurite();
         var data = new TempDirectory("dbuild-azurite-");
         int port = RegistryServer.FreePort();
-        var startInfo = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in (string[])["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--location", data.Path, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent"])
+        string[] arguments = ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--location", data.Path, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent"];
+        try { return new AzuriteServer(await ListeningProcess.StartAsync(tool, arguments, port, 150, cancellationToken), data, port); }
+        catch
         {
-            startInfo.ArgumentList.Add(argument);
+            data.Dispose();
+            throw;
         }
-        var server = new AzuriteServer(Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {tool}."), data, port);
-        for (int attempt = 0; attempt < 150; attempt++)
-        {
-            if (server._process.HasExited) { break; }
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", port, cancellationToken);
-                return server;
-            }
-            catch (SocketException) { }
-            await Task.Delay(100, cancellationToken);
-        }
-        string output = server.Output;
-        await server.DisposeAsync();
-        throw new InvalidOperationException($"Azurite did not start listening on port {port}.\n{output}");
     }
 
     public BlobServiceClient CreateServiceClient() => new(ServiceUrl, new StorageSharedKeyCredential(AccountName, AccountKey));
@@ -90,17 +65,7 @@ internal sealed class AzuriteServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException) { }
-        _process.Dispose();
+        await _process.DisposeAsync();
         _data.Dispose();
     }
 }

@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 using Dbuild.Testing;
 
 namespace Dbuild.IntegrationTests.Registry;
@@ -13,18 +10,10 @@ namespace Dbuild.IntegrationTests.Registry;
 /// </summary>
 internal sealed class NginxProxy : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ListeningProcess _process;
     private readonly string _directory;
-    private readonly StringBuilder _output = new();
 
-    private NginxProxy(Process process, string directory, int port)
-    {
-        (_process, _directory, Port) = (process, directory, port);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_output) { _output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_output) { _output.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-    }
+    private NginxProxy(ListeningProcess process, string directory, int port) => (_process, _directory, Port) = (process, directory, port);
 
     public int Port { get; }
 
@@ -72,40 +61,11 @@ internal sealed class NginxProxy : IAsyncDisposable
               }
             }
             """, cancellationToken);
-        var startInfo = new ProcessStartInfo(nginx) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in (string[])["-c", config, "-p", directory, "-g", "daemon off;"]) { startInfo.ArgumentList.Add(argument); }
-        var proxy = new NginxProxy(Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start nginx."), directory, port);
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            if (proxy._process.HasExited) { break; }
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", port, cancellationToken);
-                return proxy;
-            }
-            catch (SocketException) { }
-            await Task.Delay(100, cancellationToken);
-        }
-        string output;
-        lock (proxy._output) { output = proxy._output.ToString(); }
-        string errors = File.Exists(Path.Combine(directory, "error.log")) ? await File.ReadAllTextAsync(Path.Combine(directory, "error.log"), cancellationToken) : "";
-        await proxy.DisposeAsync();
-        throw new InvalidOperationException($"nginx did not start listening on port {port}.\n{output}\n{errors}");
+        string errorLog = Path.Combine(directory, "error.log");
+        ListeningProcess process = await ListeningProcess.StartAsync(nginx, ["-c", config, "-p", directory, "-g", "daemon off;"], port, 100, cancellationToken,
+            () => File.Exists(errorLog) ? File.ReadAllText(errorLog) : "");
+        return new NginxProxy(process, directory, port);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException) { }
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
