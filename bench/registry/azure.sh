@@ -9,6 +9,8 @@
 #   ROUNDS=3 SIZE_MB=512 bench/registry/azure.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/registry/lib.sh
+. "$here/lib.sh"
 repo=$(cd "$here/../.." && pwd)
 dbuild=${1:-}
 work=${2:-/var/tmp/dbuild-bench-azure}
@@ -32,17 +34,6 @@ else
   dbuild_cmd=("$dbuild")
 fi
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(shuf -i 20000-60000 -n 1)
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "bench: no free port" >&2; exit 1
-}
-now() { date +%s.%N; }
-hz=$(getconf CLK_TCK)
-cpu_of_pid() { awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 pids=()
 cleanup() { local p; for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -89,17 +80,17 @@ keep() { # key wall dbuild-cpu azurite-cpu
 timed() { # key command...
   local key=$1; shift
   local t0 t1 d0 d1 a0 a1
-  d0=$(cpu_of_pid "$dpid"); a0=$(cpu_of_pid "$azpid"); t0=$(now)
+  d0=$(cpu_seconds "$dpid"); a0=$(cpu_seconds "$azpid"); t0=$(now)
   "$@" >/dev/null
-  t1=$(now); d1=$(cpu_of_pid "$dpid"); a1=$(cpu_of_pid "$azpid")
+  t1=$(now); d1=$(cpu_seconds "$dpid"); a1=$(cpu_seconds "$azpid")
   keep "$key" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$d1 - $d0" | bc -l)" "$(echo "$a1 - $a0" | bc -l)"
 }
 sdk_timed() { # key command... (the SDK client times its own transfer, without its process start)
   local key=$1; shift
   local d0 d1 a0 a1 secs
-  d0=$(cpu_of_pid "$dpid"); a0=$(cpu_of_pid "$azpid")
+  d0=$(cpu_seconds "$dpid"); a0=$(cpu_seconds "$azpid")
   secs=$("$@")
-  d1=$(cpu_of_pid "$dpid"); a1=$(cpu_of_pid "$azpid")
+  d1=$(cpu_seconds "$dpid"); a1=$(cpu_seconds "$azpid")
   keep "$key" "$secs" "$(echo "$d1 - $d0" | bc -l)" "$(echo "$a1 - $a0" | bc -l)"
 }
 

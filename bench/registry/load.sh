@@ -18,6 +18,8 @@
 # Needs wrk (apt-get install wrk), curl, /usr/bin/docker-registry, dotnet. Talks to 127.0.0.1 only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/registry/lib.sh
+. "$here/lib.sh"
 repo=$(cd "$here/../.." && pwd)
 work=${1:-/var/tmp/dbuild-load}
 dbuild=${2:-}
@@ -30,7 +32,6 @@ log_level=${LOG_LEVEL:-info}       # the same for both servers; info = one acces
 ceiling=${CEILING:-0}
 pull_conns=64 manifest_conns=128 upload_clients=16 upload_mib=32
 app_layers_mib=(2 10 24 60)        # the pulled image's layers, largest last, as a typical app image on a distro base
-hz=$(getconf CLK_TCK)
 mkdir -p "$work"
 
 for tool in wrk curl /usr/bin/docker-registry /usr/bin/time sha256sum; do
@@ -47,8 +48,6 @@ fi
 case $dbuild in *.dll) dbuild_cmd=(dotnet "$dbuild") ;; *) dbuild_cmd=("$dbuild") ;; esac
 
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }  # calc EXPR [DECIMALS]; EXPR holds only numbers this script made
-now() { date +%s.%N; }
-cpu_of() { awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 # ---- content: random blobs named by their sha256, made once per parameter set ----
 content=$work/content
@@ -94,14 +93,6 @@ app_paths=(/v2/app/manifests/1 "/v2/app/blobs/sha256:$(cat "$content/app/config"
 while read -r hex; do app_paths+=("/v2/app/blobs/sha256:$hex"); done < "$content/app/layers"
 
 # ---- servers ----
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(shuf -i 20000-60000 -n 1)
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "load: no free port" >&2; exit 1
-}
 declare -A spid sport
 server_pid="" port=""              # the server the functions below talk to, set by use()
 use() { server_pid=${spid[$1]} port=${sport[$1]}; }
@@ -160,10 +151,10 @@ declare -A m
 run_wrk() { # CONNS SECONDS PATH... : sets m[rps] m[mbps] m[p50] m[p99] (ms) m[cpu] m[ccpu] m[errors] m[requests] m[bytes]
   local conns=$1 seconds=$2 line c0 c1 key
   shift 2
-  c0=$(cpu_of "$server_pid")
+  c0=$(cpu_seconds "$server_pid")
   /usr/bin/time -f '%U %S' -o "$work/client-time" wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 60s --latency \
     -s "$here/cycle.lua" "http://127.0.0.1:$port" -- "$@" > "$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; exit 1; }
-  c1=$(cpu_of "$server_pid")
+  c1=$(cpu_seconds "$server_pid")
   line=$(grep '^WRK ' "$work/wrk.out") || { cat "$work/wrk.out" >&2; exit 1; }
   declare -A w
   for kv in ${line#WRK }; do w[${kv%%=*}]=${kv#*=}; done
@@ -177,11 +168,11 @@ run_wrk() { # CONNS SECONDS PATH... : sets m[rps] m[mbps] m[p50] m[p99] (ms) m[c
 
 run_uploads() { # DIR : every client dir under DIR uploads its blobs at once; sets m[mbps] m[wall] m[cpu] m[ccpu] m[bytes]
   local c0 c1 t0 t1
-  c0=$(cpu_of "$server_pid"); t0=$(now)
+  c0=$(cpu_seconds "$server_pid"); t0=$(now)
   /usr/bin/time -f '%U %S' -o "$work/client-time" bash -c '
     pids=(); for d in "$3"/*/; do "$1" "$2" "up$(basename "$d")" "$d"* & pids+=($!); done
     rc=0; for p in "${pids[@]}"; do wait "$p" || rc=1; done; exit $rc' _ "$here/upload.sh" "$port" "$1"
-  t1=$(now); c1=$(cpu_of "$server_pid")
+  t1=$(now); c1=$(cpu_seconds "$server_pid")
   m[wall]=$(calc "$t1 - $t0"); m[cpu]=$(calc "$c1 - $c0"); m[ccpu]=$(awk '{ printf "%.2f", $1 + $2 }' "$work/client-time")
   m[bytes]=$(stat -c %s "$1"/*/* | awk '{ s += $1 } END { print s }')
   m[mbps]=$(calc "${m[bytes]} / 1e6 / ${m[wall]}" 1)

@@ -13,6 +13,8 @@
 #   ArtifactsPath=/somewhere bench/registry/run.sh   (where the Release build goes; default <repo>/artifacts)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/registry/lib.sh
+. "$here/lib.sh"
 repo=$(cd "$here/../.." && pwd)
 work=${1:-/var/tmp/dbuild-bench}
 rounds=${ROUNDS:-2}
@@ -33,16 +35,6 @@ big_bytes=$(du -sb "$work/images/big/blobs" | cut -f1)
 small_bytes=$(du -sb "$work/images/small/blobs" | cut -f1)
 small_blobs=$(( $(ls "$work/images/small/blobs/sha256" | wc -l) - 1 ))  # layers + config; the manifest is not a blob upload
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(shuf -i 20000-60000 -n 1)
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "bench: no free port" >&2; exit 1
-}
-now() { date +%s.%N; }
-hz=$(getconf CLK_TCK)
 
 declare -A pids ports
 cleanup() {
@@ -91,9 +83,9 @@ YML
 measure() { # kind command... : runs it; records wall seconds in $wall, the server's CPU seconds in $cpu, the client's in $ccpu
   local kind=$1; shift
   local t0 t1 c0 c1
-  c0=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pids[$kind]}/stat")
+  c0=$(cpu_seconds "${pids[$kind]}")
   t0=$(now); /usr/bin/time -f '%U %S' -o "$work/client-time" "$@" >/dev/null; t1=$(now)
-  c1=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pids[$kind]}/stat")
+  c1=$(cpu_seconds "${pids[$kind]}")
   wall=$(echo "$t1 - $t0" | bc -l); cpu=$(echo "$c1 - $c0" | bc -l)
   ccpu=$(awk '{printf "%.2f", $1 + $2}' "$work/client-time")
 }
