@@ -31,7 +31,7 @@ internal sealed partial class DistributionHandler
             Digest expected = ParseDigest(digestValue.ToString());
             LiftBodyLimit(context);
             string monolithic = await storage.StartUploadAsync(name, cancellationToken).ConfigureAwait(false);
-            long size = await storage.AppendUploadAsync(name, monolithic, context.Request.BodyReader, null, cancellationToken).ConfigureAwait(false);
+            (_, long size) = await storage.AppendUploadAsync(name, monolithic, context.Request.BodyReader, null, cancellationToken).ConfigureAwait(false);
             CountBytesIn(context, size);
             await FinishAsync(context, name, monolithic, expected, cancellationToken).ConfigureAwait(false);
             return;
@@ -43,9 +43,7 @@ internal sealed partial class DistributionHandler
 
     private async Task GetUploadStatusAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
     {
-        long size = await storage.GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false)
-            ?? throw DistributionErrors.BlobUploadUnknownError(id);
-        SessionHeaders(context, name, id, size);
+        SessionHeaders(context, name, id, await CurrentSizeAsync(name, id, cancellationToken).ConfigureAwait(false));
         Empty(context, 204);
     }
 
@@ -82,34 +80,32 @@ internal sealed partial class DistributionHandler
         Created(context, name, actual);
     }
 
-    /// <summary>Streams the body into the upload, honouring an optional <c>Content-Range: start-end</c>.</summary>
+    /// <summary>
+    /// Streams the body into the upload, honouring an optional <c>Content-Range: start-end</c>. The upload's state is
+    /// read once, by the append, which also checks the start; only a malformed range reads the size for its answer.
+    /// </summary>
     private async Task<long> AppendAsync(HttpContext context, string name, string id, CancellationToken cancellationToken)
     {
-        long? current = await storage.GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false);
-        if (current is null) { throw DistributionErrors.BlobUploadUnknownError(id); }
         long? start = null;
         string? contentRange = context.Request.Headers.ContentRange;
         if (!string.IsNullOrEmpty(contentRange))
         {
             if (!TryParseContentRange(contentRange, out long first, out long last))
             {
-                RangeFailed(context, name, id, current.Value, $"'{contentRange}' is not start-end");
-            }
-            if (first != current.Value)
-            {
-                RangeFailed(context, name, id, current.Value, $"the chunk starts at {first} but the upload holds {current.Value} bytes");
+                RangeFailed(context, name, id, await CurrentSizeAsync(name, id, cancellationToken).ConfigureAwait(false), $"'{contentRange}' is not start-end");
             }
             if (context.Request.ContentLength is { } length && length != last - first + 1)
             {
-                RangeFailed(context, name, id, current.Value, $"Content-Length {length} does not match the range {first}-{last}");
+                RangeFailed(context, name, id, await CurrentSizeAsync(name, id, cancellationToken).ConfigureAwait(false),
+                    $"Content-Length {length} does not match the range {first}-{last}");
             }
             start = first;
         }
         LiftBodyLimit(context);
         try
         {
-            long size = await storage.AppendUploadAsync(name, id, context.Request.BodyReader, start, cancellationToken).ConfigureAwait(false);
-            CountBytesIn(context, size - current.Value);
+            (long before, long size) = await storage.AppendUploadAsync(name, id, context.Request.BodyReader, start, cancellationToken).ConfigureAwait(false);
+            CountBytesIn(context, size - before);
             return size;
         }
         catch (UploadOffsetException ex)
@@ -118,6 +114,9 @@ internal sealed partial class DistributionHandler
             throw;
         }
     }
+
+    private async Task<long> CurrentSizeAsync(string name, string id, CancellationToken cancellationToken) =>
+        await storage.GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false) ?? throw DistributionErrors.BlobUploadUnknownError(id);
 
     private static void RangeFailed(HttpContext context, string name, string id, long size, string why)
     {

@@ -42,10 +42,10 @@ internal sealed partial class RegistryStorage
 
     /// <summary>
     /// Appends the request body to the upload, hashing while writing. With <paramref name="expectedStart"/> the upload
-    /// must currently hold exactly that many bytes. Returns the new size. A concurrent append that recorded first makes
+    /// must currently hold exactly that many bytes. Returns the size before and after. A concurrent append that recorded first makes
     /// this one fail with <see cref="UploadOffsetException"/> (its staged bytes are never committed).
     /// </summary>
-    public async Task<long> AppendUploadAsync(string name, string id, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
+    public async Task<(long Before, long After)> AppendUploadAsync(string name, string id, PipeReader body, long? expectedStart, CancellationToken cancellationToken)
     {
         (UploadState state, string etag) = await ReadUploadAsync(name, id, cancellationToken).ConfigureAwait(false) ?? throw new UploadUnknownException(id);
         if (expectedStart is { } start && start != state.Offset) { throw new UploadOffsetException(state.Offset); }
@@ -56,14 +56,14 @@ internal sealed partial class RegistryStorage
             part = await store.StageAsync(UploadDataPath(name, id), state.Offset, body, hash.Append, cancellationToken).ConfigureAwait(false);
         }
         catch (StagedOffsetException) { throw new UploadOffsetException(state.Offset); }
-        if (part.Length == 0) { return state.Offset; }
+        if (part.Length == 0) { return (state.Offset, state.Offset); }
         UploadState next = state.Append(part, hash, timeProvider.GetUtcNow());
         if (await store.WriteAsync(UploadStatePath(name, id), next.Serialize(), WriteCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false) is null)
         {
             long now = await GetUploadSizeAsync(name, id, cancellationToken).ConfigureAwait(false) ?? throw new UploadUnknownException(id);
             throw new UploadOffsetException(now);
         }
-        return next.Offset;
+        return (state.Offset, next.Offset);
     }
 
     /// <summary>
