@@ -75,7 +75,7 @@ internal static class RegistryCommand
     {
         var warnings = new List<string>();
         RegistryOptions options = LoadOptions(request.ConfigPath, request.StateRoot, warnings);
-        Directory.CreateDirectory(options.StorageRoot);
+        if (options.StorageDriver != "azure") { Directory.CreateDirectory(options.StorageRoot); }
         await using WebApplication app = RegistryHost.Create(options, warnings, AddStorageDriver(options));
         // The command line's own signal handling gives an action only a short grace period before Main returns. A
         // foreground thread keeps the process alive until the host has drained in-flight requests (graceful shutdown).
