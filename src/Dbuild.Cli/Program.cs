@@ -2,6 +2,8 @@ using System.CommandLine;
 using Dbuild.Cli;
 using Dbuild.Cli.Commands;
 
+ServerTiering.ReExecIfServing(args);
+
 RootCommand root = new("dbuild: build container images from Dockerfiles and serve an OCI registry.")
 {
     GlobalOptions.Root,

@@ -117,11 +117,12 @@ internal sealed class SnapshotStore
         try
         {
             if (Exists(id)) { return; }
-            var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
+            var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 128 << 10));
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             async Task WriteAsync()
             {
                 // Batched: every write to the pipe wakes the unpacking side, and a tar is written in 512-byte headers and small files.
+                // 128 KiB segments: 4 KiB ones (the default) outnumbered the shared array pool, so every flush allocated fresh arrays.
                 var writer = new BufferedStream(pipe.Writer.AsStream(leaveOpen: true), 1 << 20);
                 try
                 {

@@ -16,7 +16,7 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
     private const int BlockSize = 1024 * 1024;
     private const int OsByte = 9; // RFC 1952 section 2.3: ID1 ID2 CM FLG MTIME(4) XFL OS
     private const byte Unix = 3;
-    private readonly Queue<Task<byte[]>> _inFlight = new();
+    private readonly Queue<Task<Member>> _inFlight = new();
     private byte[] _block = ArrayPool<byte>.Shared.Rent(BlockSize);
     private int _filled;
     private bool _anyMember;
@@ -60,8 +60,7 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
             if (_filled > 0 || !_anyMember) { await SubmitBlockAsync(CancellationToken.None).ConfigureAwait(false); }
             while (_inFlight.Count > 0)
             {
-                byte[] member = await _inFlight.Dequeue().ConfigureAwait(false);
-                await inner.WriteAsync(member).ConfigureAwait(false);
+                await WriteMemberAsync(await _inFlight.Dequeue().ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
             }
             ArrayPool<byte>.Shared.Return(_block);
         }
@@ -83,31 +82,47 @@ internal sealed class ParallelGzipStream(Stream inner, int level, int parallelis
         _filled = 0;
         if (parallelism == 1)
         {
-            await inner.WriteAsync(Compress(block, length, level), cancellationToken).ConfigureAwait(false);
+            await WriteMemberAsync(Compress(block, length, level), cancellationToken).ConfigureAwait(false);
             return;
         }
         _inFlight.Enqueue(Task.Run(() => Compress(block, length, level), cancellationToken));
         while (_inFlight.Count >= parallelism)
         {
-            byte[] member = await _inFlight.Dequeue().ConfigureAwait(false);
-            await inner.WriteAsync(member, cancellationToken).ConfigureAwait(false);
+            await WriteMemberAsync(await _inFlight.Dequeue().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static byte[] Compress(byte[] block, int length, int level)
+    private async ValueTask WriteMemberAsync(Member member, CancellationToken cancellationToken)
+    {
+        try { await inner.WriteAsync(member.Buffer.AsMemory(0, member.Length), cancellationToken).ConfigureAwait(false); }
+        finally { ArrayPool<byte>.Shared.Return(member.Buffer); }
+    }
+
+    /// <summary>A compressed member in a pooled buffer (returned once written): fresh arrays per block were most of a layer export's page faults.</summary>
+    private readonly record struct Member(byte[] Buffer, int Length);
+
+    private static Member Compress(byte[] block, int length, int level)
     {
         try
         {
             ZLibCompressionOptions options = Choose(block.AsSpan(0, length), level);
-            // A bounded per-block buffer (at most ~1 MiB plus gzip overhead), not a whole-layer buffer.
-            using var output = new MemoryStream(length / 2 + 64);
-            using (var gzip = new GZipStream(output, options, leaveOpen: true))
+            // Deflate never grows data by more than 5 bytes per 16 KiB stored block; the gzip header and trailer are 18.
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(length + length / 1024 + 1024);
+            try
             {
-                gzip.Write(block, 0, length);
+                using var output = new MemoryStream(buffer, 0, buffer.Length, writable: true);
+                using (var gzip = new GZipStream(output, options, leaveOpen: true))
+                {
+                    gzip.Write(block, 0, length);
+                }
+                if (output.Position > OsByte) { buffer[OsByte] = Unix; } // zlib writes the OS it was built for; the bytes must not depend on the machine
+                return new Member(buffer, (int)output.Position);
             }
-            byte[] member = output.ToArray();
-            if (member.Length > OsByte) { member[OsByte] = Unix; } // zlib writes the OS it was built for; the bytes must not depend on the machine
-            return member;
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
         }
         finally
         {

@@ -93,6 +93,23 @@ public sealed class RegistryServeTests
     }
 
     [Fact]
+    public async Task Serve_ReplacesItselfWithTieredCompilationOn_KeepingItsProcessAndCommandLine()
+    {
+        // dbuild runs without tiered compilation (short builds); the server turns it on for itself (ServerTiering).
+        using var work = new TempDirectory();
+        int port = RegistryServer.FreePort();
+        var environment = new Dictionary<string, string> { ["REGISTRY_HTTP_ADDR"] = $"127.0.0.1:{port}" };
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(["--root", work.Path, "registry", "serve"], environment, port,
+            work.Combine("registry"), Ct);
+        string[] variables = (await File.ReadAllTextAsync($"/proc/{registry.ProcessId}/environ", Ct)).Split('\0');
+        Assert.Contains("DOTNET_TieredCompilation=1", variables);
+        Assert.Contains($"REGISTRY_HTTP_ADDR=127.0.0.1:{port}", variables);
+        string[] argv = (await File.ReadAllTextAsync($"/proc/{registry.ProcessId}/cmdline", Ct)).TrimEnd('\0').Split('\0');
+        Assert.Equal(["--root", work.Path, "registry", "serve"], argv[^4..]);
+        Assert.Equal(0, await registry.StopAsync(Ct));
+    }
+
+    [Fact]
     public async Task Serve_InvalidConfig_ExitsWithUsageErrorNamingTheKey()
     {
         using var work = new TempDirectory();
