@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Registry load benchmark (issue 12 (a)): many cheap clients at once against `dbuild registry serve` (Release) and
 # Debian's docker-registry (registry:2, distribution 2.8.2), both on the filesystem driver, in the same run:
-#   pull      64 wrk connections GET an image's manifest (by tag, with a pull's Accept), its config and its 4 layers
+#   pull      64 connections GET an image's manifest (by tag, with a pull's Accept), its config and its 4 layers
 #             (~96 MiB), cycling through those 6 paths; latency percentiles are over every request of that mix
-#   manifest  128 wrk connections GET one small image's manifest by tag, with the Accept header
+#   manifest  128 connections GET one small image's manifest by tag, with the Accept header
+# The GET loads run httpload (httpload.c, compiled here with gcc): epoll keep-alive connections that discard bodies in
+# the kernel (recv MSG_TRUNC), so the client costs little per byte; CLIENT=wrk runs wrk with cycle.lua instead.
 #   upload    16 curl clients in parallel, each POST + monolithic PUT of its own distinct 32 MiB blobs
 # Each round starts both servers fresh (new ports, empty data dirs), seeds them with curl, warms them up (JIT, caches)
 # with the same short loads, then alternates them measurement by measurement, so both see the same background load.
@@ -12,10 +14,10 @@
 #
 #   bench/registry/load.sh [WORK_DIR [DBUILD]]   WORK_DIR default /var/tmp/dbuild-load (~2.5 GiB); DBUILD: a published
 #                                                 dbuild binary, or a dbuild.dll; default: a Release build of src/Dbuild.Cli
-#   ROUNDS=2 DURATION=10 WARMUP=5 THREADS=2 UPLOAD_BLOBS=2 LOG_LEVEL=info bench/registry/load.sh
+#   ROUNDS=2 DURATION=10 WARMUP=5 THREADS=2 UPLOAD_BLOBS=2 LOG_LEVEL=info CLIENT=httpload bench/registry/load.sh
 #   CEILING=1 bench/registry/load.sh   also GETs /v2/ (no storage) with the manifest load's 128 connections: what the
 #                                       HTTP stack alone answers, next to what a manifest GET costs on top of it
-# Needs wrk (apt-get install wrk), curl, /usr/bin/docker-registry, dotnet. Talks to 127.0.0.1 only.
+# Needs gcc (or wrk with CLIENT=wrk), curl, /usr/bin/docker-registry, dotnet. Talks to 127.0.0.1 only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/registry/lib.sh
@@ -27,6 +29,7 @@ rounds=${ROUNDS:-2}
 duration=${DURATION:-10}
 warmup=${WARMUP:-5}                # seconds of each wrk load before measuring: dbuild's JIT tiering needs a few
 threads=${THREADS:-2}
+client=${CLIENT:-httpload}         # httpload (cheap per byte) or wrk
 upload_blobs=${UPLOAD_BLOBS:-2}    # per client
 log_level=${LOG_LEVEL:-info}       # the same for both servers; info = one access-log line per request on both
 ceiling=${CEILING:-0}
@@ -34,9 +37,13 @@ pull_conns=64 manifest_conns=128 upload_clients=16 upload_mib=32
 app_layers_mib=(2 10 24 60)        # the pulled image's layers, largest last, as a typical app image on a distro base
 mkdir -p "$work"
 
-for tool in wrk curl /usr/bin/docker-registry /usr/bin/time sha256sum; do
+case $client in httpload) need=gcc ;; wrk) need=wrk ;; *) echo "load: CLIENT is httpload or wrk, not $client" >&2; exit 2 ;; esac
+for tool in "$need" curl /usr/bin/docker-registry /usr/bin/time sha256sum; do
   command -v "$tool" >/dev/null || { echo "load: $tool is missing (bash testdata/ci/setup.sh installs it)" >&2; exit 1; }
 done
+if [ "$client" = httpload ]; then
+  gcc -O2 -Wall -Werror -o "$work/httpload" "$here/httpload.c" -lpthread || { echo "load: httpload.c did not compile" >&2; exit 1; }
+fi
 if [ -z "$dbuild" ]; then
   command -v dotnet >/dev/null || { echo "load: dotnet is missing" >&2; exit 1; }
   artifacts=${ArtifactsPath:-$repo/artifacts}
@@ -152,8 +159,13 @@ run_wrk() { # CONNS SECONDS PATH... : sets m[rps] m[mbps] m[p50] m[p99] (ms) m[c
   local conns=$1 seconds=$2 line c0 c1 key
   shift 2
   c0=$(cpu_seconds "$server_pid")
-  /usr/bin/time -f '%U %S' -o "$work/client-time" wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 60s --latency \
-    -s "$here/cycle.lua" "http://127.0.0.1:$port" -- "$@" > "$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; exit 1; }
+  if [ "$client" = httpload ]; then
+    /usr/bin/time -f '%U %S' -o "$work/client-time" "$work/httpload" -t "$threads" -c "$conns" -d "$seconds" -T 60 \
+      127.0.0.1 "$port" "$@" > "$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; exit 1; }
+  else
+    /usr/bin/time -f '%U %S' -o "$work/client-time" wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 60s --latency \
+      -s "$here/cycle.lua" "http://127.0.0.1:$port" -- "$@" > "$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; exit 1; }
+  fi
   c1=$(cpu_seconds "$server_pid")
   line=$(grep '^WRK ' "$work/wrk.out") || { cat "$work/wrk.out" >&2; exit 1; }
   declare -A w
@@ -186,7 +198,7 @@ measure() { # ROUND SCENARIO KIND : one measurement against KIND; prints it and 
   case $scenario in
     manifest|ceiling)
       if [ "$scenario" = manifest ]; then run_wrk "$manifest_conns" "$duration" /v2/small/manifests/1; else run_wrk "$manifest_conns" "$duration" /v2/; fi
-      printf 'round %d %-9s %-13s %9s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  wrk CPU %6ss  errors %s\n' "$r" "$kind" \
+      printf 'round %d %-9s %-13s %9s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  client CPU %6ss  errors %s\n' "$r" "$kind" \
         "$([ "$scenario" = manifest ] && echo "manifest GET" || echo "GET /v2/")" "${m[rps]}" "${m[p50]}" "${m[p99]}" "${m[cpu]}" "${m[ccpu]}" "${m[errors]}"
       if [ "${m[errors]}" = 0 ] && awk "BEGIN { exit !(${m[rps]} > ${best[$kind,$scenario,rps]:-0}) }"; then
         for key in rps p50 p99 cpu ccpu; do best[$kind,$scenario,$key]=${m[$key]}; done
@@ -194,7 +206,7 @@ measure() { # ROUND SCENARIO KIND : one measurement against KIND; prints it and 
       fi ;;
     pull)
       run_wrk "$pull_conns" "$duration" "${app_paths[@]}"
-      printf 'round %d %-9s pull          %9s MB/s   %7s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  wrk CPU %6ss  errors %s\n' \
+      printf 'round %d %-9s pull          %9s MB/s   %7s req/s  p50 %7s ms  p99 %7s ms  server CPU %6ss  client CPU %6ss  errors %s\n' \
         "$r" "$kind" "${m[mbps]}" "${m[rps]}" "${m[p50]}" "${m[p99]}" "${m[cpu]}" "${m[ccpu]}" "${m[errors]}"
       if [ "${m[errors]}" = 0 ] && awk "BEGIN { exit !(${m[mbps]} > ${best[$kind,pull,mbps]:-0}) }"; then
         for key in mbps rps p50 p99 cpu ccpu; do best[$kind,pull,$key]=${m[$key]}; done
@@ -274,5 +286,5 @@ if [ "$ceiling" = 1 ]; then
   printf '%-30s %8s req/s %8s req/s %7sx   (no storage: the HTTP stack alone; server CPU %s vs %s us/request)\n' "GET /v2/, $manifest_conns conns" \
     "${best[registry2,ceiling,rps]}" "${best[dbuild,ceiling,rps]}" "$(ratio ceiling,rps)" "${best[registry2,ceiling,unit]}" "${best[dbuild,ceiling,unit]}"
 fi
-printf 'best of %d rounds of %ds after %ds warm-ups; pull image %s MiB layers + config; log level %s; %d cores; load average %s at start, %s at end; %s\n' \
-  "$rounds" "$duration" "$warmup" "${app_layers_mib[*]}" "$log_level" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%FT%TZ)"
+printf 'best of %d rounds of %ds after %ds warm-ups; client %s; pull image %s MiB layers + config; log level %s; %d cores; load average %s at start, %s at end; %s\n' \
+  "$rounds" "$duration" "$warmup" "$client" "${app_layers_mib[*]}" "$log_level" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%FT%TZ)"

@@ -53,26 +53,10 @@ public sealed partial class FileSystemDriver : IStorageDriver
     /// </summary>
     public Task<StorageContent?> ReadAllAsync(string path, int maxBytes, CancellationToken cancellationToken)
     {
-        string full = Full(path);
-        try
-        {
-            using SafeFileHandle handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            long length = RandomAccess.GetLength(handle);
-            if (length > maxBytes) { throw new InvalidDataException($"'{path}' is {length} bytes, more than {maxBytes}."); }
-            // The ETag of the version read: the handle keeps the inode, so a rename over the name does not change it.
-            string etag = ETagOf(File.GetLastWriteTimeUtc(handle), length);
-            byte[] content = new byte[length];
-            int total = 0;
-            while (total < content.Length)
-            {
-                int read = RandomAccess.Read(handle, content.AsSpan(total), total);
-                if (read == 0) { break; }
-                total += read;
-            }
-            return Task.FromResult<StorageContent?>(new StorageContent(total == content.Length ? content : content[..total], etag));
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return Task.FromResult<StorageContent?>(null); }
-        catch (UnauthorizedAccessException) when (Directory.Exists(full)) { return Task.FromResult<StorageContent?>(null); }
+        // The ETag of the version read: the descriptor keeps the inode, so a rename over the name does not change it.
+        return Task.FromResult(SmallFile.Read(Full(path), maxBytes, path) is { } file
+            ? new StorageContent(file.Content, ETagOf(file.ModifiedUtc, file.Content.Length))
+            : null);
     }
 
     public Task<Stream?> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
