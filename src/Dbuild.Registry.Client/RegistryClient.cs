@@ -202,7 +202,7 @@ public sealed partial class RegistryClient
     private RegistryException TlsError(string registry, Uri uri, HttpRequestException ex)
     {
         string host = uri.Authority;
-        string? problem = _options.Hosts.TakeCertificateProblem(host);
+        string? problem = _options.Hosts.CertificateProblemOf(host);
         Exception innermost = ex;
         while (innermost.InnerException is not null) { innermost = innermost.InnerException; }
         string config = _options.Hosts.ConfigFile ?? "the dbuild configuration file";

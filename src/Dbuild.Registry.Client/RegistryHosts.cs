@@ -70,8 +70,8 @@ public sealed class RegistryHosts
     /// <summary>Records why the certificate of <paramref name="host"/> was refused (Go's x509 wording), for the error that follows.</summary>
     public void RecordCertificateProblem(string host, string problem) => _certificateProblems[host] = problem;
 
-    /// <summary>The last certificate problem recorded for <paramref name="host"/>, removed.</summary>
-    public string? TakeCertificateProblem(string host) => _certificateProblems.TryRemove(host, out string? problem) ? problem : null;
+    /// <summary>The last certificate problem recorded for <paramref name="host"/> (kept: parallel requests to the host fail alike).</summary>
+    public string? CertificateProblemOf(string host) => _certificateProblems.TryGetValue(host, out string? problem) ? problem : null;
 
     /// <summary>How to get past <paramref name="problem"/> on <paramref name="host"/>, for error messages.</summary>
     public string TrustHint(string host, string problem)

@@ -66,17 +66,8 @@ internal sealed class LocalManifestLists(string stateRoot)
         {
             using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(path));
             JsonElement root = document.RootElement;
-            JsonElement platform = root.GetProperty("platform");
-            static string? Optional(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             return new ManifestListEntry(Reference.Parse(root.GetProperty("ref").GetString()!), root.GetProperty("mediaType").GetString()!,
-                Convert.FromBase64String(root.GetProperty("raw").GetString()!),
-                new ListPlatform(Optional(platform, "architecture") ?? "", Optional(platform, "os") ?? "")
-                {
-                    OsVersion = Optional(platform, "os.version"),
-                    OsFeatures = platform.TryGetProperty("os.features", out JsonElement features) && features.ValueKind == JsonValueKind.Array
-                        ? [.. features.EnumerateArray().Select(f => f.GetString() ?? "")] : [],
-                    Variant = Optional(platform, "variant"),
-                });
+                Convert.FromBase64String(root.GetProperty("raw").GetString()!), ListPlatform.FromJson(root.GetProperty("platform")));
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
         {

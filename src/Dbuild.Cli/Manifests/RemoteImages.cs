@@ -17,14 +17,7 @@ internal sealed class RemoteImages(RegistryClient client)
         ImageManifest manifest = ImageManifest.Parse(response.Content.Span);
         byte[] config = await ReadSmallBlobAsync(image, manifest.Config, cancellationToken);
         using JsonDocument document = JsonDocument.Parse(config);
-        JsonElement root = document.RootElement;
-        static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        var platform = new ListPlatform(Text(root, "architecture") ?? "", Text(root, "os") ?? "")
-        {
-            OsVersion = Text(root, "os.version"),
-            OsFeatures = root.TryGetProperty("os.features", out JsonElement f) && f.ValueKind == JsonValueKind.Array ? [.. f.EnumerateArray().Select(x => x.GetString() ?? "")] : [],
-            Variant = Text(root, "variant"),
-        };
+        ListPlatform platform = ListPlatform.FromJson(document.RootElement);
         return new ManifestListEntry(image, response.MediaType, response.Content.ToArray(), platform);
     }
 
