@@ -62,10 +62,12 @@ public sealed partial class RegistryClient
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri(registry), "v2/"));
-            using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            // Through SendOnceAsync so an insecure host's TLS-or-HTTP question is settled here too.
+            Uri uri = new(BaseUri(registry), "v2/");
+            using HttpResponseMessage response = await SendOnceAsync(registry, () => new HttpRequestMessage(HttpMethod.Get, uri), null,
+                HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ArgumentException or InvalidOperationException or RegistryException)
         {
             // Only a warm-up.
         }
