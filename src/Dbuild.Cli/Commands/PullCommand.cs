@@ -36,19 +36,30 @@ internal static class PullCommand
             IReadOnlyList<Reference> tags = everyTag
                 ? [.. (await client.ListTagsAsync(reference.Registry, reference.Repository, token)).Select(reference.WithTag)]
                 : [reference];
+            bool newer = false;
             foreach (Reference tag in tags)
             {
-                if (!silent && everyTag) { Console.WriteLine($"{tag.Tag}: Pulling from {tag.Repository}"); }
+                if (!silent) { Console.WriteLine($"{tag.Tag ?? tag.Digest?.ToString()}: Pulling from {tag.Repository}"); }
+                Digest? before = await LocalDigestAsync(images, tag, token);
                 PulledImage pulled = await images.PullAsync(tag, wanted, all, token);
+                newer |= before != pulled.Top.Digest;
                 if (silent) { continue; }
                 Console.WriteLine($"Digest: {pulled.Top.Digest}");
                 if (pulled.Warning is { } warning) { Console.WriteLine($"WARNING: {warning}"); }
             }
             // docker prints the fully qualified name: the repository alone for -a.
-            Console.WriteLine(everyTag ? reference.Name : reference.ToString());
+            string shown = everyTag ? reference.Name : reference.ToString();
+            if (!silent) { Console.WriteLine(newer ? $"Status: Downloaded newer image for {shown}" : $"Status: Image is up to date for {shown}"); }
+            Console.WriteLine(shown);
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    private static async Task<Digest?> LocalDigestAsync(LocalImages images, Reference tag, CancellationToken token)
+    {
+        try { return (await images.FindAsync(tag.ToString(), token)).Manifest.Digest; }
+        catch (BuildException) { return null; } // not in the store yet
     }
 
     /// <summary>True when <paramref name="raw"/> names a repository only (the parser added <c>:latest</c>).</summary>
