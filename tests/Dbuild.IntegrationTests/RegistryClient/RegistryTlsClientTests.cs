@@ -97,6 +97,29 @@ public sealed class RegistryTlsClientTests
     }
 
     [Fact]
+    public async Task Registry2WithTls_CaInCertsD_PushesAndPulls_WithoutIt_NamesTheUnknownAuthority()
+    {
+        await using Setup setup = await Setup.StartAsync();
+        int port = RegistryServer.FreePort();
+        string data = setup.Work.Combine("registry2-data");
+        string config = RegistryServer.WriteConfig(setup.Work.Path, data, port,
+            extraHttp: $"  tls:\n    certificate: {setup.Certs}/server.crt\n    key: {setup.Certs}/server.key\n");
+        // Go answers a plain HTTP probe with a 400, which is enough for the start-up wait.
+        await using RegistryServer registry2 = await RegistryServer.StartRegistry2Async(config, port, data, Ct);
+        File.WriteAllText(setup.ConfigFile, $"[registry.\"{registry2.Host}\"]\n  insecure = false\n");
+
+        (ProcessResult push, _) = await setup.RoundTripAsync(registry2.Host, "distribution/busybox");
+        AssertOneLineError(push, "x509: certificate signed by unknown authority", Path.Combine(setup.CertsD, registry2.Host, "ca.crt"));
+
+        RegistryTlsTests.CertDir(setup.Certs, Path.Combine(setup.CertsD, registry2.Host), withClientCertificate: false);
+        (push, ProcessResult pull) = await setup.RoundTripAsync(registry2.Host, "distribution/busybox");
+        push.EnsureSuccess();
+        pull.EnsureSuccess();
+        string raw = await Tools.SkopeoAsync(Ct, "inspect", "--raw", "--cert-dir", Path.Combine(setup.CertsD, registry2.Host), $"docker://{registry2.Host}/distribution/busybox:1");
+        Assert.Contains("\"layers\"", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SecureHost_NameNotInTheCertificate_SaysSoInOneLine()
     {
         await using Setup setup = await Setup.StartAsync();
