@@ -25,6 +25,8 @@ root.Subcommands.Add(SystemCommand.Create());
 root.Subcommands.Add(LoginCommand.Create());
 root.Subcommands.Add(LogoutCommand.Create());
 root.Subcommands.Add(ManifestCommand.Create());
+root.Subcommands.Add(ImagetoolsCommand.Create());
+root.Subcommands.Add(ImagetoolsCommand.CreateBuildx());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
 

@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(5005, LogLevel.Debug, "Pushed manifest {Digest} to {Repository} as {Reference}")]
     public static partial void ManifestPushed(ILogger logger, Digest digest, string repository, string reference);
+
+    [LoggerMessage(5006, LogLevel.Debug, "{Host} does not speak TLS ({Reason}); using plain HTTP, as for an insecure registry")]
+    public static partial void FallingBackToHttp(ILogger logger, string host, string reason);
+
+    [LoggerMessage(5007, LogLevel.Debug, "Mirror {Mirror} of {Registry} did not answer {Path}: {Reason}")]
+    public static partial void MirrorMissed(ILogger logger, string mirror, string registry, string path, string reason);
 }

@@ -17,12 +17,12 @@ public sealed partial class RegistryClient
     {
         Uri uri = RepositoryUri(registry, repository, "manifests/" + reference);
         string action = $"Pulling manifest {reference} from {registry}/{repository}";
-        using HttpResponseMessage response = await SendAsync(registry, [PullScope(repository)], () =>
+        using HttpResponseMessage response = await SendPullAsync(registry, repository, () =>
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             foreach (string type in ManifestAccept) { request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type)); }
             return request;
-        }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false);
+        }, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) { throw await ErrorAsync(response, action, registry, cancellationToken).ConfigureAwait(false); }
         if (response.Content.Headers.ContentLength > _options.MaxManifestBytes)
         {
@@ -141,8 +141,8 @@ public sealed partial class RegistryClient
         CancellationToken cancellationToken = default)
     {
         Uri uri = RepositoryUri(registry, repository, "blobs/" + digest);
-        HttpResponseMessage response = await SendAsync(registry, [PullScope(repository)], () => new HttpRequestMessage(HttpMethod.Get, uri),
-            HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response = await SendPullAsync(registry, repository, () => new HttpRequestMessage(HttpMethod.Get, uri),
+            HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         try
         {
             if (!response.IsSuccessStatusCode)

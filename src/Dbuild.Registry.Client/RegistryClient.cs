@@ -29,26 +29,16 @@ public sealed partial class RegistryClient
         _logger = logger ?? NullLogger<RegistryClient>.Instance;
     }
 
-    /// <summary>The API base for a registry host: Docker Hub's API host for <c>docker.io</c>; plain HTTP for loopback and configured hosts.</summary>
+    /// <summary>
+    /// The API base for a registry host: Docker Hub's API host for <c>docker.io</c>; HTTPS unless the host is configured
+    /// for plain HTTP or is an insecure host that turned out not to speak TLS.
+    /// </summary>
     public Uri BaseUri(string registry)
     {
         ArgumentException.ThrowIfNullOrEmpty(registry);
         string host = DockerConfigCredentials.IsDockerHub(registry) ? "registry-1.docker.io" : registry;
-        string scheme = IsPlainHttp(host) ? "http" : "https";
+        string scheme = _options.Hosts.UsesPlainHttp(host) ? "http" : "https";
         return new Uri($"{scheme}://{host}/");
-    }
-
-    private bool IsPlainHttp(string host)
-    {
-        if (_options.PlainHttpRegistries.Contains(host, StringComparer.OrdinalIgnoreCase)) { return true; }
-        string name = host;
-        if (name.StartsWith('['))
-        {
-            int close = name.IndexOf(']', StringComparison.Ordinal);
-            name = close > 0 ? name[1..close] : name;
-        }
-        else if (name.LastIndexOf(':') is int colon and > 0) { name = name[..colon]; }
-        return name is "localhost" || (IPAddress.TryParse(name, out IPAddress? address) && IPAddress.IsLoopback(address));
     }
 
     /// <summary>Checks that the registry speaks the v2 API (<c>GET /v2/</c>) and that the credentials, if any, are accepted.</summary>
@@ -72,10 +62,12 @@ public sealed partial class RegistryClient
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri(registry), "v2/"));
-            using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            // Through SendOnceAsync so an insecure host's TLS-or-HTTP question is settled here too.
+            Uri uri = new(BaseUri(registry), "v2/");
+            using HttpResponseMessage response = await SendOnceAsync(registry, () => new HttpRequestMessage(HttpMethod.Get, uri), null,
+                HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ArgumentException or InvalidOperationException or RegistryException)
         {
             // Only a warm-up.
         }
@@ -100,14 +92,14 @@ public sealed partial class RegistryClient
             try
             {
                 AuthenticationHeaderValue? header = await _auth.GetHeaderAsync(registry, scopes, cancellationToken).ConfigureAwait(false);
-                response = await SendOnceAsync(create, header, completion, cancellationToken).ConfigureAwait(false);
+                response = await SendOnceAsync(registry, create, header, completion, cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized)
                 {
                     AuthenticationHeaderValue? answer = await _auth.OnUnauthorizedAsync(registry, response, scopes, header, cancellationToken).ConfigureAwait(false);
                     if (answer is not null)
                     {
                         response.Dispose();
-                        response = await SendOnceAsync(create, answer, completion, cancellationToken).ConfigureAwait(false);
+                        response = await SendOnceAsync(registry, create, answer, completion, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -119,7 +111,7 @@ public sealed partial class RegistryClient
                     await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                throw new RegistryException($"Contacting {registry} failed: {ex.Message}. Check that the registry is reachable.", null, null, isTransient: true, ex);
+                throw new RegistryException($"Contacting {registry} failed: {TransportFailure(registry, ex)}", null, null, isTransient: true, ex);
             }
             if (attempt < attempts && RegistryException.IsTransientStatus(response.StatusCode))
             {
@@ -132,13 +124,98 @@ public sealed partial class RegistryClient
         }
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> create, AuthenticationHeaderValue? header,
+    /// <summary>
+    /// A pull's GET: tried on each of the registry's mirrors in order, as buildkitd does, and on the registry itself when
+    /// none answers with success. Content is verified by digest whatever its source.
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendPullAsync(string registry, string repository, Func<HttpRequestMessage> create,
         HttpCompletionOption completion, CancellationToken cancellationToken)
     {
-        using HttpRequestMessage request = create();
-        request.Headers.UserAgent.ParseAdd(_options.UserAgent);
-        if (header is not null) { request.Headers.Authorization = header; }
-        return await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        foreach (string mirror in _options.Hosts.Get(registry).Mirrors)
+        {
+            Uri mirrorBase = BaseUri(mirror);
+            HttpRequestMessage OnMirror()
+            {
+                HttpRequestMessage request = create();
+                request.RequestUri = new Uri(mirrorBase, request.RequestUri!.PathAndQuery);
+                return request;
+            }
+            try
+            {
+                HttpResponseMessage response = await SendAsync(mirror, [PullScope(repository)], OnMirror, completion, retry: false, cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode) { return response; }
+                Log.MirrorMissed(_logger, mirror, registry, repository, $"{(int)response.StatusCode} {response.ReasonPhrase}");
+                response.Dispose();
+            }
+            catch (RegistryException ex)
+            {
+                Log.MirrorMissed(_logger, mirror, registry, repository, ex.Message);
+            }
+        }
+        return await SendAsync(registry, [PullScope(repository)], create, completion, retry: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends one request. An HTTPS request to an insecure host that does not speak TLS is sent again over plain HTTP
+    /// (docker's fallback), and that host stays on HTTP; a TLS failure on any other host becomes a one-line error.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendOnceAsync(string registry, Func<HttpRequestMessage> create, AuthenticationHeaderValue? header,
+        HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using HttpRequestMessage request = create();
+            Uri uri = request.RequestUri ?? throw new InvalidOperationException("A registry request needs an absolute URI.");
+            if (uri.Scheme == Uri.UriSchemeHttps && _options.Hosts.UsesPlainHttp(uri.Authority))
+            {
+                request.RequestUri = uri = new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp, Port = uri.IsDefaultPort ? -1 : uri.Port }.Uri;
+            }
+            request.Headers.UserAgent.ParseAdd(_options.UserAgent);
+            if (header is not null) { request.Headers.Authorization = header; }
+            try
+            {
+                return await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.SecureConnectionError && uri.Scheme == Uri.UriSchemeHttps)
+            {
+                if (_options.Hosts.MayFallBackToHttp(uri.Authority))
+                {
+                    Log.FallingBackToHttp(_logger, uri.Authority, ex.Message);
+                    _options.Hosts.FallBackToHttp(uri.Authority);
+                    continue;
+                }
+                throw TlsError(registry, uri, ex);
+            }
+        }
+    }
+
+    /// <summary>What went wrong below HTTP, in the innermost exception's words, with the likely fix.</summary>
+    private string TransportFailure(string registry, Exception ex)
+    {
+        Exception innermost = ex;
+        while (innermost.InnerException is not null) { innermost = innermost.InnerException; }
+        string host = BaseUri(registry).Authority;
+        // With TLS 1.3 a server refuses a missing client certificate after the handshake: the client sees the connection end.
+        return _options.Hosts.SpeaksTls(host) && _options.Hosts.Get(host).KeyPairs.Count == 0
+            ? $"{innermost.Message.TrimEnd('.')}. If the registry requires a client certificate put client.cert and client.key in {Path.Combine(_options.Hosts.CertsDirectory, host)}."
+            : $"{innermost.Message.TrimEnd('.')}. Check that the registry is reachable.";
+    }
+
+    private RegistryException TlsError(string registry, Uri uri, HttpRequestException ex)
+    {
+        string host = uri.Authority;
+        string? problem = _options.Hosts.CertificateProblemOf(host);
+        Exception innermost = ex;
+        while (innermost.InnerException is not null) { innermost = innermost.InnerException; }
+        string config = _options.Hosts.ConfigFile ?? "the dbuild configuration file";
+        string message = problem is not null
+            ? $"Contacting {registry} failed: Get \"{uri.GetLeftPart(UriPartial.Path)}\": {problem}. {_options.Hosts.TrustHint(host, problem)}"
+            : _options.Hosts.SpeaksTls(host)
+            ? $"Contacting {registry} failed: the TLS handshake with {host} failed ({innermost.Message.TrimEnd('.')}). " +
+              $"If the registry asks for a client certificate put client.cert and client.key in {Path.Combine(_options.Hosts.CertsDirectory, host)}."
+            : $"Contacting {registry} failed: {host} does not answer TLS ({innermost.Message.TrimEnd('.')}). " +
+              $"If it serves plain HTTP set http = true (or insecure = true) under [registry.\"{host}\"] in {config}.";
+        return new RegistryException(message, null, null, isTransient: false, ex);
     }
 
     internal Task DelayAsync(int attempt, CancellationToken cancellationToken) =>

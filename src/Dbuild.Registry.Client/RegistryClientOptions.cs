@@ -3,8 +3,12 @@ namespace Dbuild.Registry.Client;
 /// <summary>Tuning for <see cref="RegistryClient"/>; every property has a working default.</summary>
 public sealed record RegistryClientOptions
 {
-    /// <summary>Registries reached over plain HTTP besides loopback hosts (which always are), like dockerd's <c>insecure-registries</c>.</summary>
-    public IReadOnlyList<string> PlainHttpRegistries { get; init; } = [];
+    /// <summary>
+    /// How each host is reached (plain HTTP, insecure TLS, mirrors; certs.d). Pass the same instance to the
+    /// <see cref="RegistryHttpHandler"/> under the client's <see cref="HttpClient"/> so TLS settings and what the
+    /// handler learns agree. Defaults to docker's defaults: loopback insecure, everything else verified TLS.
+    /// </summary>
+    public RegistryHosts Hosts { get; init; } = new();
 
     /// <summary>Blobs uploaded at once by <see cref="RegistryClient.PushImageAsync"/>. Defaults to 4.</summary>
     public int MaxParallelUploads { get; init; } = 4;

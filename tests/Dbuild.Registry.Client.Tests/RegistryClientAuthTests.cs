@@ -282,12 +282,14 @@ public sealed class RegistryClientAuthTests
     }
 
     [Fact]
-    public void BaseUri_LoopbackIsPlainHttp_DockerHubMapsToApiHost()
+    public void BaseUri_TlsFirstEvenOnLoopback_HttpWhenConfigured_DockerHubMapsToApiHost()
     {
-        var client = new RegistryClient(new HttpClient());
+        var hosts = new RegistryHosts(new Dictionary<string, RegistryHostConfig> { ["plain.test:5000"] = new() { Http = true } });
+        var client = new RegistryClient(new HttpClient(), new RegistryClientOptions { Hosts = hosts });
 
-        Assert.Equal("http://127.0.0.1:5000/", client.BaseUri("127.0.0.1:5000").ToString());
-        Assert.Equal("http://localhost:5000/", client.BaseUri("localhost:5000").ToString());
+        Assert.Equal("https://127.0.0.1:5000/", client.BaseUri("127.0.0.1:5000").ToString());
+        Assert.Equal("https://localhost:5000/", client.BaseUri("localhost:5000").ToString());
+        Assert.Equal("http://plain.test:5000/", client.BaseUri("plain.test:5000").ToString());
         Assert.Equal("https://registry-1.docker.io/", client.BaseUri("docker.io").ToString());
         Assert.Equal("https://ghcr.io/", client.BaseUri("ghcr.io").ToString());
     }

@@ -21,7 +21,7 @@ internal static class LoginCommand
             if (string.IsNullOrEmpty(secret)) { throw new UsageException("A password is required (--password-stdin or --password)."); }
             var credential = new RegistryCredential(user, secret);
             using HttpClient http = BuildCommand.CreateHttpClient();
-            var client = new RegistryClient(http, credentials: new StaticCredentialSource(new Dictionary<string, RegistryCredential> { [host] = credential }));
+            var client = new RegistryClient(http, new RegistryClientOptions { Hosts = RegistrySetup.Hosts }, new StaticCredentialSource(new Dictionary<string, RegistryCredential> { [host] = credential }));
             await client.PingAsync(host, token);
             await new DockerConfigCredentials(BuildCommand.DockerConfigPath()).StoreAsync(host, credential, token);
             Console.WriteLine("Login Succeeded");

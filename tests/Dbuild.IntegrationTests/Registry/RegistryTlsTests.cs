@@ -8,7 +8,7 @@ public sealed class RegistryTlsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl.</summary>
-    private static async Task<string> MakeCertificatesAsync(string directory)
+    internal static async Task<string> MakeCertificatesAsync(string directory)
     {
         string openssl = Prerequisites.RequireTool("openssl", "openssl");
         Directory.CreateDirectory(directory);
@@ -24,7 +24,7 @@ public sealed class RegistryTlsTests
     }
 
     /// <summary>A skopeo cert dir: *.crt are CAs, a *.cert/*.key pair is the client certificate.</summary>
-    private static string CertDir(string certs, string name, bool withClientCertificate)
+    internal static string CertDir(string certs, string name, bool withClientCertificate)
     {
         string dir = Path.Combine(certs, name);
         Directory.CreateDirectory(dir);
