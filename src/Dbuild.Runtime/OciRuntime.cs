@@ -163,6 +163,11 @@ internal sealed class OciRuntime
         try
         {
             if (_crunWorks is { } known) { return (known, _crunNeedsWrapper); }
+            if (CrunProbeRecord.TryRead(crun) is { } recorded)
+            {
+                (_crunWorks, _crunNeedsWrapper) = recorded;
+                return recorded;
+            }
             string bundle = Path.Combine(bundleParent, "crun-probe-" + Guid.NewGuid().ToString("N")[..8]);
             string rootfs = Path.Combine(bundle, "rootfs");
             Directory.CreateDirectory(rootfs);
@@ -191,10 +196,12 @@ internal sealed class OciRuntime
                     {
                         _crunWorks = true;
                         _crunNeedsWrapper = wrap;
+                        CrunProbeRecord.TryWrite(crun, works: true, wrap);
                         return (true, wrap);
                     }
                 }
                 _crunWorks = false;
+                CrunProbeRecord.TryWrite(crun, works: false, needsWrapper: false);
                 return (false, false);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
