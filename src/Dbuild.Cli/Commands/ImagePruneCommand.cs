@@ -29,7 +29,11 @@ internal static class ImagePruneCommand
             if (!parseResult.GetValue(force))
             {
                 Console.Write((pruneAll ? AllWarning : DanglingWarning) + " [y/N] ");
-                if (!string.Equals(Console.In.ReadLine()?.Trim(), "y", StringComparison.OrdinalIgnoreCase)) { return ExitCodes.Ok; }
+                if (!string.Equals(Console.In.ReadLine()?.Trim(), "y", StringComparison.OrdinalIgnoreCase))
+                {
+                    Console.WriteLine("Total reclaimed space: 0B"); // docker 20.10 says so when declined too
+                    return ExitCodes.Ok;
+                }
             }
             string root = GlobalOptions.ResolveRoot(parseResult);
             ImagePruneResult result = await new ImagePruner(root, new LocalImages(root)).PruneAsync(pruneAll, filter, token);

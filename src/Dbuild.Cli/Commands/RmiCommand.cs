@@ -35,8 +35,9 @@ internal static class RmiCommand
                 }
                 catch (BuildException ex)
                 {
-                    fatal |= !ex.Message.StartsWith(ImageRemover.NoSuchImage, StringComparison.Ordinal);
-                    errors.Add("Error response from daemon: " + ex.Message);
+                    bool missing = ex.Message.StartsWith(ImageRemover.NoSuchImage, StringComparison.Ordinal);
+                    fatal |= !missing;
+                    errors.Add((missing ? "Error: " : "Error response from daemon: ") + ex.Message); // docker 20.10's client words it so
                 }
             }
             if (errors.Count == 0) { return ExitCodes.Ok; }

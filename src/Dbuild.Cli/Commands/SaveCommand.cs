@@ -22,7 +22,7 @@ internal static class SaveCommand
             string kind = parseResult.GetValue(format) ?? "docker";
             if (kind is not ("docker" or "oci")) { throw new UsageException($"invalid --format '{kind}': use docker or oci"); }
             string? file = parseResult.GetValue(output);
-            if (file is null && !Console.IsOutputRedirected) { throw new BuildException("Cowardly refusing to save to a terminal. Use the -o flag or redirect."); }
+            if (file is null && !Console.IsOutputRedirected) { throw new BuildException("cowardly refusing to save to a terminal. Use the -o flag or redirect"); }
             var images = new LocalImages(GlobalOptions.ResolveRoot(parseResult));
             IReadOnlyList<SaveItem> items = await ResolveAsync(images, parseResult.GetRequiredValue(imagesArgument), token);
             string? temp = file is null ? null : file + $".{Guid.NewGuid():N}.tmp";

@@ -35,7 +35,7 @@ public sealed class ImageRemover(LocalImages images)
         if (hex.Length < 4 || !(await images.ListAsync(cancellationToken).ConfigureAwait(false)).Any(i =>
             i.ImageId.Encoded.StartsWith(hex, StringComparison.Ordinal) || i.Manifest.Digest.Encoded.StartsWith(hex, StringComparison.Ordinal)))
         {
-            throw new BuildException(NoSuchImage + (parsed?.FamiliarName ?? nameOrId));
+            throw new BuildException(NoSuchImage + nameOrId);
         }
         LocalImage image = await images.FindAsync(nameOrId, cancellationToken).ConfigureAwait(false);
         var tags = names.Where(n => n.Descriptor.Digest == image.Manifest.Digest).Select(n => n.Name).ToList();
