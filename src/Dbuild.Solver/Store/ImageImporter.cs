@@ -72,30 +72,37 @@ public sealed class ImageImporter(LocalImages images)
         return config;
     }
 
-    private static ContainerConfig Apply(ContainerConfig config, Instruction instruction) => instruction switch
+    /// <summary>One instruction on the config; words go through the Dockerfile's quote removal and <c>$VAR</c> expansion against the ENV so far, as docker's.</summary>
+    private static ContainerConfig Apply(ContainerConfig config, Instruction instruction)
     {
-        CmdInstruction cmd => config with { Cmd = Command(cmd.Command) },
-        EntrypointInstruction entrypoint => config with { Entrypoint = Command(entrypoint.Command), Cmd = null },
-        EnvInstruction env => config with { Env = Merge(config.Env, env.Pairs) },
-        ExposeInstruction expose => config with
+        var environment = (config.Env ?? []).Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
+        var lexer = new ShellLexer();
+        string Word(string word) => lexer.ProcessWord(word, environment);
+        return instruction switch
         {
-            ExposedPorts = new Dictionary<string, EmptyObject>((config.ExposedPorts ?? new Dictionary<string, EmptyObject>())
-                .Concat(expose.Ports.Select(p => KeyValuePair.Create(p.Contains('/', StringComparison.Ordinal) ? p : p + "/tcp", new EmptyObject()))).DistinctBy(p => p.Key)),
-        },
-        LabelInstruction label => config with
-        {
-            Labels = new Dictionary<string, string>((config.Labels ?? new Dictionary<string, string>())
-                .Where(l => !label.Pairs.Any(p => p.Key == l.Key)).Concat(label.Pairs.Select(p => KeyValuePair.Create(p.Key, p.Value)))),
-        },
-        UserInstruction user => config with { User = user.User },
-        VolumeInstruction volume => config with
-        {
-            Volumes = new Dictionary<string, EmptyObject>((config.Volumes ?? new Dictionary<string, EmptyObject>())
-                .Concat(volume.Volumes.Select(v => KeyValuePair.Create(v, new EmptyObject()))).DistinctBy(v => v.Key)),
-        },
-        WorkdirInstruction workdir => config with { WorkingDir = workdir.Path },
-        _ => throw new FormatException($"{instruction.GetType().Name} is not a valid change command"),
-    };
+            CmdInstruction cmd => config with { Cmd = Command(cmd.Command) },
+            EntrypointInstruction entrypoint => config with { Entrypoint = Command(entrypoint.Command), Cmd = null },
+            EnvInstruction env => config with { Env = Merge(config.Env, env.Pairs.Select(p => new KeyValue(Word(p.Key), Word(p.Value))).ToList()) },
+            ExposeInstruction expose => config with
+            {
+                ExposedPorts = new Dictionary<string, EmptyObject>((config.ExposedPorts ?? new Dictionary<string, EmptyObject>())
+                    .Concat(expose.Ports.Select(Word).Select(p => KeyValuePair.Create(p.Contains('/', StringComparison.Ordinal) ? p : p + "/tcp", new EmptyObject()))).DistinctBy(p => p.Key)),
+            },
+            LabelInstruction label => config with
+            {
+                Labels = new Dictionary<string, string>((config.Labels ?? new Dictionary<string, string>())
+                    .Concat(label.Pairs.Select(p => KeyValuePair.Create(Word(p.Key), Word(p.Value)))).GroupBy(l => l.Key).Select(g => g.Last())),
+            },
+            UserInstruction user => config with { User = Word(user.User) },
+            VolumeInstruction volume => config with
+            {
+                Volumes = new Dictionary<string, EmptyObject>((config.Volumes ?? new Dictionary<string, EmptyObject>())
+                    .Concat(volume.Volumes.Select(Word).Select(v => KeyValuePair.Create(v, new EmptyObject()))).DistinctBy(v => v.Key)),
+            },
+            WorkdirInstruction workdir => config with { WorkingDir = Word(workdir.Path) },
+            _ => throw new FormatException($"{instruction.GetType().Name} is not a valid change command"),
+        };
+    }
 
     private static System.Text.Json.JsonElement JsonString(string value)
     {
