@@ -48,14 +48,21 @@ internal static class SaveCommand
     internal static async Task<IReadOnlyList<SaveItem>> ResolveAsync(LocalImages images, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var items = new List<SaveItem>();
+        IReadOnlyList<LocalImage> all = await images.ListAsync(cancellationToken);
         foreach (string argument in arguments)
         {
-            LocalImage image = await images.FindAsync(argument, cancellationToken);
-            bool byName = !image.Dangling && Reference.TryParse(argument, out Reference? reference, out _) && reference.ToString() == image.Name;
-            int existing = items.FindIndex(i => i.Image.Manifest.Digest == image.Manifest.Digest);
-            IReadOnlyList<string> names = byName ? [image.Name] : [];
-            if (existing < 0) { items.Add(new SaveItem(image, names)); }
-            else { items[existing] = items[existing] with { Names = [.. items[existing].Names.Union(names, StringComparer.Ordinal)] }; }
+            // docker: a repository without tag or digest saves every tag of it.
+            bool nameOnly = !argument.Contains('@', StringComparison.Ordinal) && !argument[(argument.LastIndexOf('/') + 1)..].Contains(':', StringComparison.Ordinal);
+            List<LocalImage> tagged = nameOnly && Reference.TryParse(argument, out Reference? repository, out _)
+                ? [.. all.Where(i => !i.Dangling && Reference.TryParse(i.Name, out Reference? r, out _) && r.Name == repository.Name)] : [];
+            foreach (LocalImage image in tagged.Count > 0 ? tagged : [await images.FindAsync(argument, cancellationToken)])
+            {
+                bool byName = !image.Dangling && (tagged.Count > 0 || (Reference.TryParse(argument, out Reference? reference, out _) && reference.ToString() == image.Name));
+                int existing = items.FindIndex(i => i.Image.Manifest.Digest == image.Manifest.Digest);
+                IReadOnlyList<string> names = byName ? [image.Name] : [];
+                if (existing < 0) { items.Add(new SaveItem(image, names)); }
+                else { items[existing] = items[existing] with { Names = [.. items[existing].Names.Union(names, StringComparer.Ordinal)] }; }
+            }
         }
         return items;
     }

@@ -74,6 +74,48 @@ public sealed class ImportAndBuildLoadTests
         Assert.Contains($"--load: no docker daemon at unix://{s.Combine("no-docker.sock")}", none.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Save_RepositoryWithoutTag_SavesEveryTag_LikeDocker()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using StoreScenario s = await StoreScenario.StartAsync(ct);
+        string tarball = s.Combine("rootfs.tar");
+        await using (var writer = new TarWriter(File.Create(tarball), TarEntryFormat.Pax))
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "hello") { DataStream = new MemoryStream("hi\n"u8.ToArray()) }, ct);
+        }
+        string repository = s.Prefix + "/multi";
+        foreach ((string tag, string message) in (IEnumerable<(string, string)>)[("1", "first"), ("2", "second")])
+        {
+            (await s.DbuildAsync(["import", "-m", message, tarball, $"{repository}:{tag}"], ct)).EnsureSuccess();
+            (await s.DockerAsync(["import", "-m", message, tarball, $"{repository}:{tag}"], ct)).EnsureSuccess();
+            s.Track($"{repository}:{tag}");
+        }
+        (await s.DbuildAsync(["tag", repository + ":1", s.Prefix + "/other:1"], ct)).EnsureSuccess();
+
+        (await s.DbuildAsync(["save", "-o", s.Combine("dbuild.tar"), repository], ct)).EnsureSuccess();
+        (await s.DockerAsync(["save", "-o", s.Combine("docker.tar"), repository], ct)).EnsureSuccess();
+        (await s.DockerAsync(["rmi", repository + ":1", repository + ":2"], ct)).EnsureSuccess();
+        ProcessResult load = (await s.DockerAsync(["load", "-i", s.Combine("dbuild.tar")], ct)).EnsureSuccess();
+
+        Assert.Equal(await RepoTagsAsync(s.Combine("docker.tar"), ct), await RepoTagsAsync(s.Combine("dbuild.tar"), ct));
+        Assert.Equal([$"Loaded image: {repository}:1", $"Loaded image: {repository}:2"], load.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Each manifest.json entry's RepoTags, sorted, as one string per image.</summary>
+    private static async Task<List<string>> RepoTagsAsync(string archive, CancellationToken ct)
+    {
+        await using var reader = new TarReader(File.OpenRead(archive));
+        while (await reader.GetNextEntryAsync(copyData: true, ct) is { } entry)
+        {
+            if (entry.Name != "manifest.json" || entry.DataStream is not { } data) { continue; }
+            using JsonDocument json = await JsonDocument.ParseAsync(data, cancellationToken: ct);
+            return [.. json.RootElement.EnumerateArray().Select(e => string.Join(',', e.GetProperty("RepoTags").EnumerateArray().Select(t => t.GetString()).Order(StringComparer.Ordinal)))
+                .Order(StringComparer.Ordinal)];
+        }
+        throw new InvalidDataException($"{archive} has no manifest.json");
+    }
+
     private static string Compact(JsonElement element) => JsonSerializer.Serialize(element);
 
     private static async Task<string> ConfigOfArchiveAsync(string archive, CancellationToken ct)
