@@ -31,7 +31,14 @@ public sealed class ImagePruneFilterTests
     }
 
     [Theory]
-    [InlineData("dangling=true", "Invalid filter 'dangling'")] // image prune's own choice, not a filter here
+    [InlineData("dangling=false", true)] // docker's daemon: as -a
+    [InlineData("dangling=0", true)]
+    [InlineData("dangling=true", false)]
+    [InlineData("dangling=maybe", false)] // accepted, changes nothing
+    public void Dangling_FalseMeansAll(string filter, bool all) => Assert.Equal(all, new ImagePruneFilter().With(filter, Now).AllImages);
+
+    [Theory]
+    [InlineData("reference=app", "Invalid filter 'reference'")] // images' filter, not image prune's
     [InlineData("until", "bad format of filter (expected name=value)")]
     [InlineData("until=soon", "failed to parse value as time or duration: \"soon\"")]
     public void BadFilter_DockersWords(string filter, string message) =>

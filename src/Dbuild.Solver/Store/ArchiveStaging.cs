@@ -26,7 +26,9 @@ internal sealed class ArchiveStaging : IDisposable
     /// <exception cref="InvalidDataException">Not a tar, or a corrupt one.</exception>
     public static async Task<ArchiveStaging> ReadAsync(ContentStore store, Stream archive, CancellationToken cancellationToken)
     {
-        var staging = new ArchiveStaging(System.IO.Directory.CreateDirectory(Path.Combine(store.Root, "ingest", $"load-{Guid.NewGuid():N}")).FullName);
+        string ingest = Path.Combine(store.Root, "ingest");
+        RemoveLeftovers(ingest);
+        var staging = new ArchiveStaging(System.IO.Directory.CreateDirectory(Path.Combine(ingest, $"load-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName);
         try
         {
             await foreach (LayerEntry entry in LayerReader.ReadAsync(archive, cancellationToken).ConfigureAwait(false))
@@ -82,6 +84,29 @@ internal sealed class ArchiveStaging : IDisposable
     {
         try { System.IO.Directory.Delete(Directory, recursive: true); }
         catch (IOException) { /* a file committed by rename is gone already; the rest goes with the next load */ }
+    }
+
+    /// <summary>Staging directories of loads whose process is gone (killed mid-load): they hold nothing the store uses.</summary>
+    private static void RemoveLeftovers(string ingest)
+    {
+        if (!System.IO.Directory.Exists(ingest)) { return; }
+        foreach (string directory in System.IO.Directory.EnumerateDirectories(ingest, "load-*"))
+        {
+            string[] parts = Path.GetFileName(directory).Split('-');
+            if (parts.Length != 3 || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) || IsAlive(pid)) { continue; }
+            try { System.IO.Directory.Delete(directory, recursive: true); }
+            catch (IOException) { /* another load is removing it too */ }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException) { return false; }
     }
 
     private static string Resolve(string linkPath, string target)

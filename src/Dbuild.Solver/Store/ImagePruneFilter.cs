@@ -6,12 +6,16 @@ namespace Dbuild.Solver.Store;
 
 /// <summary>
 /// <c>dbuild image prune --filter</c>, docker's keys: <c>until=</c> (a Go duration before now, an RFC 3339 time or a Unix
-/// timestamp; images created before it), <c>label=KEY</c>, <c>label=KEY=VALUE</c>, <c>label!=KEY[=VALUE]</c>.
+/// timestamp; images created before it), <c>label=KEY</c>, <c>label=KEY=VALUE</c>, <c>label!=KEY[=VALUE]</c>, and
+/// <c>dangling=false</c> (or <c>0</c>), which docker's daemon reads as <c>-a</c> (any other value leaves the choice to <c>-a</c>).
 /// </summary>
 public sealed record ImagePruneFilter
 {
     /// <summary>Only images created before this.</summary>
     public DateTimeOffset? Until { get; init; }
+
+    /// <summary>Set by <c>dangling=false</c>: every image, as with <c>-a</c>.</summary>
+    public bool AllImages { get; init; }
 
     /// <summary>Labels an image must have (<c>KEY</c> or <c>KEY=VALUE</c>).</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
@@ -33,6 +37,7 @@ public sealed record ImagePruneFilter
             "until" => this with { Until = ParseTime(value, now) },
             "label" => this with { Labels = [.. Labels, value] },
             "label!" => this with { NotLabels = [.. NotLabels, value] },
+            "dangling" => this with { AllImages = AllImages || value is "false" or "0" },
             _ => throw new FormatException($"Invalid filter '{key}'"),
         };
     }

@@ -21,7 +21,7 @@ public sealed class ImagePruner(string stateRoot, LocalImages images)
         ContentStore store = images.Store;
         var deletions = new List<ImageDeletion>();
         IReadOnlyList<(string Name, Descriptor Descriptor)> names = await store.ListNamesAsync(cancellationToken).ConfigureAwait(false);
-        IEnumerable<LocalImage> candidates = (await images.ListAsync(cancellationToken).ConfigureAwait(false)).Where(i => all || i.Dangling);
+        IEnumerable<LocalImage> candidates = (await images.ListAsync(cancellationToken).ConfigureAwait(false)).Where(i => all || filter.AllImages || i.Dangling);
         foreach (LocalImage image in candidates.DistinctBy(i => i.Manifest.Digest))
         {
             (_, ImageConfig config) = await images.ReadImageAsync(image.Manifest, cancellationToken).ConfigureAwait(false);

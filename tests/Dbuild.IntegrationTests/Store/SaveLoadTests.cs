@@ -65,7 +65,7 @@ public sealed class SaveLoadTests
     }
 
     [Fact]
-    public async Task Load_CorruptLayer_OneLineError_StoresNothing()
+    public async Task Load_CorruptLayer_OneLineError_StoresNothing_KilledLoadsLeftoversGo()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         await using StoreScenario s = await StoreScenario.StartAsync(ct);
@@ -78,6 +78,9 @@ public sealed class SaveLoadTests
         bytes[(layer / 512 + 1) * 512 + 700] ^= 0x5a; // a byte inside the first layer's content, past its tar header
         await File.WriteAllBytesAsync(archive, bytes, ct);
         string fresh = s.Combine("fresh");
+        string leftover = Path.Combine(fresh, "content", "ingest", "load-4194303-0123456789abcdef"); // a killed load's staging (pid_max - 1: no such process)
+        Directory.CreateDirectory(leftover);
+        await File.WriteAllTextAsync(Path.Combine(leftover, "0"), "partial", ct);
 
         ProcessResult load = await BuildEnvironment.DbuildAsync(["--root", fresh, "load", "-i", archive], ct);
 
