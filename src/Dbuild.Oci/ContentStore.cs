@@ -60,8 +60,22 @@ public sealed partial class ContentStore
         return new ContentStore(root, logger);
     }
 
-    /// <summary>The local store under a state root (DESIGN.md decision 3): <c>&lt;root&gt;/content</c>.</summary>
-    public static ContentStore ForStateRoot(string stateRoot, ILogger? logger = null) => Open(Path.Combine(stateRoot, "content"), logger);
+    /// <summary>
+    /// The local store under a state root (DESIGN.md decision 3): <c>&lt;root&gt;/content</c>. It keeps untagged images
+    /// (<see cref="KeepsUntaggedImages"/>), as docker's image store does.
+    /// </summary>
+    public static ContentStore ForStateRoot(string stateRoot, ILogger? logger = null)
+    {
+        ContentStore store = Open(Path.Combine(stateRoot, "content"), logger);
+        store.KeepsUntaggedImages = true;
+        return store;
+    }
+
+    /// <summary>
+    /// When a name moves to another image, the image it pointed at stays in the index without a name (docker's dangling
+    /// <c>&lt;none&gt;:&lt;none&gt;</c> image) unless another name still points at it. Off for plain layouts (OCI outputs, caches).
+    /// </summary>
+    public bool KeepsUntaggedImages { get; private set; }
 
     /// <summary>Where a blob lives (whether or not it exists).</summary>
     public string GetBlobPath(Digest digest) => Path.Combine(Root, "blobs", digest.Algorithm, digest.Encoded);

@@ -10,4 +10,7 @@ public sealed record LocalImage(string Name, Descriptor Manifest, Digest ImageId
 {
     /// <summary>The platform the image's config names.</summary>
     public Platform? Platform { get; init; }
+
+    /// <summary>No name points at the image (docker's <c>&lt;none&gt;:&lt;none&gt;</c>); <see cref="Name"/> is empty.</summary>
+    public bool Dangling { get; init; }
 }

@@ -14,11 +14,15 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
     /// <summary>The content store.</summary>
     public ContentStore Store => _store;
 
-    /// <summary>Every tagged image whose content (for an index: at least one platform's) is in the store, sorted by name.</summary>
+    /// <summary>
+    /// Every tagged image whose content (for an index: at least one platform's) is in the store, sorted by name, then the
+    /// dangling ones (<see cref="LocalImage.Dangling"/>, no name) in the order they were left behind.
+    /// </summary>
     public async Task<IReadOnlyList<LocalImage>> ListAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<LocalImage>();
-        foreach ((string name, Descriptor descriptor) in await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false))
+        IEnumerable<(string Name, Descriptor Descriptor)> unnamed = (await _store.ListUnnamedAsync(cancellationToken).ConfigureAwait(false)).Select(d => ("", d));
+        foreach ((string name, Descriptor descriptor) in (await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false)).Concat(unnamed))
         {
             StoredImage stored = await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false);
             if (stored.Default is not { } image) { continue; } // 'dbuild verify' names what is missing
@@ -27,9 +31,10 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
             result.Add(new LocalImage(name, descriptor, manifest.Config.Digest, config.Created, manifest.Layers.Sum(l => l.Size) + manifest.Config.Size)
             {
                 Platform = config.Platform,
+                Dangling = name.Length == 0,
             });
         }
-        return [.. result.OrderBy(i => i.Name, StringComparer.Ordinal)];
+        return [.. result.OrderBy(i => i.Dangling).ThenBy(i => i.Name, StringComparer.Ordinal)];
     }
 
     /// <summary>Finds an image by name (normalised like docker), image ID or manifest digest (a unique prefix is enough).</summary>
@@ -125,11 +130,11 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
         return new PulledImage(top, warning);
     }
 
-    /// <summary>Deletes blobs no tagged image reaches, and the build cache; returns bytes freed.</summary>
+    /// <summary>Deletes blobs no image (tagged or dangling) reaches, and the build cache; returns bytes freed.</summary>
     public async Task<long> PruneAsync(bool all, CancellationToken cancellationToken = default)
     {
         var keep = new HashSet<Digest>();
-        foreach ((_, Descriptor descriptor) in await _store.ListNamesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (Descriptor descriptor in (await _store.ReadIndexAsync(cancellationToken).ConfigureAwait(false)).Manifests) // dangling images too ('image prune' removes them)
         {
             keep.UnionWith((await StoredImage.ReadAsync(_store, descriptor, cancellationToken).ConfigureAwait(false)).StoredBlobs(_store));
         }

@@ -45,11 +45,12 @@ internal static class BuildCommand
             Description = "Target platform(s), e.g. linux/amd64,linux/arm64 (repeatable; default: this machine's). Several build one image each, exported as one index.",
         };
         Option<bool> check = new("--check") { Description = "Run the build checks and report instead of building." };
+        Option<bool> load = new("--load") { Description = "Load the image into the local docker daemon (DOCKER_HOST, else /var/run/docker.sock) after building." };
         Option<string?> print = new("--print") { Description = "graph|dot: print the build graph after lowering (text, or Graphviz DOT) instead of building; nothing runs." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
             context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
-            buildContexts, platform, check, print,
+            buildContexts, platform, check, print, load,
         };
         BuildAttestOptions.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
@@ -138,6 +139,7 @@ internal static class BuildCommand
                 {
                     renderer.Summary(clock.Elapsed);
                 }
+                if (parseResult.GetValue(load)) { await BuildLoad.RunAsync(root, request, result, token); }
                 if (parseResult.GetValue(quiet) || parseResult.GetValue(progress) == "quiet") { Console.WriteLine(result.ImageId); }
                 if (parseResult.GetValue(iidfile) is { } iid) { await File.WriteAllTextAsync(iid, result.ImageId.ToString(), token); }
                 if (parseResult.GetValue(metadataFile) is { } meta)

@@ -40,6 +40,7 @@ internal static class ImagesCommand
 
     internal static (string Repository, string Tag) Split(string name)
     {
+        if (name.Length == 0) { return ("<none>", "<none>"); } // a dangling image
         if (Dbuild.Oci.Reference.TryParse(name, out Dbuild.Oci.Reference? reference, out _))
         {
             return (reference.FamiliarRepository, reference.Tag ?? "<none>");

@@ -20,7 +20,7 @@ internal static class InspectCommand
             var images = new LocalImages(GlobalOptions.ResolveRoot(parseResult));
             LocalImage found = await images.FindAsync(parseResult.GetRequiredValue(image), token);
             (ImageManifest manifest, ImageConfig config) = await images.ReadImageAsync(found.Manifest, token);
-            var names = (await images.ListAsync(token)).Where(i => i.Manifest.Digest == found.Manifest.Digest).Select(i => i.Name).ToList();
+            var names = (await images.ListAsync(token)).Where(i => !i.Dangling && i.Manifest.Digest == found.Manifest.Digest).Select(i => i.Name).ToList();
             var result = new JsonObject
             {
                 ["Id"] = found.ImageId.ToString(),

@@ -6,7 +6,8 @@ namespace Dbuild.Cli.Commands;
 
 /// <summary>
 /// <c>dbuild verify [LAYOUT]</c>: re-hashes every blob of the local store (or of an OCI layout) against its name, and
-/// checks that every name reaches content the store has (an index pulled for some platforms needs only those).
+/// checks that every name, and every dangling image, reaches content the store has (an index pulled for some platforms
+/// needs only those).
 /// </summary>
 internal static class VerifyCommand
 {
@@ -43,7 +44,15 @@ internal static class VerifyCommand
                 if (problems.Count > 0) { incomplete++; }
                 foreach (string problem in problems) { await Console.Error.WriteLineAsync($"missing: {name}: {problem}"); }
             }
-            Console.WriteLine($"{checkedCount} blobs checked, {bad.Count} corrupt; {names.Count} names checked, {incomplete} with missing blobs");
+            IReadOnlyList<Descriptor> dangling = await store.ListUnnamedAsync(ct);
+            foreach (Descriptor descriptor in dangling)
+            {
+                IReadOnlyList<string> problems = await CheckNameAsync(store, descriptor, ct);
+                if (problems.Count > 0) { incomplete++; }
+                foreach (string problem in problems) { await Console.Error.WriteLineAsync($"missing: <none>@{descriptor.Digest}: {problem}"); }
+            }
+            string danglingChecked = dangling.Count > 0 ? $" and {dangling.Count} dangling images" : "";
+            Console.WriteLine($"{checkedCount} blobs checked, {bad.Count} corrupt; {names.Count} names{danglingChecked} checked, {incomplete} with missing blobs");
             return bad.Count == 0 && incomplete == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }, cancellationToken));
         return command;

@@ -84,7 +84,7 @@ public static class CacheUsage
         var blobs = new HashSet<Digest>();
         var chains = new HashSet<Digest>();
         var tops = new HashSet<Digest>();
-        foreach ((_, Descriptor descriptor) in await store.ListNamesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (Descriptor descriptor in (await store.ReadIndexAsync(cancellationToken).ConfigureAwait(false)).Manifests) // dangling images too
         {
             if (!tops.Add(descriptor.Digest)) { continue; }
             StoredImage stored = await StoredImage.ReadAsync(store, descriptor, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,93 @@
+using Dbuild.Testing;
+
+namespace Dbuild.IntegrationTests.Store;
+
+/// <summary>
+/// <c>image prune</c> against docker's on the shared dockerd, always narrowed to this test's label (so docker never prunes
+/// another test's images): the prompt, the dangling-only and <c>-a</c> prunes, and the <c>until</c> filter.
+/// </summary>
+public sealed class ImagePruneTests
+{
+    private static async Task<(string DbuildOld, string DbuildNew, string DockerOld, string DockerNew)> TwoBuildsAsync(StoreScenario s, CancellationToken ct)
+    {
+        string first = await s.ContextAsync("one", "RUN echo one > /f", ct);
+        string second = await s.ContextAsync("two", "RUN echo two > /f", ct);
+        string tag = s.Prefix + "/app:1";
+        return (await s.DbuildBuildAsync(first, tag, ct), await s.DbuildBuildAsync(second, tag, ct), await s.DockerBuildAsync(first, tag, ct), await s.DockerBuildAsync(second, tag, ct));
+    }
+
+    [Fact]
+    public async Task Prune_NoForce_PromptsAndDeclinedRemovesNothing_LikeDocker()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using StoreScenario s = await StoreScenario.StartAsync(ct);
+        (string dbuildOld, _, _, _) = await TwoBuildsAsync(s, ct);
+
+        foreach (string[] args in (string[][])[["image", "prune", "--filter", "label=" + s.Label], ["image", "prune", "-a", "--filter", "label=" + s.Label]])
+        {
+            ProcessResult dbuild = (await s.DbuildAsync(args, ct, standardInput: "")).EnsureSuccess();
+            ProcessResult docker = (await s.DockerAsync(args, ct, standardInput: "")).EnsureSuccess();
+            Assert.Equal(docker.StandardOutput, dbuild.StandardOutput);
+        }
+        Assert.Contains(await s.DbuildImagesAsync(ct), r => dbuildOld.Contains(r.Id, StringComparison.Ordinal));
+        Assert.Equal(2, (await s.DockerImagesAsync(ct)).Count);
+    }
+
+    [Fact]
+    public async Task Prune_Dangling_ThenAll_SameLinesAsDocker_BlobsGo()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using StoreScenario s = await StoreScenario.StartAsync(ct);
+        (string dbuildOld, string dbuildNew, string dockerOld, string dockerNew) = await TwoBuildsAsync(s, ct);
+        string oldManifest = await ManifestDigestAsync(s, dbuildOld, ct);
+
+        ProcessResult dbuildDangling = (await s.DbuildAsync(["image", "prune", "-f", "--filter", "label=" + s.Label], ct)).EnsureSuccess();
+        ProcessResult dockerDangling = (await s.DockerAsync(["image", "prune", "-f", "--filter", "label=" + s.Label], ct)).EnsureSuccess();
+
+        Assert.Equal(["Deleted Images:", "deleted: sha256:OLD", "", "Total reclaimed space: SIZE"], Shape(dbuildDangling.StandardOutput, dbuildOld, dbuildNew));
+        Assert.Equal(["Deleted Images:", "deleted: sha256:OLD", "", "Total reclaimed space: SIZE"], Shape(dockerDangling.StandardOutput, dockerOld, dockerNew));
+        Assert.False(File.Exists(Path.Combine(s.Root, "content", "blobs", "sha256", oldManifest[7..])), "the dangling image's manifest blob is deleted");
+        Assert.Equal([(s.Prefix + "/app", "1")], (await s.DbuildImagesAsync(ct)).Where(r => r.Repository.StartsWith(s.Prefix, StringComparison.Ordinal) || r.Repository == "<none>")
+            .Select(r => (r.Repository, r.Tag)));
+
+        ProcessResult dbuildAll = (await s.DbuildAsync(["image", "prune", "-a", "-f", "--filter", "label=" + s.Label], ct)).EnsureSuccess();
+        ProcessResult dockerAll = (await s.DockerAsync(["image", "prune", "-a", "-f", "--filter", "label=" + s.Label], ct)).EnsureSuccess();
+
+        string[] expected = ["Deleted Images:", $"untagged: {s.Prefix}/app:1", "deleted: sha256:NEW", "", "Total reclaimed space: SIZE"];
+        Assert.Equal(expected, Shape(dbuildAll.StandardOutput, dbuildOld, dbuildNew));
+        Assert.Equal(expected, Shape(dockerAll.StandardOutput, dockerOld, dockerNew));
+        Assert.Empty(await s.DockerImagesAsync(ct));
+        Assert.DoesNotContain(await s.DbuildImagesAsync(ct), r => r.Repository.StartsWith(s.Prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Prune_UntilAnHourAgo_KeepsNewImages_BadFilterNamed()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using StoreScenario s = await StoreScenario.StartAsync(ct);
+        await TwoBuildsAsync(s, ct);
+        string[] args = ["image", "prune", "-a", "-f", "--filter", "label=" + s.Label, "--filter", "until=1h"];
+
+        ProcessResult dbuild = (await s.DbuildAsync(args, ct)).EnsureSuccess();
+        ProcessResult docker = (await s.DockerAsync(args, ct)).EnsureSuccess();
+        ProcessResult bad = await s.DbuildAsync(["image", "prune", "-f", "--filter", "bogus=1"], ct);
+
+        Assert.Equal(docker.StandardOutput, dbuild.StandardOutput);
+        Assert.Equal("Total reclaimed space: 0B\n", dbuild.StandardOutput);
+        Assert.Equal(2, (await s.DbuildImagesAsync(ct)).Count(r => r.Repository.StartsWith(s.Prefix, StringComparison.Ordinal) || r.Repository == "<none>"));
+        Assert.Equal((2, "error: Invalid filter 'bogus'\n"), (bad.ExitCode, bad.StandardError));
+    }
+
+    /// <summary>The lines with the two images' IDs as OLD and NEW, other IDs (docker's layers) dropped, and the size as SIZE.</summary>
+    private static List<string> Shape(string output, string oldId, string newId) =>
+        [.. StoreScenario.Normalise(output, new Dictionary<string, string> { [oldId] = "OLD", [newId] = "NEW" }).TrimEnd('\n').Split('\n')
+            .Where(l => !l.Contains("<other>", StringComparison.Ordinal))
+            .Select(l => l.StartsWith("Total reclaimed space: ", StringComparison.Ordinal) ? "Total reclaimed space: SIZE" : l)];
+
+    private static async Task<string> ManifestDigestAsync(StoreScenario s, string id, CancellationToken ct)
+    {
+        ProcessResult inspect = (await s.DbuildAsync(["inspect", id], ct)).EnsureSuccess();
+        using var json = System.Text.Json.JsonDocument.Parse(inspect.StandardOutput);
+        return json.RootElement[0].GetProperty("ManifestDigest").GetString()!;
+    }
+}
