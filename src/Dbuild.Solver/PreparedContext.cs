@@ -15,13 +15,16 @@ public sealed class PreparedContext : IDisposable
         _temporaryRoot = temporaryRoot;
     }
 
-    /// <summary>The context directory (its .dockerignore applies as for any local context).</summary>
+    /// <summary>The context directory.</summary>
     public string Directory { get; }
 
     /// <summary>The Dockerfile when the context was one (docker reads a non-archive as the Dockerfile; the context is then empty).</summary>
     public string? DockerfileText { get; }
 
-    /// <summary>True when the context was not a local directory: <c>-f</c> then names a file inside it.</summary>
+    /// <summary>
+    /// True when the context was not a local directory: <c>-f</c> then names a file inside it, and (as in BuildKit) its
+    /// .dockerignore does not apply (<see cref="BuildRequest.ContextIsRemote"/>).
+    /// </summary>
     public bool IsRemote => _temporaryRoot is not null;
 
     /// <summary>A local directory context, used in place.</summary>

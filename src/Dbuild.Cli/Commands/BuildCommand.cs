@@ -81,6 +81,7 @@ internal static class BuildCommand
             var request = new BuildRequest
             {
                 ContextDirectory = contextDir,
+                ContextIsRemote = prepared.IsRemote,
                 DockerfileText = dockerfileText,
                 DockerfileName = fileArg == "-" || prepared.DockerfileText is not null ? "Dockerfile" : Path.GetFileName(dockerfilePath),
                 Tags = [.. (parseResult.GetValue(tags) ?? []).Concat(outs.SelectMany(o => o.Names)).Select(ParseReference).Distinct()],
