@@ -17,17 +17,15 @@ internal static class UsageErrors
     /// <summary>The exit code when the parse result was answered here; null when it should be invoked.</summary>
     public static int? Report(ParseResult result, IReadOnlyList<string> arguments, TextWriter stderr)
     {
-        if (result.Action is HelpAction || result.Errors.Count == 0) { return null; }
+        if (result.Action is HelpAction) { return null; }
         CommandResult commandResult = result.CommandResult;
         Command command = commandResult.Command;
         string path = CommandPath(commandResult);
         string see = $"See '{path} --help'.";
+        // Before the parser's own errors: it takes an unknown --x as the value of a free argument, cobra never does.
+        if (UnknownFlag(arguments, commandResult) is { } unknown) { return Write(stderr, unknown, see); }
+        if (result.Errors.Count == 0) { return null; }
         IReadOnlyList<string> unmatched = result.UnmatchedTokens;
-        if (unmatched.FirstOrDefault(IsFlag) is { } flag)
-        {
-            return Write(stderr, UnknownFlag(flag, commandResult), see);
-        }
-        if (UnknownInBundle(arguments, commandResult) is { } bundled) { return Write(stderr, bundled, see); }
         if (command.Subcommands.Count > 0 && command.Arguments.Count == 0)
         {
             if (unmatched.Count > 0)
@@ -61,8 +59,12 @@ internal static class UsageErrors
         return Write(stderr, first.Message, see);
     }
 
-    /// <summary><c>-qz</c>: the parser takes z as -q's value; cobra names the letter that is no flag.</summary>
-    private static string? UnknownInBundle(IReadOnlyList<string> arguments, CommandResult commandResult)
+    /// <summary>
+    /// cobra's reading of the raw arguments up to <c>--</c>: every <c>--name</c> must be a flag of the command (or a
+    /// global one), every letter of a <c>-abc</c> bundle too, until one that takes a value (<c>-tNAME</c>); the token
+    /// after a flag that takes a value is that value, whatever it looks like.
+    /// </summary>
+    private static string? UnknownFlag(IReadOnlyList<string> arguments, CommandResult commandResult)
     {
         var options = VisibleOptions(commandResult).ToList();
         Option? Find(string name) => options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));
@@ -72,16 +74,19 @@ internal static class UsageErrors
             bool isValue = valueNext;
             valueNext = false;
             if (isValue || !IsFlag(argument)) { continue; }
+            int eq = argument.IndexOf('=', StringComparison.Ordinal);
             if (argument.StartsWith("--", StringComparison.Ordinal))
             {
-                valueNext = !argument.Contains('=', StringComparison.Ordinal) && Find(argument) is { } longOption && longOption.ValueType != typeof(bool);
+                Option? option = Find(eq < 0 ? argument : argument[..eq]);
+                if (option is null) { return $"unknown flag: {(eq < 0 ? argument : argument[..eq])}"; }
+                valueNext = eq < 0 && !IsSwitch(option);
                 continue;
             }
             for (int i = 1; i < argument.Length && argument[i] != '='; i++)
             {
                 Option? option = Find("-" + argument[i]);
                 if (option is null) { return $"unknown shorthand flag: '{argument[i]}' in {argument}"; }
-                if (option.ValueType != typeof(bool))
+                if (!IsSwitch(option))
                 {
                     valueNext = i == argument.Length - 1; // -t VALUE; -tVALUE carries it
                     break;
@@ -90,6 +95,9 @@ internal static class UsageErrors
         }
         return null;
     }
+
+    private static bool IsSwitch(Option option) =>
+        option.Arity.MaximumNumberOfValues == 0 || option.ValueType == typeof(bool) || option.ValueType == typeof(bool?);
 
     /// <summary><c>--quiet=x</c>: the parser leaves x as an argument; cobra says the value is no boolean.</summary>
     private static string? BadBoolean(IReadOnlyList<string> arguments, CommandResult commandResult)
@@ -109,22 +117,6 @@ internal static class UsageErrors
     }
 
     private static bool IsFlag(string token) => token.Length > 1 && token[0] == '-';
-
-    private static string UnknownFlag(string token, CommandResult commandResult)
-    {
-        if (token.StartsWith("--", StringComparison.Ordinal))
-        {
-            int eq = token.IndexOf('=', StringComparison.Ordinal);
-            return $"unknown flag: {(eq < 0 ? token : token[..eq])}";
-        }
-        // cobra names the first letter of a -abc bundle that is no flag of the command.
-        var known = new HashSet<string>(VisibleOptions(commandResult).SelectMany(o => o.Aliases.Append(o.Name)), StringComparer.Ordinal);
-        string letters = token[1..];
-        int eqAt = letters.IndexOf('=', StringComparison.Ordinal);
-        if (eqAt >= 0) { letters = letters[..eqAt]; }
-        char letter = letters.FirstOrDefault(c => !known.Contains("-" + c));
-        return $"unknown shorthand flag: '{(letter == default ? letters[0] : letter)}' in {token}";
-    }
 
     private static IEnumerable<Option> VisibleOptions(CommandResult commandResult)
     {
