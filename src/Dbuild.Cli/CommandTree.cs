@@ -33,6 +33,9 @@ internal static class CommandTree
         root.Subcommands.Add(ManifestCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(RegistryCommand.Create());
+        root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(CompletionCommand.Create());
         return root;
     }
 }
