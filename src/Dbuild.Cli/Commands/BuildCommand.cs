@@ -25,6 +25,7 @@ internal static class BuildCommand
         Option<string[]> buildArgs = BuildArgsOption;
         Option<string?> target = TargetOption;
         Option<bool> push = new("--push") { Description = "Push the tags after building (shorthand for --output type=image,push=true)." };
+        Option<bool> load = new("--load") { Description = "Load the image into the docker daemon at DOCKER_HOST (shorthand for --output type=docker)." };
         Option<string[]> outputs = new("--output", "-o") { Description = "type=image|oci|docker|local|tar[,dest=…][,compression=gzip|zstd|uncompressed][,compression-level=N][,oci-mediatypes=true|false]" };
         Option<bool> noCache = new("--no-cache") { Description = "Do not use the build cache." };
         Option<string[]> noCacheFilter = new("--no-cache-filter") { Description = "Stages not taken from the cache." };
@@ -47,7 +48,7 @@ internal static class BuildCommand
         Option<string?> print = new("--print") { Description = "graph|dot: print the build graph after lowering (text, or Graphviz DOT) instead of building; nothing runs." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
-            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
+            context, tags, file, buildArgs, target, push, load, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
             buildContexts, platform, check, print,
         };
         BuildAttestOptions.AddTo(command);
@@ -72,6 +73,9 @@ internal static class BuildCommand
                 : File.Exists(dockerfilePath) ? await File.ReadAllTextAsync(dockerfilePath, token)
                 : throw new UsageException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
             var outs = (parseResult.GetValue(outputs) ?? []).Select(BuildOutput.Parse).ToList();
+            using TemporaryDirectory? loadDirectory = parseResult.GetValue(load) ? new TemporaryDirectory("dbuild-load-") : null;
+            string? loadArchive = loadDirectory is null ? null : Path.Combine(loadDirectory.Path, "image.tar");
+            if (loadArchive is not null) { outs.Add(new BuildOutput(BuildOutputType.Docker, loadArchive)); }
             IReadOnlyList<Platform> platforms = ParsePlatforms(parseResult.GetValue(platform));
             if (platforms.Count > 1 && outs.Any(o => o.Type == BuildOutputType.Docker))
             {
@@ -140,6 +144,7 @@ internal static class BuildCommand
             {
                 renderer.Summary(clock.Elapsed);
             }
+            if (loadArchive is not null) { await DockerDaemonLoader.LoadAsync(loadArchive, token); }
             if (parseResult.GetValue(quiet) || parseResult.GetValue(progress) == "quiet") { Console.WriteLine(result.ImageId); }
             if (parseResult.GetValue(iidfile) is { } iid) { await File.WriteAllTextAsync(iid, result.ImageId.ToString(), token); }
             if (parseResult.GetValue(metadataFile) is { } meta)
