@@ -47,6 +47,10 @@ public sealed class DockerConfigCredentials : IRegistryCredentialSource
         return RegistryCredential.Anonymous;
     }
 
+    /// <summary>True when a credential helper (<c>credHelpers</c> or <c>credsStore</c>) keeps this registry's secret, not config.json itself.</summary>
+    public async Task<bool> UsesHelperAsync(string registry, CancellationToken cancellationToken = default) =>
+        HelperFor(await ReadAsync(cancellationToken).ConfigureAwait(false), registry) is not null;
+
     /// <summary>Stores a credential the way <c>docker login</c> does: in the configured helper, else base64 in <c>auths</c>.</summary>
     public async Task StoreAsync(string registry, RegistryCredential credential, CancellationToken cancellationToken = default)
     {

@@ -93,7 +93,8 @@ internal static class ArchiveExpander
         }
     }
 
-    private static async Task<Stream> DecompressAsync(Stream raw, CancellationToken cancellationToken)
+    /// <summary>The tar inside a seekable file: bzip2, xz, gzip or zstd undone by its magic bytes, else the file itself.</summary>
+    internal static async Task<Stream> DecompressAsync(Stream raw, CancellationToken cancellationToken)
     {
         byte[] head = new byte[6];
         int n = 0;

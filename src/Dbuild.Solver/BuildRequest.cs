@@ -9,6 +9,12 @@ public sealed record BuildRequest
     /// <summary>The context directory (a stdin tar is unpacked to a directory first).</summary>
     public required string ContextDirectory { get; init; }
 
+    /// <summary>
+    /// The context was fetched or unpacked (git, URL, stdin tar) into a throwaway directory: as in BuildKit, its
+    /// .dockerignore does not apply (docker 20.10 sends such a context whole), and its file hashes are not kept.
+    /// </summary>
+    public bool ContextIsRemote { get; init; }
+
     /// <summary>The Dockerfile text (read from <c>-f</c>, stdin or CONTEXT/Dockerfile).</summary>
     public required string DockerfileText { get; init; }
 

@@ -13,6 +13,9 @@ internal sealed partial record GitRef(string Remote, string Ref, string SubDir, 
     /// <summary>The source as written in the Dockerfile, with any password replaced, for messages.</summary>
     public string Original { get; init; } = Remote;
 
+    /// <summary>What the URL is for, the first word of every message: <c>ADD</c>, or <c>git context</c> for a build context.</summary>
+    public string Use { get; init; } = "ADD";
+
     /// <summary>A URL with its password (if any) replaced by <c>xxxxx</c>, as BuildKit's urlutil.RedactCredentials.</summary>
     public static string Redact(string url)
     {
@@ -32,7 +35,10 @@ internal sealed partial record GitRef(string Remote, string Ref, string SubDir, 
     private static partial Regex Scheme();
 
     /// <summary>True when <paramref name="source"/> is a git URL; a malformed fragment or query throws <see cref="BuildException"/>.</summary>
-    public static bool TryParse(string source, [NotNullWhen(true)] out GitRef? gitRef)
+    /// <param name="source">The URL as written.</param>
+    /// <param name="gitRef">The parsed reference.</param>
+    /// <param name="use">What the URL is for, first in messages (<see cref="Use"/>).</param>
+    public static bool TryParse(string source, [NotNullWhen(true)] out GitRef? gitRef, string use = "ADD")
     {
         gitRef = null;
         string scheme = Scheme().Match(source) is { Success: true } m ? m.Value[..^3].ToLowerInvariant() : "";
@@ -55,14 +61,14 @@ internal sealed partial record GitRef(string Remote, string Ref, string SubDir, 
             foreach (string field in fragment[1..].Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
                 int eq = field.IndexOf('=', StringComparison.Ordinal);
-                if (eq < 0) { throw new BuildException($"ADD {Redact(source)}: invalid field '{field}' in the URL fragment, it must be a key=value pair."); }
+                if (eq < 0) { throw new BuildException($"{use} {Redact(source)}: invalid field '{field}' in the URL fragment, it must be a key=value pair."); }
                 string value = field[(eq + 1)..];
                 switch (field[..eq].ToLowerInvariant())
                 {
                     case "ref": reference = value; break;
                     case "commit": checksum = value; break;
                     case "subdir": subdir = value; break;
-                    default: throw new BuildException($"ADD {Redact(source)}: unexpected key '{field[..eq]}' in the URL fragment (supported keys: ref, commit, subdir).");
+                    default: throw new BuildException($"{use} {Redact(source)}: unexpected key '{field[..eq]}' in the URL fragment (supported keys: ref, commit, subdir).");
                 }
             }
         }
@@ -86,28 +92,28 @@ internal sealed partial record GitRef(string Remote, string Ref, string SubDir, 
                 case "checksum" or "commit": checksum = value; break;
                 case "keep-git-dir": keep = Bool(value, key); break;
                 case "submodules": submodules = Bool(value, key); break;
-                default: throw new BuildException($"ADD {Redact(source)}: unexpected query \"{key}\" in the git URL.");
+                default: throw new BuildException($"{use} {Redact(source)}: unexpected query \"{key}\" in the git URL.");
             }
         }
         if (tag is not null) { reference = Agree(reference, tag.StartsWith("refs/tags/", StringComparison.Ordinal) ? tag : "refs/tags/" + tag, "ref"); }
         if (branch is not null)
         {
-            if (tag is not null) { throw new BuildException($"ADD {Redact(source)}: branch conflicts with tag."); }
+            if (tag is not null) { throw new BuildException($"{use} {Redact(source)}: branch conflicts with tag."); }
             reference = Agree(reference, branch.StartsWith("refs/heads/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch, "ref");
         }
         if (checksum is not null && reference.Length == 0) { reference = checksum; }
-        gitRef = new GitRef(rest, reference, subdir, keep, checksum, submodules) { Original = Redact(source) };
+        gitRef = new GitRef(rest, reference, subdir, keep, checksum, submodules) { Original = Redact(source), Use = use };
         return true;
 
         string Agree(string current, string value, string what) => current.Length > 0 && current != value
-            ? throw new BuildException($"ADD {Redact(source)}: {what} conflicts: \"{current}\" vs \"{value}\".")
+            ? throw new BuildException($"{use} {Redact(source)}: {what} conflicts: \"{current}\" vs \"{value}\".")
             : value;
 
         bool Bool(string value, string key) => value switch
         {
             "" or "1" or "t" or "T" => true,
             "0" or "f" or "F" => false,
-            _ => bool.TryParse(value, out bool b) ? b : throw new BuildException($"ADD {Redact(source)}: invalid {key} value: \"{value}\"."),
+            _ => bool.TryParse(value, out bool b) ? b : throw new BuildException($"{use} {Redact(source)}: invalid {key} value: \"{value}\"."),
         };
     }
 }

@@ -31,13 +31,13 @@ internal static partial class GitSource
         checksum ??= git.Checksum;
         if (checksum is not null && !Regex.IsMatch(checksum, "^[a-fA-F0-9]+$", RegexOptions.CultureInvariant))
         {
-            throw new BuildException($"ADD {git.Original}: invalid checksum {checksum} for a git URL, expected a hex commit hash.");
+            throw new BuildException($"{git.Use} {git.Original}: invalid checksum {checksum} for a git URL, expected a hex commit hash.");
         }
         if (IsCommitSha(git.Ref))
         {
             if (checksum is not null && !git.Ref.StartsWith(checksum, StringComparison.Ordinal))
             {
-                throw new BuildException($"ADD {git.Original}: expected checksum to match {checksum}, got {git.Ref}.");
+                throw new BuildException($"{git.Use} {git.Original}: expected checksum to match {checksum}, got {git.Ref}.");
             }
             return new GitCommit(git.Ref, git.Ref, git.Ref);
         }
@@ -46,7 +46,7 @@ internal static partial class GitSource
         {
             string head = await RunAsync(git, ["ls-remote", "--symref", git.Remote, "HEAD"], null, cancellationToken).ConfigureAwait(false);
             reference = DefaultBranch().Match(head) is { Success: true } m ? m.Groups[1].Value
-                : throw new BuildException($"ADD {git.Original}: could not find the default branch of {GitRef.Redact(git.Remote)}.");
+                : throw new BuildException($"{git.Use} {git.Original}: could not find the default branch of {GitRef.Redact(git.Remote)}.");
         }
         string listed = await RunAsync(git, ["ls-remote", git.Remote, reference, reference + "^{}"], null, cancellationToken).ConfigureAwait(false);
         string trimmed = reference.StartsWith("refs/", StringComparison.Ordinal) ? reference[5..] : reference;
@@ -70,13 +70,13 @@ internal static partial class GitSource
         if (sha is null && tagSha is not null) { (sha, usedRef) = (tagSha, tagRef); }
         if (sha is null)
         {
-            throw new BuildException($"ADD {git.Original}: the repository {GitRef.Redact(git.Remote)} does not contain ref \"{reference}\" (no branch, tag or commit of that name). " +
+            throw new BuildException($"{git.Use} {git.Original}: the repository {GitRef.Redact(git.Remote)} does not contain ref \"{reference}\" (no branch, tag or commit of that name). " +
                 "Check the ref after '#', or push it.");
         }
-        if (!IsCommitSha(sha)) { throw new BuildException($"ADD {git.Original}: invalid commit sha \"{sha}\" from {GitRef.Redact(git.Remote)}."); }
+        if (!IsCommitSha(sha)) { throw new BuildException($"{git.Use} {git.Original}: invalid commit sha \"{sha}\" from {GitRef.Redact(git.Remote)}."); }
         if (checksum is not null && !sha.StartsWith(checksum, StringComparison.Ordinal) && !(peeledSha?.StartsWith(checksum, StringComparison.Ordinal) ?? false))
         {
-            throw new BuildException($"ADD {git.Original}: expected checksum to match {checksum}, got {sha}{(peeledSha is null ? "" : " or " + peeledSha)}.");
+            throw new BuildException($"{git.Use} {git.Original}: expected checksum to match {checksum}, got {sha}{(peeledSha is null ? "" : " or " + peeledSha)}.");
         }
         return new GitCommit(usedRef, sha, peeledSha ?? sha);
 
@@ -116,7 +116,7 @@ internal static partial class GitSource
         }
         catch (BuildException ex)
         {
-            throw new BuildException($"ADD {git.Original}: commit {commit.Commit} is not what {GitRef.Redact(git.Remote)} has for {commit.Ref} any more (the ref moved while building?); build again.", ex);
+            throw new BuildException($"{git.Use} {git.Original}: commit {commit.Commit} is not what {GitRef.Redact(git.Remote)} has for {commit.Ref} any more (the ref moved while building?); build again.", ex);
         }
         if (git.Submodules is not false && File.Exists(Path.Combine(checkout, ".gitmodules")))
         {
@@ -129,7 +129,7 @@ internal static partial class GitSource
         }
         if (subdir.Length == 0) { return checkout; }
         string root = Path.Combine(checkout, subdir);
-        return Directory.Exists(root) ? root : throw new BuildException($"ADD {git.Original}: the repository has no directory \"{git.SubDir}\" at {commit.Commit}.");
+        return Directory.Exists(root) ? root : throw new BuildException($"{git.Use} {git.Original}: the repository has no directory \"{git.SubDir}\" at {commit.Commit}.");
     }
 
     /// <summary>The committer time of <paramref name="commit"/> in the fetched repository (for mtimes under SOURCE_DATE_EPOCH).</summary>
@@ -157,13 +157,13 @@ internal static partial class GitSource
         try { run = await ProcessCapture.RunAsync(startInfo, null, cancellationToken).ConfigureAwait(false); }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new BuildException($"ADD {git.Original}: git is needed to add a git repository but could not be started ({ex.Message}). Install git.", ex);
+            throw new BuildException($"{git.Use} {git.Original}: git is needed to add a git repository but could not be started ({ex.Message}). Install git.", ex);
         }
         if (run.ExitCode != 0)
         {
             string verb = startInfo.ArgumentList.SkipWhile(a => a.StartsWith('-') || a.Contains('=', StringComparison.Ordinal) || a.Contains('/', StringComparison.Ordinal)).FirstOrDefault() ?? "";
             string error = run.StandardError.Trim().Replace(git.Remote, GitRef.Redact(git.Remote), StringComparison.Ordinal);
-            throw new BuildException($"ADD {git.Original}: git {verb} failed (exit {run.ExitCode}): {(error.Length > 0 ? error : "no output")}");
+            throw new BuildException($"{git.Use} {git.Original}: git {verb} failed (exit {run.ExitCode}): {(error.Length > 0 ? error : "no output")}");
         }
         return run.StandardOutput;
     }

@@ -144,6 +144,9 @@ internal sealed class ContextTree : SourceTree
         public long CtimeTicks { get; init; }
     }
 
+    /// <summary>The .dockerignore in force (empty for a fetched context).</summary>
+    public DockerIgnore Ignore => _ignore;
+
     public ContextTree(string root, ILayerFileSystem fs, DockerIgnore ignore, string stateRoot) : base(Path.GetFullPath(root))
     {
         _fs = fs;

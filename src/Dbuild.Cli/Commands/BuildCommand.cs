@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Formats.Tar;
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Client;
@@ -20,7 +19,7 @@ internal static class BuildCommand
 
     public static Command Create()
     {
-        Argument<string> context = new("context") { Description = "Build context: a directory, or '-' for a tar on stdin." };
+        Argument<string> context = new("context") { Description = "Build context: a directory, a git URL (#ref:subdir), an http(s) URL of a tar or Dockerfile, or '-' for a tar or Dockerfile on stdin." };
         Option<string[]> tags = new("--tag", "-t") { Description = "Name the result, e.g. registry.example/app:1.2 (repeatable).", AllowMultipleArgumentsPerToken = false };
         Option<string?> file = new("--file", "-f") { Description = "Dockerfile path (default CONTEXT/Dockerfile); '-' reads it from stdin." };
         Option<string[]> buildArgs = BuildArgsOption;
@@ -49,8 +48,8 @@ internal static class BuildCommand
         Option<string?> print = new("--print") { Description = "graph|dot: print the build graph after lowering (text, or Graphviz DOT) instead of building; nothing runs." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
-            context, tags, file, buildArgs, target, push, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
-            buildContexts, platform, check, print, load,
+            context, tags, file, buildArgs, target, push, load, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
+            buildContexts, platform, check, print,
         };
         BuildAttestOptions.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
@@ -62,105 +61,103 @@ internal static class BuildCommand
             {
                 return await RunCheckAsync(parseResult, contextArg, fileArg, token);
             }
-            (string contextDir, string? cleanup) = await PrepareContextAsync(contextArg, token);
+            if (contextArg == "-" && fileArg == "-") { throw new UsageException("invalid argument: can't use stdin for both build context and dockerfile"); }
+            using HttpClient http = CreateHttpClient();
+            using PreparedContext prepared = await BuildContextLoader.PrepareAsync(contextArg, Console.OpenStandardInput, http, token);
+            string contextDir = prepared.Directory;
+            string dockerfilePath = fileArg is null or "-" ? Path.Combine(contextDir, "Dockerfile")
+                : prepared.IsRemote ? Path.Combine(contextDir, fileArg) // docker: -f names a file inside a remote context
+                : Path.IsPathRooted(fileArg) || File.Exists(fileArg) ? fileArg : Path.Combine(contextDir, fileArg);
+            string dockerfileText = fileArg == "-" ? await Console.In.ReadToEndAsync(token)
+                : prepared.DockerfileText is { } given ? given
+                : File.Exists(dockerfilePath) ? await File.ReadAllTextAsync(dockerfilePath, token)
+                : throw new UsageException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
+            var outs = (parseResult.GetValue(outputs) ?? []).Select(BuildOutput.Parse).ToList();
+            IReadOnlyList<Platform> platforms = ParsePlatforms(parseResult.GetValue(platform));
+            if (platforms.Count > 1 && (parseResult.GetValue(load) || outs.Any(o => o.Type == BuildOutputType.Docker)))
+            {
+                throw new UsageException("docker exporter does not currently support exporting manifest lists; use type=oci, or build one --platform at a time");
+            }
+            BuildOutput? first = outs.FirstOrDefault(o => o.Compression is not null || o.OciMediaTypes is not null || o.CompressionLevel is not null);
+            var request = new BuildRequest
+            {
+                ContextDirectory = contextDir,
+                ContextIsRemote = prepared.IsRemote,
+                DockerfileText = dockerfileText,
+                DockerfileName = fileArg == "-" || prepared.DockerfileText is not null ? "Dockerfile" : Path.GetFileName(dockerfilePath),
+                Tags = [.. (parseResult.GetValue(tags) ?? []).Concat(outs.SelectMany(o => o.Names)).Select(ParseReference).Distinct()],
+                BuildArgs = ParsePairs(parseResult.GetValue(buildArgs), "--build-arg", fromEnvironment: true),
+                Target = parseResult.GetValue(target),
+                Push = parseResult.GetValue(push),
+                Outputs = outs,
+                NoCache = parseResult.GetValue(noCache),
+                NoCacheFilter = parseResult.GetValue(noCacheFilter) ?? [],
+                Pull = parseResult.GetValue(pull),
+                CacheTo = [.. (parseResult.GetValue(cacheTo) ?? []).Select(Dbuild.Solver.Cache.CacheExport.Parse)],
+                CacheFrom = [.. (parseResult.GetValue(cacheFrom) ?? []).Select(Dbuild.Solver.Cache.CacheImport.Parse)],
+                Labels = ParsePairs(parseResult.GetValue(labels), "--label", fromEnvironment: false),
+                Secrets = ParseSecrets(parseResult.GetValue(secrets)),
+                SshSockets = ParseSsh(parseResult.GetValue(ssh)),
+                NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
+                Platform = platforms.Count == 1 ? platforms[0] : Platform.Current,
+                Platforms = platforms.Count > 1 ? platforms : [],
+                PlatformRequested = platforms.Count > 0,
+                SourceDateEpoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch
+                    ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(epoch, System.Globalization.CultureInfo.InvariantCulture)) : null,
+                Compression = first?.Compression ?? LayerCompression.Gzip,
+                CompressionLevel = first?.CompressionLevel,
+                OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
+            };
+            if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
+            request = request with { Attestations = BuildAttestOptions.Parse(parseResult, request) };
+            using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
+            // --debug: the solver's and runtime's own log (cache keys, snapshots, containers, timings) on stderr.
+            using ILoggerFactory logging = parseResult.GetValue(GlobalOptions.Debug)
+                ? LoggerFactory.Create(b => b.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; })
+                    .AddFilter(level => level >= LogLevel.Debug).SetMinimumLevel(LogLevel.Debug))
+                : NullLoggerFactory.Instance;
+            var builder = new ImageBuilder(new BuilderOptions
+            {
+                StateRoot = root,
+                Registry = CreateRegistryClient(http),
+                Http = http,
+                Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }, logging.CreateLogger<StepExecutor>()),
+                FileSystem = LinuxLayerFileSystem.Instance,
+                Logger = logging.CreateLogger("Dbuild.Solver"),
+            });
+            if (parseResult.GetValue(print) is { } printed)
+            {
+                bool dot = printed switch { "graph" => false, "dot" => true, _ => throw new UsageException($"--print '{printed}' is not one of graph, dot.") };
+                Console.Write(await builder.PrintGraphAsync(request, dot, token));
+                return ExitCodes.Ok;
+            }
+            var clock = Stopwatch.StartNew();
+            BuildResult result;
             try
             {
-                string dockerfilePath = fileArg is null or "-" ? Path.Combine(contextDir, "Dockerfile")
-                    : Path.IsPathRooted(fileArg) || File.Exists(fileArg) ? fileArg : Path.Combine(contextDir, fileArg);
-                string dockerfileText = fileArg == "-" ? await Console.In.ReadToEndAsync(token)
-                    : File.Exists(dockerfilePath) ? await File.ReadAllTextAsync(dockerfilePath, token)
-                    : throw new UsageException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
-                var outs = (parseResult.GetValue(outputs) ?? []).Select(BuildOutput.Parse).ToList();
-                IReadOnlyList<Platform> platforms = ParsePlatforms(parseResult.GetValue(platform));
-                if (platforms.Count > 1 && outs.Any(o => o.Type == BuildOutputType.Docker))
-                {
-                    throw new UsageException("docker exporter does not currently support exporting manifest lists; use type=oci, or build one --platform at a time");
-                }
-                BuildOutput? first = outs.FirstOrDefault(o => o.Compression is not null || o.OciMediaTypes is not null || o.CompressionLevel is not null);
-                var request = new BuildRequest
-                {
-                    ContextDirectory = contextDir,
-                    DockerfileText = dockerfileText,
-                    DockerfileName = fileArg == "-" ? "Dockerfile" : Path.GetFileName(dockerfilePath),
-                    Tags = [.. (parseResult.GetValue(tags) ?? []).Concat(outs.SelectMany(o => o.Names)).Select(ParseReference).Distinct()],
-                    BuildArgs = ParsePairs(parseResult.GetValue(buildArgs), "--build-arg", fromEnvironment: true),
-                    Target = parseResult.GetValue(target),
-                    Push = parseResult.GetValue(push),
-                    Outputs = outs,
-                    NoCache = parseResult.GetValue(noCache),
-                    NoCacheFilter = parseResult.GetValue(noCacheFilter) ?? [],
-                    Pull = parseResult.GetValue(pull),
-                    CacheTo = [.. (parseResult.GetValue(cacheTo) ?? []).Select(Dbuild.Solver.Cache.CacheExport.Parse)],
-                    CacheFrom = [.. (parseResult.GetValue(cacheFrom) ?? []).Select(Dbuild.Solver.Cache.CacheImport.Parse)],
-                    Labels = ParsePairs(parseResult.GetValue(labels), "--label", fromEnvironment: false),
-                    Secrets = ParseSecrets(parseResult.GetValue(secrets)),
-                    SshSockets = ParseSsh(parseResult.GetValue(ssh)),
-                    NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
-                    Platform = platforms.Count == 1 ? platforms[0] : Platform.Current,
-                    Platforms = platforms.Count > 1 ? platforms : [],
-                    PlatformRequested = platforms.Count > 0,
-                    SourceDateEpoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch
-                        ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(epoch, System.Globalization.CultureInfo.InvariantCulture)) : null,
-                    Compression = first?.Compression ?? LayerCompression.Gzip,
-                    CompressionLevel = first?.CompressionLevel,
-                    OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
-                };
-                if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
-                request = request with { Attestations = BuildAttestOptions.Parse(parseResult, request) };
-                using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
-                using HttpClient http = CreateHttpClient();
-                // --debug: the solver's and runtime's own log (cache keys, snapshots, containers, timings) on stderr.
-                using ILoggerFactory logging = parseResult.GetValue(GlobalOptions.Debug)
-                    ? LoggerFactory.Create(b => b.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; })
-                        .AddFilter(level => level >= LogLevel.Debug).SetMinimumLevel(LogLevel.Debug))
-                    : NullLoggerFactory.Instance;
-                var builder = new ImageBuilder(new BuilderOptions
-                {
-                    StateRoot = root,
-                    Registry = CreateRegistryClient(http),
-                    Http = http,
-                    Executor = new StepExecutor(new StepExecutorOptions { StateRoot = root }, logging.CreateLogger<StepExecutor>()),
-                    FileSystem = LinuxLayerFileSystem.Instance,
-                    Logger = logging.CreateLogger("Dbuild.Solver"),
-                });
-                if (parseResult.GetValue(print) is { } printed)
-                {
-                    bool dot = printed switch { "graph" => false, "dot" => true, _ => throw new UsageException($"--print '{printed}' is not one of graph, dot.") };
-                    Console.Write(await builder.PrintGraphAsync(request, dot, token));
-                    return ExitCodes.Ok;
-                }
-                var clock = Stopwatch.StartNew();
-                BuildResult result;
-                try
-                {
-                    result = await builder.BuildAsync(request, renderer, token);
-                }
-                finally
-                {
-                    renderer.Summary(clock.Elapsed);
-                }
-                if (parseResult.GetValue(load)) { await BuildLoad.RunAsync(root, request, result, token); }
-                if (parseResult.GetValue(quiet) || parseResult.GetValue(progress) == "quiet") { Console.WriteLine(result.ImageId); }
-                if (parseResult.GetValue(iidfile) is { } iid) { await File.WriteAllTextAsync(iid, result.ImageId.ToString(), token); }
-                if (parseResult.GetValue(metadataFile) is { } meta)
-                {
-                    var metadata = new Dictionary<string, object?>
-                    {
-                        ["containerimage.config.digest"] = result.ImageId.ToString(),
-                        ["containerimage.digest"] = result.Manifest.Digest.ToString(),
-                        ["image.name"] = string.Join(',', request.Tags.Select(t => t.ToString())),
-                        ["dbuild.steps"] = result.Steps.Select(s => new { vertex = s.Vertex, name = s.Name, cached = s.Cached, reason = s.MissReason, seconds = s.Duration.TotalSeconds }),
-                    };
-                    // A multi-platform build has no one config: buildx then gives the index digest only.
-                    if (result.Images.Count > 0) { metadata.Remove("containerimage.config.digest"); }
-                    await File.WriteAllTextAsync(meta, JsonSerializer.Serialize(metadata, IndentedJson), token);
-                }
-                return ExitCodes.Ok;
+                result = await builder.BuildAsync(request, renderer, token);
             }
             finally
             {
-                if (cleanup is not null) { try { Directory.Delete(cleanup, recursive: true); } catch (IOException) { } }
+                renderer.Summary(clock.Elapsed);
             }
+            if (parseResult.GetValue(load)) { await BuildLoad.RunAsync(root, request, result, token); }
+            if (parseResult.GetValue(quiet) || parseResult.GetValue(progress) == "quiet") { Console.WriteLine(result.ImageId); }
+            if (parseResult.GetValue(iidfile) is { } iid) { await File.WriteAllTextAsync(iid, result.ImageId.ToString(), token); }
+            if (parseResult.GetValue(metadataFile) is { } meta)
+            {
+                var metadata = new Dictionary<string, object?>
+                {
+                    ["containerimage.config.digest"] = result.ImageId.ToString(),
+                    ["containerimage.digest"] = result.Manifest.Digest.ToString(),
+                    ["image.name"] = string.Join(',', request.Tags.Select(t => t.ToString())),
+                    ["dbuild.steps"] = result.Steps.Select(s => new { vertex = s.Vertex, name = s.Name, cached = s.Cached, reason = s.MissReason, seconds = s.Duration.TotalSeconds }),
+                };
+                // A multi-platform build has no one config: buildx then gives the index digest only.
+                if (result.Images.Count > 0) { metadata.Remove("containerimage.config.digest"); }
+                await File.WriteAllTextAsync(meta, JsonSerializer.Serialize(metadata, IndentedJson), token);
+            }
+            return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }
@@ -171,17 +168,6 @@ internal static class BuildCommand
         string dockerfile = fileArg is null ? Path.Combine(contextDir, "Dockerfile") : Path.IsPathRooted(fileArg) || File.Exists(fileArg) ? fileArg : Path.Combine(contextDir, fileArg);
         return await BuildChecksReporter.ReportAsync(dockerfile, ParsePairs(parseResult.GetValue(BuildArgsOption), "--build-arg", fromEnvironment: true),
             parseResult.GetValue(TargetOption), Console.Out, token);
-    }
-
-    private static async Task<(string Directory, string? Cleanup)> PrepareContextAsync(string context, CancellationToken cancellationToken)
-    {
-        if (context != "-")
-        {
-            return Directory.Exists(context) ? (Path.GetFullPath(context), null) : throw new UsageException($"unable to prepare context: path \"{context}\" not found");
-        }
-        string dir = Directory.CreateTempSubdirectory("dbuild-context-").FullName;
-        await TarFile.ExtractToDirectoryAsync(Console.OpenStandardInput(), dir, overwriteFiles: true, cancellationToken);
-        return (dir, dir);
     }
 
     /// <summary>buildx's <c>--platform</c>: comma-separated, repeatable, duplicates dropped; empty for none given.</summary>

@@ -63,7 +63,7 @@ internal sealed class LoweringScope
     public int StageCount { get; set; }
 
     /// <summary>The build context, as one source op.</summary>
-    public ContextSourceOp MainContext => _context ??= Graph.Add(new ContextSourceOp(Path.GetFullPath(Request.ContextDirectory), "context"));
+    public ContextSourceOp MainContext => _context ??= Graph.Add(new ContextSourceOp(Path.GetFullPath(Request.ContextDirectory), "context") { Fetched = Request.ContextIsRemote });
 
     /// <summary>An error at an instruction (at its flag, when the flag is on the instruction's first line).</summary>
     public DockerfileSyntaxException Error(Instruction at, string message, string? flag = null)

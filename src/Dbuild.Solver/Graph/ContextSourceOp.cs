@@ -18,7 +18,10 @@ internal sealed class ContextSourceOp(string directory, string name) : OpNode
 
     public override IReadOnlyList<OpNode> Inputs => [];
 
-    public override IReadOnlyList<KeyComponent> Definition => [new("name", ContextName), new("directory", Directory)];
+    /// <summary>A fetched main context (git, URL, stdin) lives in a new temp directory each build: its path is no part of the key.</summary>
+    public bool Fetched { get; init; }
+
+    public override IReadOnlyList<KeyComponent> Definition => [new("name", ContextName), new("directory", Fetched ? "(fetched)" : Directory)];
 
     public override string Summary => $"context {ContextName} {Directory}";
 }

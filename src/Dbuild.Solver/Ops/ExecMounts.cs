@@ -144,7 +144,7 @@ internal sealed class ExecMounts(SolveContext context)
     private BindMount ContextBind(ContextTree tree, string sub, string target, bool readWrite)
     {
         SourceFile root = tree.Stat(sub) ?? throw new BuildException($"RUN --mount: {sub} not found in the build {tree.Description}");
-        bool filtered = !DockerIgnore.Load(tree.Root).IsEmpty;
+        bool filtered = !tree.Ignore.IsEmpty;
         if (!filtered && (root.Type == LayerEntryType.Directory || !readWrite))
         {
             return new BindMount { Target = target, Source = tree.Root, SubPath = sub, ReadWrite = readWrite };

@@ -142,7 +142,10 @@ internal sealed class SolveContext : IDisposable
 
     /// <summary>A context directory as a tree (with its .dockerignore and the hash cache), one per directory for the build.</summary>
     public ContextTree Context(string directory) => _contexts.GetOrAdd(directory, d =>
-        new Lazy<ContextTree>(() => new ContextTree(d, FileSystem, DockerIgnore.Load(d), Options.StateRoot))).Value;
+        new Lazy<ContextTree>(() => new ContextTree(d, FileSystem, IsRemoteContext(d) ? DockerIgnore.Empty : DockerIgnore.Load(d), Options.StateRoot))).Value;
+
+    private bool IsRemoteContext(string directory) =>
+        Request.ContextIsRemote && Path.GetFullPath(directory) == Path.GetFullPath(Request.ContextDirectory);
 
     /// <summary>Starts loading a context's hash cache and .dockerignore while base images resolve (a failure resurfaces on first use).</summary>
     public void WarmUpContext(string directory, CancellationToken cancellationToken) => _ = Task.Run(() => Context(directory), cancellationToken);
@@ -150,7 +153,7 @@ internal sealed class SolveContext : IDisposable
     /// <summary>Keeps the contexts' file hashes for the next build.</summary>
     public async Task SaveContextsAsync(CancellationToken cancellationToken)
     {
-        foreach (Lazy<ContextTree> context in _contexts.Values.Where(c => c.IsValueCreated))
+        foreach (Lazy<ContextTree> context in _contexts.Values.Where(c => c.IsValueCreated && !IsRemoteContext(c.Value.Root)))
         {
             await context.Value.SaveAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -78,6 +78,17 @@ public sealed class AddGitDaemon : IAsyncLifetime
         return await RevParseAsync("moving.git", "main", ct);
     }
 
+    /// <summary>Serves a new repository <paramref name="name"/> whose one commit (on main, tagged <paramref name="tag"/>) is the tree in <paramref name="tree"/>.</summary>
+    public async Task CreateRepositoryAsync(string name, string tree, string tag, CancellationToken ct)
+    {
+        await GitAsync(tree, ct, "init", "-q", "-b", "main");
+        await GitAsync(tree, ct, "add", "-A");
+        await GitAsync(tree, ct, "commit", "-q", "-m", "content");
+        await GitAsync(tree, ct, "tag", tag);
+        await GitAsync(_root.Path, ct, "clone", "-q", "--bare", tree, Served(name));
+        Directory.Delete(Path.Combine(tree, ".git"), recursive: true);
+    }
+
     public async Task<string> RevParseAsync(string repository, string revision, CancellationToken ct) =>
         (await ProcessRunner.RunAsync("git", ["--git-dir", Served(repository), "rev-parse", revision], ct)).EnsureSuccess().StandardOutput.Trim();
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Dbuild.IntegrationTests.RegistryClient;
 using Dbuild.Testing;
 
 namespace Dbuild.IntegrationTests.Build;
@@ -15,30 +13,14 @@ public sealed class AddUrlTests
         ADD ${URL} /renamed.txt
         """;
 
-    private static async Task<(Process Server, string Url)> ServeAsync(TempDirectory temp, CancellationToken ct)
+    private static async Task<(StaticHttpServer Server, string Url)> ServeAsync(TempDirectory temp, CancellationToken ct)
     {
         string site = temp.Combine("site");
         Directory.CreateDirectory(site);
         await File.WriteAllTextAsync(Path.Combine(site, "payload.txt"), "downloaded payload\n", ct);
         File.SetLastWriteTimeUtc(Path.Combine(site, "payload.txt"), new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
-        int port = DistributionRegistry.FreePort();
-        var start = new ProcessStartInfo(Prerequisites.RequireTool("python3", "python3"))
-        {
-            ArgumentList = { "-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--directory", site },
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        Process server = Process.Start(start)!;
-        server.BeginErrorReadLine();
-        server.BeginOutputReadLine();
-        using var http = new HttpClient();
-        string url = $"http://127.0.0.1:{port}/payload.txt";
-        for (int i = 0; i < 100; i++)
-        {
-            try { if ((await http.GetAsync(new Uri(url), ct)).IsSuccessStatusCode) { break; } }
-            catch (HttpRequestException) { await Task.Delay(100, ct); }
-        }
-        return (server, url);
+        StaticHttpServer server = await StaticHttpServer.StartAsync(site, "payload.txt", ct);
+        return (server, server.Url("payload.txt"));
     }
 
     [Fact]
@@ -47,8 +29,8 @@ public sealed class AddUrlTests
         CancellationToken ct = TestContext.Current.CancellationToken;
         BuildEnvironment env = await BuildEnvironment.GetAsync(ct);
         using var temp = new TempDirectory("dbuild-addurl-");
-        (Process server, string url) = await ServeAsync(temp, ct);
-        try
+        (StaticHttpServer server, string url) = await ServeAsync(temp, ct);
+        await using (server)
         {
             string context = temp.Combine("ctx");
             Directory.CreateDirectory(context);
@@ -65,12 +47,6 @@ public sealed class AddUrlTests
 
             Assert.True(differences.Count == 0, "ADD URL differs from BuildKit:\n" + string.Join('\n', differences));
         }
-        finally
-        {
-            server.Kill();
-            await server.WaitForExitAsync(CancellationToken.None);
-            server.Dispose();
-        }
     }
 
     [Fact]
@@ -79,8 +55,8 @@ public sealed class AddUrlTests
         CancellationToken ct = TestContext.Current.CancellationToken;
         BuildEnvironment env = await BuildEnvironment.GetAsync(ct);
         using var temp = new TempDirectory("dbuild-addurl-");
-        (Process server, string url) = await ServeAsync(temp, ct);
-        try
+        (StaticHttpServer server, string url) = await ServeAsync(temp, ct);
+        await using (server)
         {
             string context = temp.Combine("ctx");
             Directory.CreateDirectory(context);
@@ -91,12 +67,6 @@ public sealed class AddUrlTests
 
             Assert.Equal(1, result.ExitCode);
             Assert.Contains("digest mismatch: expected sha256:0000", result.StandardError, StringComparison.Ordinal);
-        }
-        finally
-        {
-            server.Kill();
-            await server.WaitForExitAsync(CancellationToken.None);
-            server.Dispose();
         }
     }
 }

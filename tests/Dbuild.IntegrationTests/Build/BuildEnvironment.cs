@@ -47,6 +47,19 @@ internal sealed class BuildEnvironment
         IReadOnlyDictionary<string, string?>? environment = null, string? standardInput = null) =>
         DbuildCli.RunAsync(arguments, cancellationToken, environment, standardInput: standardInput, timeout: TimeSpan.FromMinutes(5));
 
+    /// <summary>Runs <c>dotnet dbuild.dll ARGS &lt; FILE</c>: binary standard input (a tar) from a file.</summary>
+    public static Task<ProcessResult> DbuildWithStdinAsync(string stdinFile, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        RunWithStdinAsync(stdinFile, ["dotnet", DbuildCli.DllPath, .. arguments], null, cancellationToken);
+
+    /// <summary>Runs <c>docker ARGS &lt; FILE</c> against the private dockerd.</summary>
+    public Task<ProcessResult> DockerWithStdinAsync(string stdinFile, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        RunWithStdinAsync(stdinFile, [Docker, .. arguments], DockerEnvironment, cancellationToken);
+
+    private static Task<ProcessResult> RunWithStdinAsync(string stdinFile, IEnumerable<string> command, IReadOnlyDictionary<string, string?>? environment,
+        CancellationToken cancellationToken) =>
+        ProcessRunner.RunAsync("sh", ["-c", "f=$1; shift; exec \"$@\" < \"$f\"", "sh", stdinFile, .. command], cancellationToken, environment,
+            timeout: TimeSpan.FromMinutes(5));
+
     public Task<ProcessResult> DockerAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         ProcessRunner.RunAsync(Docker, arguments, cancellationToken, DockerEnvironment, timeout: TimeSpan.FromMinutes(5));
 
