@@ -17,6 +17,7 @@ root.Subcommands.Add(TagCommand.Create());
 root.Subcommands.Add(RmiCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
+root.Subcommands.Add(ImageCommand.Create());
 root.Subcommands.Add(PruneCommand.Create());
 root.Subcommands.Add(BuilderCommand.Create());
 root.Subcommands.Add(SystemCommand.Create());

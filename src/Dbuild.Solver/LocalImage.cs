@@ -10,4 +10,7 @@ public sealed record LocalImage(string Name, Descriptor Manifest, Digest ImageId
 {
     /// <summary>The platform the image's config names.</summary>
     public Platform? Platform { get; init; }
+
+    /// <summary>An image no name points to any more (its <see cref="Name"/> is empty): docker's <c>&lt;none&gt;:&lt;none&gt;</c>.</summary>
+    public bool Dangling { get; init; }
 }
