@@ -73,7 +73,8 @@ internal static class GoPathMatch
         return (matched != negated && c != '/', pi + 1);
     }
 
-    private static bool IsValid(string p)
+    /// <summary>False for a pattern Go's <c>path.Match</c> calls malformed (<c>ErrBadPattern</c>).</summary>
+    public static bool IsValid(string p)
     {
         for (int i = 0; i < p.Length; i++)
         {

@@ -10,7 +10,7 @@ internal static class ImageCommand
         var command = new Command("image", "Manage images.");
         // One line per verb; each verb's options live in its own Commands/<Verb>Command.cs.
         command.Subcommands.Add(ImagesCommand.Create("ls", "list"));
-        command.Subcommands.Add(InspectCommand.Create());
+        command.Subcommands.Add(InspectCommand.Create("image"));
         command.Subcommands.Add(HistoryCommand.Create());
         return command;
     }

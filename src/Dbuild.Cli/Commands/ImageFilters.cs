@@ -30,6 +30,10 @@ internal sealed class ImageFilters
         {
             throw new FormatException($"Invalid filter 'dangling=[{string.Join(" ", dangling)}]'");
         }
+        if (filters._fields.TryGetValue("reference", out SortedSet<string>? patterns) && !patterns.All(GoPathMatch.IsValid))
+        {
+            throw new FormatException("syntax error in pattern");
+        }
         return filters;
     }
 

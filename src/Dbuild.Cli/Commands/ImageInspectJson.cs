@@ -24,14 +24,6 @@ internal static class ImageInspectJson
         ("Shell", true, JsonValueKind.Array),
     ];
 
-    /// <summary>Names whose <c>null</c> prints as <c>[]</c> or <c>map[]</c> in a template, as docker's typed slices and maps do.</summary>
-    public static object? NilAs(string name) => name switch
-    {
-        "Env" or "Cmd" or "Entrypoint" or "OnBuild" or "Shell" or "RepoTags" or "RepoDigests" or "Layers" => Formatting.GoSlice.Nil,
-        "Labels" or "Volumes" or "ExposedPorts" or "Data" => Formatting.GoMap.Nil,
-        _ => null,
-    };
-
     public static JsonObject Build(ImageSummary image, JsonObject config)
     {
         var json = new JsonObject

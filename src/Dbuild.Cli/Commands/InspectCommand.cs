@@ -15,7 +15,8 @@ internal static class InspectCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, IndentSize = 4, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Command Create()
+    /// <param name="missingWord">What a name that is not there is called: docker's <c>inspect</c> says object, <c>image inspect</c> image.</param>
+    public static Command Create(string missingWord = "object")
     {
         Argument<string[]> names = new("IMAGE") { Description = "Names or IDs in the local store.", Arity = ArgumentArity.OneOrMore };
         Option<string?> format = new("--format", "-f") { Description = "Format the output using the given Go template." };
@@ -32,10 +33,20 @@ internal static class InspectCommand
                 if (ImageFilters.Find(all, name) is not { } image) { missing.Add(name); continue; }
                 JsonObject json = ImageInspectJson.Build(image, await ImageSummary.ReadConfigJsonAsync(images, image.Manifest, token));
                 if (template is null) { found.Add(json); continue; }
-                Console.WriteLine(template.Execute(GoFormat.FromJson(json, ImageInspectJson.NilAs)));
+                string line;
+                try
+                {
+                    line = template.ExecuteTypedThenRaw(ImageInspectTyped.Build(json), GoFormat.FromJson(json));
+                }
+                catch (TemplateExecutionException)
+                {
+                    Console.WriteLine(); // docker flushes its (empty) output before the error
+                    throw;
+                }
+                Console.WriteLine(line);
             }
             if (template is null) { Console.WriteLine(GoEscape(new JsonArray([.. found]).ToJsonString(Indented))); }
-            foreach (string name in missing) { await Console.Error.WriteLineAsync($"Error: No such image: {name}"); }
+            foreach (string name in missing) { await Console.Error.WriteLineAsync($"Error: No such {missingWord}: {name}"); }
             return missing.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }, cancellationToken));
         return command;

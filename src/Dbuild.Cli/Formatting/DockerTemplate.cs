@@ -65,6 +65,22 @@ internal sealed class DockerTemplate
     }
 
     /// <summary>
+    /// docker inspect's two tries: the template over the typed value, and when that fails over the plain JSON (where a
+    /// missing key is an error); the second try's error is the one reported.
+    /// </summary>
+    public string ExecuteTypedThenRaw(object? typed, object? raw)
+    {
+        try
+        {
+            return TemplateExecutor.Execute(_text, _root, typed, TemplateFunctions.Docker);
+        }
+        catch (TemplateExecutionException)
+        {
+            return Execute(raw);
+        }
+    }
+
+    /// <summary>
     /// What docker prints for these rows: each row and a newline; for a table, first the header row made from
     /// <paramref name="header"/> (a field name → column name map), all through docker's tabwriter.
     /// </summary>

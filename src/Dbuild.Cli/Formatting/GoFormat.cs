@@ -23,6 +23,8 @@ internal static class GoFormat
         double d => Float(d),
         GoSlice slice => "[" + string.Join(" ", slice.Items.Select(Print)) + "]",
         GoMap map => "map[" + string.Join(" ", map.Sorted.Select(e => e.Key + ":" + Print(e.Value))) + "]",
+        GoStruct st => st.ToString(),
+        GoTime t => t.ToString(),
         ITemplateObject o => "{" + string.Join(" ", ((JsonObject)o.ToJson()).Select(p => Print(FromJson(p.Value)))) + "}",
         _ => value.ToString() ?? "",
     };
@@ -96,25 +98,24 @@ internal static class GoFormat
         GoSlice slice => new JsonArray([.. slice.Items.Select(ToJson)]),
         GoMap map => new JsonObject(map.Entries.Select(e => KeyValuePair.Create(e.Key, ToJson(e.Value)))),
         ITemplateObject o => o.ToJson(),
+        GoTime t => JsonValue.Create(t.Json),
         JsonNode node => node.DeepClone(),
         _ => JsonValue.Create(value.ToString()),
     };
 
     /// <summary>
     /// A JSON document as docker's inspect fallback reads it (<c>map[string]interface{}</c>): objects are maps, arrays
-    /// slices, integers int64. <paramref name="nilAs"/> gives the Go type of a <c>null</c> member by its name, since
-    /// docker's typed structs print a nil slice as <c>[]</c> and a nil map as <c>map[]</c>.
+    /// slices, integers int64, null a nil interface.
     /// </summary>
-    public static object? FromJson(JsonNode? node, Func<string, object?>? nilAs = null, string name = "") => node switch
+    public static object? FromJson(JsonNode? node) => node switch
     {
-        null => nilAs?.Invoke(name),
-        JsonObject o => new GoMap([.. o.Select(p => KeyValuePair.Create(p.Key, FromJson(p.Value, nilAs, p.Key)))]),
-        JsonArray a => new GoSlice([.. a.Select(i => FromJson(i, nilAs))]),
+        null => null,
+        JsonObject o => new GoMap([.. o.Select(p => KeyValuePair.Create(p.Key, FromJson(p.Value)))]),
+        JsonArray a => new GoSlice([.. a.Select(FromJson)]),
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
         JsonValue v when v.TryGetValue(out long l) => l,
         JsonValue v when v.TryGetValue(out double d) => d,
-        JsonValue v => v.ToJsonString(),
         _ => node.ToJsonString(),
     };
 
@@ -127,8 +128,9 @@ internal static class GoFormat
         long or int => "int",
         double => "float64",
         GoSlice => "[]interface {}",
-        GoMap => "map[string]interface {}",
+        GoMap m => m.TypeName,
         ITemplateObject o => o.TypeName,
+        GoTime => "time.Time",
         _ => value.GetType().Name,
     };
 }

@@ -22,6 +22,12 @@ internal sealed class GoMap(IReadOnlyList<KeyValuePair<string, object?>> entries
 {
     public static readonly GoMap Nil = new([], isNil: true);
 
+    /// <summary>What <c>index</c> gives for a missing key: the element type's zero value (nil for interface{}).</summary>
+    public object? Zero { get; init; }
+
+    /// <summary>The Go type name errors use.</summary>
+    public string TypeName { get; init; } = "map[string]interface {}";
+
     public IReadOnlyList<KeyValuePair<string, object?>> Entries { get; } = entries;
 
     /// <summary>A nil Go map: prints <c>map[]</c>, is false, marshals as <c>null</c>.</summary>

@@ -13,6 +13,9 @@ internal sealed class TemplateExecutor
 
     private readonly bool _missingKeyIsError;
 
+    /// <summary>The node being evaluated, which Go names in errors that have no node of their own.</summary>
+    private TemplateNode? _at;
+
     private TemplateExecutor(string text, IReadOnlyDictionary<string, TemplateFunction> functions, bool missingKeyIsError) =>
         (_text, _functions, _missingKeyIsError) = (text, functions, missingKeyIsError);
 
@@ -62,7 +65,7 @@ internal sealed class TemplateExecutor
             GoSlice slice => slice.Items.Select((item, i) => ((object?)(long)i, item)),
             GoMap map => map.Sorted.Select(e => ((object?)e.Key, e.Value)),
             null or NoValue => [],
-            _ => throw Error(range, $"range can't iterate over {GoFormat.Print(value)}"),
+            _ => throw Error(_at ?? range, $"range can't iterate over {GoFormat.Print(value)}"),
         };
         bool any = false;
         foreach ((object? key, object? item) in items)
@@ -116,7 +119,7 @@ internal sealed class TemplateExecutor
 
     private void NotAFunction(CommandNode command, object? final)
     {
-        if (command.Args.Count > 1 || final != Missing) { throw Error(command, $"can't give argument to non-function {command.Args[0]}"); }
+        if (command.Args.Count > 1 || final != Missing) { throw Error(command.Args[0], $"can't give argument to non-function {command.Args[0]}"); }
     }
 
     private object? Argument(object? dot, TemplateNode node) => node switch
@@ -142,6 +145,7 @@ internal sealed class TemplateExecutor
 
     private object? Fields(TemplateNode node, object? receiver, IReadOnlyList<string> names)
     {
+        _at = node;
         foreach (string name in names)
         {
             receiver = receiver switch
@@ -159,6 +163,7 @@ internal sealed class TemplateExecutor
 
     private object? Call(object? dot, IdentifierNode name, TemplateNode context, List<TemplateNode> argNodes, object? final)
     {
+        _at = name;
         TemplateFunction function = _functions[name.Name];
         int count = argNodes.Count + (final == Missing ? 0 : 1);
         if (count < function.Fixed || (!function.Variadic && count != function.Fixed))

@@ -66,7 +66,8 @@ internal static class TemplateFunctions
             {
                 GoSlice slice when key is long i => i >= 0 && i < slice.Items.Count ? slice.Items[(int)i] : throw new TemplateCallException($"index out of range: {i}"),
                 GoSlice => throw new TemplateCallException($"cannot index slice/array with type {GoFormat.TypeName(key)}"),
-                GoMap map when key is string k => map.TryGet(k, out object? v) ? v : null,
+                string s when key is long i => i >= 0 && i < Encoding.UTF8.GetByteCount(s) ? (long)Encoding.UTF8.GetBytes(s)[i] : throw new TemplateCallException($"index out of range: {i}"),
+                GoMap map when key is string k => map.TryGet(k, out object? v) ? v : map.Zero,
                 GoMap => throw new TemplateCallException($"value has type {GoFormat.TypeName(key)}; should be string"),
                 null or NoValue => throw new TemplateCallException("index of untyped nil"),
                 _ => throw new TemplateCallException($"can't index item of type {GoFormat.TypeName(item)}"),

@@ -199,14 +199,16 @@ internal sealed class TemplateParser
         TemplateNode? node = Term();
         if (node is null) { return null; }
         if (Peek().Kind != TokenKind.Field) { return node; }
+        // Go gives the chained node the position of its first added field (.Tag.Foo is at .Foo).
+        int pos = Peek().Pos;
         var names = new List<string>();
         while (Peek().Kind == TokenKind.Field) { names.Add(Next().Text[1..]); }
         return node switch
         {
-            FieldNode field => new FieldNode(field.Pos, [.. field.Names, .. names]),
-            VariableNode variable => new VariableNode(variable.Pos, [.. variable.Names, .. names]),
+            FieldNode field => new FieldNode(pos, [.. field.Names, .. names]),
+            VariableNode variable => new VariableNode(pos, [.. variable.Names, .. names]),
             BoolNode or StringNode or NumberNode or NilNode or DotNode => throw Error(Peek(), $"unexpected . after term {TemplateLexer.Quote(node.ToString())}"),
-            _ => new ChainNode(node.Pos, node, names),
+            _ => new ChainNode(pos, node, names),
         };
     }
 
