@@ -65,7 +65,7 @@ internal sealed class TemplateExecutor
             GoSlice slice => slice.Items.Select((item, i) => ((object?)(long)i, item)),
             GoMap map => map.Sorted.Select(e => ((object?)e.Key, e.Value)),
             null or NoValue => [],
-            _ => throw Error(_at ?? range, $"range can't iterate over {GoFormat.Print(value)}"),
+            _ => throw Error($"range can't iterate over {GoFormat.Print(value)}"),
         };
         bool any = false;
         foreach ((object? key, object? item) in items)
@@ -83,6 +83,7 @@ internal sealed class TemplateExecutor
     private object? Pipeline(object? dot, PipeNode pipe)
     {
         object? value = Missing;
+        At(pipe);
         foreach (CommandNode command in pipe.Commands) { value = Command(dot, command, value); }
         foreach (string name in pipe.Declarations)
         {
@@ -99,63 +100,86 @@ internal sealed class TemplateExecutor
         switch (first)
         {
             case IdentifierNode function:
-                return Call(dot, function, command, command.Args.Skip(1).ToList(), final);
+                return Call(dot, function, command, [.. command.Args.Skip(1)], final);
             case FieldNode field:
-                NotAFunction(command, final);
-                return Fields(field, dot, field.Names);
-            case VariableNode variable:
-                NotAFunction(command, final);
-                return Fields(variable, Variable(variable, variable.Names[0]), variable.Names.Skip(1).ToList());
+                At(field);
+                if (command.Args.Count > 1 || final != Missing) { return MethodArguments(field, field.Names[^1], command.Args.Count - 1 + (final == Missing ? 0 : 1), dot); }
+                return Fields(dot, field.Names);
             case ChainNode chain:
+                At(chain);
                 NotAFunction(command, final);
-                return Fields(chain, Argument(dot, chain.Node), chain.Names);
+                return Fields(Argument(dot, chain.Node), chain.Names);
+            case VariableNode variable:
+                At(variable);
+                NotAFunction(command, final);
+                return Fields(Variable(variable.Names[0]), [.. variable.Names.Skip(1)]);
+            case PipeNode pipe:
+                NotAFunction(command, final);
+                return Pipeline(dot, pipe);
             case NilNode:
-                throw Error(first, "nil is not a command");
+                At(first);
+                throw Error("nil is not a command");
             default:
+                At(first);
                 NotAFunction(command, final);
                 return Argument(dot, first);
         }
     }
 
+    /// <summary>docker's context fields are methods: given arguments, Go reports the count it wanted.</summary>
+    private object? MethodArguments(FieldNode field, string name, int count, object? dot)
+    {
+        object? receiver = field.Names.Count > 1 ? Fields(dot, [.. field.Names.Take(field.Names.Count - 1)]) : dot;
+        At(field);
+        if (receiver is ITemplateObject and not GoStruct && Fields(receiver, [name]) is not null) { throw Error($"wrong number of args for {name}: want 0 got {count}"); }
+        throw Error($"{name} has arguments but cannot be invoked as function");
+    }
+
     private void NotAFunction(CommandNode command, object? final)
     {
-        if (command.Args.Count > 1 || final != Missing) { throw Error(command.Args[0], $"can't give argument to non-function {command.Args[0]}"); }
+        if (command.Args.Count > 1 || final != Missing) { throw Error($"can't give argument to non-function {command.Args[0]}"); }
     }
 
-    private object? Argument(object? dot, TemplateNode node) => node switch
+    /// <summary>An argument's value; as in Go, the argument becomes the node errors name.</summary>
+    private object? Argument(object? dot, TemplateNode node)
     {
-        DotNode => dot,
-        NilNode => null,
-        BoolNode b => b.Value,
-        NumberNode n => n.Value,
-        StringNode s => s.Text,
-        FieldNode field => Fields(field, dot, field.Names),
-        VariableNode variable => Fields(variable, Variable(variable, variable.Names[0]), variable.Names.Skip(1).ToList()),
-        ChainNode chain => Fields(chain, Argument(dot, chain.Node), chain.Names),
-        PipeNode pipe => Pipeline(dot, pipe),
-        IdentifierNode function => Call(dot, function, function, [], Missing),
-        _ => throw Error(node, $"can't handle {node}"),
-    };
+        At(node);
+        return node switch
+        {
+            DotNode => dot,
+            NilNode => null,
+            BoolNode b => b.Value,
+            NumberNode n => n.Value,
+            StringNode s => s.Text,
+            FieldNode field => Fields(dot, field.Names),
+            VariableNode variable => Fields(Variable(variable.Names[0]), [.. variable.Names.Skip(1)]),
+            ChainNode chain => Fields(Argument(dot, chain.Node), chain.Names),
+            PipeNode pipe => Pipeline(dot, pipe),
+            IdentifierNode function => Call(dot, function, function, [], Missing),
+            _ => throw Error($"can't handle {node}"),
+        };
+    }
 
-    private object? Variable(TemplateNode node, string name)
+    private void At(TemplateNode node) => _at = node;
+
+    private object? Variable(string name)
     {
         int index = _variables.FindLastIndex(v => v.Name == name);
-        return index >= 0 ? _variables[index].Value : throw Error(node, $"undefined variable: {name}");
+        return index >= 0 ? _variables[index].Value : throw Error($"undefined variable: {name}");
     }
 
-    private object? Fields(TemplateNode node, object? receiver, IReadOnlyList<string> names)
+    private object? Fields(object? receiver, IReadOnlyList<string> names)
     {
-        _at = node;
         foreach (string name in names)
         {
             receiver = receiver switch
             {
                 NoValue => NoValue.Instance,
-                null => throw Error(node, $"nil pointer evaluating interface {{}}.{name}"),
-                ITemplateObject o => o.TryGetField(name, out object? v) ? v : throw Error(node, $"can't evaluate field {name} in type {o.TypeName}"),
+                null => throw Error($"nil pointer evaluating interface {{}}.{name}"),
+                ITemplateObject o => o.TryGetField(name, out object? v) ? v : throw Error($"can't evaluate field {name} in type {o.TypeName}"),
                 GoMap map => map.TryGet(name, out object? v) ? v
-                    : _missingKeyIsError ? throw Error(node, $"map has no entry for key {TemplateLexer.Quote(name)}") : NoValue.Instance,
-                _ => throw Error(node, $"can't evaluate field {name} in type {GoFormat.TypeName(receiver)}"),
+                    : _missingKeyIsError ? throw Error($"map has no entry for key {TemplateLexer.Quote(name)}") : NoValue.Instance,
+                _ => throw Error($"can't evaluate field {name} in type {GoFormat.TypeName(receiver)}"),
             };
         }
         return receiver;
@@ -163,12 +187,12 @@ internal sealed class TemplateExecutor
 
     private object? Call(object? dot, IdentifierNode name, TemplateNode context, List<TemplateNode> argNodes, object? final)
     {
-        _at = name;
+        At(name);
         TemplateFunction function = _functions[name.Name];
         int count = argNodes.Count + (final == Missing ? 0 : 1);
         if (count < function.Fixed || (!function.Variadic && count != function.Fixed))
         {
-            throw Error(name, function.Variadic
+            throw Error(function.Variadic
                 ? $"wrong number of args for {name.Name}: want at least {function.Fixed} got {count}"
                 : $"wrong number of args for {name.Name}: want {function.Fixed} got {count}");
         }
@@ -178,12 +202,30 @@ internal sealed class TemplateExecutor
         {
             return function.Call(args);
         }
-        catch (TemplateArgumentException ex) { throw Error(context, ex.Message); }
-        catch (TemplateCallException ex) { throw Error(context, $"error calling {name.Name}: {ex.Message}"); }
+        catch (TemplateArgumentException ex)
+        {
+            if (ex.Index >= argNodes.Count) { throw Error(ex.Message); }
+            TemplateNode refused = argNodes[ex.Index];
+            At(refused); // Go checks each argument's type as it evaluates it; a constant is refused by what it is
+            throw Error(refused switch
+            {
+                StringNode or NumberNode or BoolNode when ex.Expected == "string" => $"expected string; found {refused}",
+                StringNode or NumberNode or BoolNode when ex.Expected == "int" => $"expected integer; found {refused}",
+                StringNode or NumberNode or BoolNode => $"can't handle {refused} for arg of type {ex.Expected}",
+                _ => ex.Message,
+            });
+        }
+        catch (TemplateCallException ex)
+        {
+            At(context);
+            throw Error($"error calling {name.Name}: {ex.Message}");
+        }
     }
 
-    private TemplateExecutionException Error(TemplateNode node, string message)
+    /// <summary>An error at the node being evaluated (Go's <c>state.errorf</c> names <c>state.node</c>).</summary>
+    private TemplateExecutionException Error(string message)
     {
+        TemplateNode node = _at!;
         int pos = Math.Min(node.Pos, _text.Length);
         int lineStart = _text.LastIndexOf('\n', Math.Max(pos - 1, 0)) is var nl && nl >= 0 && nl < pos ? nl + 1 : 0;
         int line = 1 + _text.AsSpan(0, pos).Count('\n');

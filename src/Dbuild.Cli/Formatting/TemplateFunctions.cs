@@ -9,7 +9,14 @@ internal sealed record TemplateFunction(int Fixed, bool Variadic, Func<IReadOnly
 internal sealed class TemplateCallException(string message) : Exception(message);
 
 /// <summary>An argument of the wrong Go type: <c>wrong type for value; expected string; got int</c>.</summary>
-internal sealed class TemplateArgumentException(string message) : Exception(message);
+internal sealed class TemplateArgumentException(int index, string expected, string message) : Exception(message)
+{
+    /// <summary>Which argument (0-based) was refused.</summary>
+    public int Index { get; } = index;
+
+    /// <summary>The Go type the function wanted: <c>string</c>, <c>int</c> or <c>[]string</c>.</summary>
+    public string Expected { get; } = expected;
+}
 
 /// <summary>
 /// The functions docker's templates have: Go's builtins (and, or, not, len, index, print, printf, println, eq, ne, lt,
@@ -27,21 +34,24 @@ internal static class TemplateFunctions
         ["index"] = new(1, true, Index),
         ["print"] = new(0, true, GoFormat.Sprint),
         ["println"] = new(0, true, GoFormat.Sprintln),
-        ["printf"] = new(1, true, a => GoPrintf.Format(String(a[0]), a.Skip(1).ToList())),
+        ["printf"] = new(1, true, a => GoPrintf.Format(String(a, 0), a.Skip(1).ToList())),
         ["eq"] = new(1, true, a => a.Skip(1).Any(b => Compare(a[0], b) == 0)),
         ["ne"] = new(2, false, a => Compare(a[0], a[1]) != 0),
         ["lt"] = new(2, false, a => Compare(a[0], a[1], ordered: true) < 0),
         ["le"] = new(2, false, a => Compare(a[0], a[1], ordered: true) <= 0),
         ["gt"] = new(2, false, a => Compare(a[0], a[1], ordered: true) > 0),
         ["ge"] = new(2, false, a => Compare(a[0], a[1], ordered: true) >= 0),
+        ["slice"] = new(1, true, a => SliceBounds(a) is var (from, to) && a[0] is string text ? text[from..to] : SliceList((GoSlice)a[0]!, from, to)),
+        ["html"] = new(0, true, a => System.Net.WebUtility.HtmlEncode(GoFormat.Sprint(a)).Replace("&#39;", "&#39;", StringComparison.Ordinal).Replace("&quot;", "&#34;", StringComparison.Ordinal)),
+        ["urlquery"] = new(0, true, a => Uri.EscapeDataString(GoFormat.Sprint(a)).Replace("%20", "+", StringComparison.Ordinal)),
         ["json"] = new(1, false, a => GoFormat.Json(a[0])),
-        ["split"] = new(2, false, a => new GoSlice([.. Split(String(a[0]), String(a[1]))])),
-        ["join"] = new(2, false, a => string.Join(String(a[1]), Strings(a[0]))),
-        ["title"] = new(1, false, a => Title(String(a[0]))),
-        ["lower"] = new(1, false, a => String(a[0]).ToLowerInvariant()),
-        ["upper"] = new(1, false, a => String(a[0]).ToUpperInvariant()),
-        ["pad"] = new(3, false, a => String(a[0]) is { Length: > 0 } s ? new string(' ', (int)Int(a[1])) + s + new string(' ', (int)Int(a[2])) : ""),
-        ["truncate"] = new(2, false, a => String(a[0]) is var s && s.Length < Int(a[1]) ? s : String(a[0])[..(int)Int(a[1])]),
+        ["split"] = new(2, false, a => new GoSlice([.. Split(String(a, 0), String(a, 1))])),
+        ["join"] = new(2, false, a => Strings(a, 0).ToList() is var parts ? string.Join(String(a, 1), parts) : ""),
+        ["title"] = new(1, false, a => Title(String(a, 0))),
+        ["lower"] = new(1, false, a => String(a, 0).ToLowerInvariant()),
+        ["upper"] = new(1, false, a => String(a, 0).ToUpperInvariant()),
+        ["pad"] = new(3, false, a => String(a, 0) is { Length: > 0 } s ? new string(' ', (int)Int(a, 1)) + s + new string(' ', (int)Int(a, 2)) : ""),
+        ["truncate"] = new(2, false, a => String(a, 0) is var s && s.Length < Int(a, 1) ? s : String(a, 0)[..(int)Int(a, 1)]),
     };
 
     /// <summary>docker's <c>HeaderFunctions</c>: for the header row, the formatting functions return the column name as is.</summary>
@@ -70,10 +80,29 @@ internal static class TemplateFunctions
                 GoMap map when key is string k => map.TryGet(k, out object? v) ? v : map.Zero,
                 GoMap => throw new TemplateCallException($"value has type {GoFormat.TypeName(key)}; should be string"),
                 null or NoValue => throw new TemplateCallException("index of untyped nil"),
-                _ => throw new TemplateCallException($"can't index item of type {GoFormat.TypeName(item)}"),
+                _ => throw new TemplateCallException($"can't index item of type {GoFormat.TypeName(item).TrimStart('*')}"),
             };
         }
         return item;
+    }
+
+    /// <summary>Go's <c>slice x 1 2</c>: a string (by bytes, ASCII here) or a slice cut at the given indexes.</summary>
+    private static GoSlice SliceList(GoSlice slice, int from, int to) => new([.. slice.Items.Skip(from).Take(to - from)]);
+
+    private static (int From, int To) SliceBounds(IReadOnlyList<object?> args)
+    {
+        var indexes = args.Skip(1).Select((a, i) => a is long l ? l : throw new TemplateCallException($"cannot index slice/array with type {GoFormat.TypeName(a)}")).ToList();
+        int length = args[0] switch
+        {
+            string s => s.Length,
+            GoSlice slice => slice.Items.Count,
+            _ => throw new TemplateCallException($"can't slice item of type {GoFormat.TypeName(args[0])}"),
+        };
+        if (indexes.Count > 2) { throw new TemplateCallException("too many slice indexes: " + indexes.Count); }
+        long from = indexes.Count > 0 ? indexes[0] : 0, to = indexes.Count > 1 ? indexes[1] : length;
+        if (from < 0 || from > length) { throw new TemplateCallException($"index out of range: {from}"); }
+        if (to < from || to > length) { throw new TemplateCallException($"index out of range: {to}"); }
+        return ((int)from, (int)to);
     }
 
     private static int Compare(object? a, object? b, bool ordered = false)
@@ -112,26 +141,26 @@ internal static class TemplateFunctions
         return text.ToString();
     }
 
-    internal static string String(object? value) => value switch
+    internal static string String(IReadOnlyList<object?> args, int index) => args[index] switch
     {
         string s => s,
-        NoValue => throw new TemplateArgumentException("invalid value; expected string"),
-        _ => throw new TemplateArgumentException($"wrong type for value; expected string; got {GoFormat.TypeName(value)}"),
+        NoValue => throw new TemplateArgumentException(index, "string", "invalid value; expected string"),
+        var value => throw new TemplateArgumentException(index, "string", $"wrong type for value; expected string; got {GoFormat.TypeName(value)}"),
     };
 
-    private static long Int(object? value) => value switch
+    private static long Int(IReadOnlyList<object?> args, int index) => args[index] switch
     {
         long l => l,
-        NoValue => throw new TemplateArgumentException("invalid value; expected int"),
-        _ => throw new TemplateArgumentException($"wrong type for value; expected int; got {GoFormat.TypeName(value)}"),
+        NoValue => throw new TemplateArgumentException(index, "int", "invalid value; expected int"),
+        var value => throw new TemplateArgumentException(index, "int", $"wrong type for value; expected int; got {GoFormat.TypeName(value)}"),
     };
 
-    private static IEnumerable<string> Strings(object? value) => value switch
+    private static IEnumerable<string> Strings(IReadOnlyList<object?> args, int index) => args[index] switch
     {
         GoSlice slice when slice.Items.All(i => i is string) => slice.Items.Cast<string>(),
-        GoSlice => throw new TemplateArgumentException("wrong type for value; expected []string; got []interface {}"),
+        GoSlice => throw new TemplateArgumentException(index, "[]string", "wrong type for value; expected []string; got []interface {}"),
         null => [],
-        NoValue => throw new TemplateArgumentException("invalid value; expected []string"),
-        _ => throw new TemplateArgumentException($"wrong type for value; expected []string; got {GoFormat.TypeName(value)}"),
+        NoValue => throw new TemplateArgumentException(index, "[]string", "invalid value; expected []string"),
+        var value => throw new TemplateArgumentException(index, "[]string", $"wrong type for value; expected []string; got {GoFormat.TypeName(value)}"),
     };
 }
