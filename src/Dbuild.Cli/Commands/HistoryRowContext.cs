@@ -22,7 +22,7 @@ internal sealed class HistoryRowContext(string id, long createdUnix, string crea
         {
             "ID" => truncate && id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..19] : id,
             "CreatedAt" => CreatedAt,
-            "CreatedSince" => !human ? CreatedAt : createdUnix <= 0 ? "N/A" : HumanUnits.Duration(now - DateTimeOffset.FromUnixTimeSeconds(createdUnix)) + " ago",
+            "CreatedSince" => !human ? CreatedAt : HumanUnits.Duration(now - DateTimeOffset.FromUnixTimeSeconds(createdUnix)) + " ago", // 20.10: "56 years ago" for 1970 too
             "CreatedBy" => CreatedBy,
             "Size" => human ? HumanUnits.SizeThreeDigits(size) : size.ToString(CultureInfo.InvariantCulture),
             "Comment" => comment,
