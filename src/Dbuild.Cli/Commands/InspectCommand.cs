@@ -30,7 +30,7 @@ internal static class InspectCommand
             var missing = new List<string>();
             foreach (string name in parseResult.GetRequiredValue(names))
             {
-                if (ImageFilters.Find(all, name) is not { } image) { missing.Add(name); continue; }
+                if ((ImageFilters.Find(all, name) ?? await FindByManifestAsync(images, all, name, token)) is not { } image) { missing.Add(name); continue; }
                 JsonObject json = ImageInspectJson.Build(image, await ImageSummary.ReadConfigJsonAsync(images, image.Manifest, token));
                 if (template is null) { found.Add(json); continue; }
                 string line;
@@ -50,6 +50,20 @@ internal static class InspectCommand
             return missing.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>dbuild also finds an image by (a prefix of) its manifest digest.</summary>
+    private static async Task<ImageSummary?> FindByManifestAsync(LocalImages images, IReadOnlyList<ImageSummary> all, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            LocalImage found = await images.FindAsync(name, cancellationToken);
+            return all.FirstOrDefault(i => i.Id == found.ImageId);
+        }
+        catch (BuildException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Go's encoding/json escapes &lt;, &gt; and &amp; (they occur only inside strings).</summary>
