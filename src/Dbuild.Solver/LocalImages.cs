@@ -102,7 +102,9 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
         LocalImage image = await FindAsync(name, cancellationToken).ConfigureAwait(false);
         Reference destination = target ?? Reference.Parse(image.Name);
         IReadOnlyDictionary<Digest, string> sources = await MountSourcesAsync(destination.Registry, cancellationToken).ConfigureAwait(false);
-        return await ImagePusher.PushAsync(_store, registry, destination, image.Manifest, sources, cancellationToken).ConfigureAwait(false);
+        PushResult pushed = await ImagePusher.PushAsync(_store, registry, destination, image.Manifest, sources, cancellationToken).ConfigureAwait(false);
+        await new RepoDigests(_store).RecordAsync(image.ImageId, destination, pushed.Digest, cancellationToken).ConfigureAwait(false); // as docker push does
+        return pushed;
     }
 
     /// <summary>
@@ -117,6 +119,12 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
             ? await ImagePull.PullAllPlatformsAsync(registry, _store, reference, cancellationToken).ConfigureAwait(false)
             : await ImagePull.PullAsync(registry, _store, reference, platform ?? Platform.Current, cancellationToken).ConfigureAwait(false);
         StoredImage stored = await StoredImage.ReadAsync(_store, top, cancellationToken).ConfigureAwait(false);
+        if (stored.Default?.Manifest is { } pulled)
+        {
+            // docker records repository@digest of what it pulled, and knows each layer's unpacked size from then on.
+            await new RepoDigests(_store).RecordAsync(pulled.Config.Digest, reference, top.Digest, cancellationToken).ConfigureAwait(false);
+            await new LayerSizes(_store).GetImageSizeAsync(pulled, cancellationToken).ConfigureAwait(false);
+        }
         string? warning = null;
         if (platform is not null && !allPlatforms && stored.Index is null && stored.Manifests[0].Manifest is { } manifest)
         {

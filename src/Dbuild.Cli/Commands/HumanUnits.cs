@@ -20,6 +20,22 @@ internal static class HumanUnits
         return size.ToString("G4", CultureInfo.InvariantCulture) + SizeUnits[unit];
     }
 
+    /// <summary>
+    /// go-units <c>HumanSizeWithPrecision(size, 3)</c>, what <c>docker images</c> and <c>docker history</c> print:
+    /// <c>1.98MB</c>, <c>4B</c>, <c>72.8MB</c> (Go's <c>%.3g</c>, so <c>999.7kB</c> is <c>1e+03kB</c>).
+    /// </summary>
+    public static string SizeThreeDigits(long bytes)
+    {
+        double size = bytes;
+        int unit = 0;
+        while (size >= 1000 && unit < SizeUnits.Length - 1)
+        {
+            size /= 1000;
+            unit++;
+        }
+        return size.ToString("G3", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal) + SizeUnits[unit];
+    }
+
     /// <summary>An elapsed time: <c>Less than a second</c>, <c>3 minutes</c>, <c>About an hour</c>, <c>2 days</c>, <c>5 weeks</c>.</summary>
     public static string Duration(TimeSpan elapsed)
     {

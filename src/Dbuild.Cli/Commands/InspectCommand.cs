@@ -1,44 +1,72 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dbuild.Oci;
+using Dbuild.Cli.Formatting;
 using Dbuild.Solver;
 
 namespace Dbuild.Cli.Commands;
 
-/// <summary><c>dbuild inspect IMAGE</c>: id, digests, names and config as JSON (docker image inspect's main fields).</summary>
+/// <summary>
+/// <c>dbuild inspect IMAGE…</c> and <c>dbuild image inspect</c>: docker's image JSON for each image in one array, or
+/// with <c>-f</c> a template's line per image; images that are not there are named on stderr afterwards (exit 1).
+/// </summary>
 internal static class InspectCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, IndentSize = 4, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Command Create()
+    /// <param name="missingWord">What a name that is not there is called: docker's <c>inspect</c> says object, <c>image inspect</c> image.</param>
+    public static Command Create(string missingWord = "object")
     {
-        Argument<string> image = new("image") { Description = "Name or ID in the local store." };
-        var command = new Command("inspect", "Show an image's ID, digest and config.") { image };
+        Argument<string[]> names = new("IMAGE") { Description = "Names or IDs in the local store.", Arity = ArgumentArity.OneOrMore };
+        Option<string?> format = new("--format", "-f") { Description = "Format the output using the given Go template." };
+        var command = new Command("inspect", "Display detailed information on one or more images.") { names, format };
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
+            DockerTemplate? template = parseResult.GetValue(format) is { Length: > 0 } f ? DockerTemplate.ParseInspect(f) : null;
             var images = new LocalImages(GlobalOptions.ResolveRoot(parseResult));
-            LocalImage found = await images.FindAsync(parseResult.GetRequiredValue(image), token);
-            (ImageManifest manifest, ImageConfig config) = await images.ReadImageAsync(found.Manifest, token);
-            var names = (await images.ListAsync(token)).Where(i => !i.Dangling && i.Manifest.Digest == found.Manifest.Digest).Select(i => i.Name).ToList();
-            var result = new JsonObject
+            IReadOnlyList<ImageSummary> all = await ImageSummary.LoadAllAsync(images, token);
+            var found = new List<JsonObject>();
+            var missing = new List<string>();
+            foreach (string name in parseResult.GetRequiredValue(names))
             {
-                ["Id"] = found.ImageId.ToString(),
-                ["RepoTags"] = new JsonArray([.. names.Select(n => (JsonNode)JsonValue.Create(n)!)]),
-                ["ManifestDigest"] = found.Manifest.Digest.ToString(),
-                ["ManifestMediaType"] = manifest.MediaType,
-                ["Created"] = config.Created?.ToString("O"),
-                ["Architecture"] = config.Architecture,
-                ["Os"] = config.Os,
-                ["Size"] = found.Size,
-                ["Layers"] = new JsonArray([.. manifest.Layers.Select(l => (JsonNode)JsonValue.Create(l.Digest.ToString())!)]),
-                ["Config"] = JsonNode.Parse(config.ToJsonBytes())?["config"]?.DeepClone(),
-                ["RootFS"] = new JsonObject { ["Type"] = "layers", ["Layers"] = new JsonArray([.. config.RootFs.DiffIds.Select(d => (JsonNode)JsonValue.Create(d.ToString())!)]) },
-            };
-            if (config.Variant is { Length: > 0 } variant) { result.Insert(result.IndexOf("Os"), "Variant", variant); } // docker: omitted when empty
-            Console.WriteLine(new JsonArray(result).ToJsonString(Indented));
-            return ExitCodes.Ok;
+                if ((ImageFilters.Find(all, name) ?? await FindByManifestAsync(images, all, name, token)) is not { } image) { missing.Add(name); continue; }
+                JsonObject json = ImageInspectJson.Build(image, await ImageSummary.ReadConfigJsonAsync(images, image.Manifest, token));
+                if (template is null) { found.Add(json); continue; }
+                string line;
+                try
+                {
+                    line = template.ExecuteTypedThenRaw(ImageInspectTyped.Build(json), GoFormat.FromJson(json));
+                }
+                catch (TemplateExecutionException)
+                {
+                    Console.WriteLine(); // docker flushes its (empty) output before the error
+                    throw;
+                }
+                Console.WriteLine(line);
+            }
+            if (template is null) { Console.WriteLine(GoEscape(new JsonArray([.. found]).ToJsonString(Indented))); }
+            foreach (string name in missing) { await Console.Error.WriteLineAsync($"Error: No such {missingWord}: {name}"); }
+            return missing.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }, cancellationToken));
         return command;
     }
+
+    /// <summary>dbuild also finds an image by (a prefix of) its manifest digest.</summary>
+    private static async Task<ImageSummary?> FindByManifestAsync(LocalImages images, IReadOnlyList<ImageSummary> all, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            LocalImage found = await images.FindAsync(name, cancellationToken);
+            return all.FirstOrDefault(i => i.Id == found.ImageId);
+        }
+        catch (BuildException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Go's encoding/json escapes &lt;, &gt; and &amp; (they occur only inside strings).</summary>
+    private static string GoEscape(string json) => json.Replace("<", "\\u003c", StringComparison.Ordinal)
+        .Replace(">", "\\u003e", StringComparison.Ordinal).Replace("&", "\\u0026", StringComparison.Ordinal);
 }

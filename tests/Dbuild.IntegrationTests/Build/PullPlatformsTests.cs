@@ -40,7 +40,7 @@ public sealed class PullPlatformsTests
         ProcessResult history = (await DbuildAsync(temp, "history", registry.Image(source))).EnsureSuccess();
 
         Assert.Contains($"Digest: {indexDigest}", pull.StandardOutput, StringComparison.Ordinal); // docker prints the index's digest
-        Assert.Contains($"{indexDigest} {config[7..19]}", images.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches($@"\s{indexDigest}\s+{config[7..19]}\s", images.StandardOutput); // docker records the index's digest as RepoDigest
         using JsonDocument inspected = JsonDocument.Parse(inspect.StandardOutput);
         Assert.Equal("arm64", inspected.RootElement[0].GetProperty("Architecture").GetString());
         Assert.Equal(config, inspected.RootElement[0].GetProperty("Id").GetString());
