@@ -24,6 +24,8 @@ internal static class UsageErrors
         string see = $"See '{path} --help'.";
         // Before the parser's own errors: it takes an unknown --x as the value of a free argument, cobra never does.
         if (UnknownFlag(arguments, commandResult) is { } unknown) { return Write(stderr, unknown, see); }
+        // Before the error count too: with a free argument, the parser splits --quiet=x and takes x as that argument.
+        if (BadBoolean(arguments, commandResult) is { } boolean) { return Write(stderr, boolean, see); }
         if (result.Errors.Count == 0) { return null; }
         IReadOnlyList<string> unmatched = result.UnmatchedTokens;
         if (command.Subcommands.Count > 0 && command.Arguments.Count == 0)
@@ -40,7 +42,6 @@ internal static class UsageErrors
                 return ExitCodes.Ok;
             }
         }
-        if (BadBoolean(arguments, commandResult) is { } boolean) { return Write(stderr, boolean, see); }
         ParseError first = result.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult) ?? result.Errors[0];
         if (first.SymbolResult is OptionResult { Option: { } option } optionResult && optionResult.Tokens.Count == 0 && option.Arity.MinimumNumberOfValues > 0)
         {

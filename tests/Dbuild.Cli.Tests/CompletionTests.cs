@@ -6,7 +6,7 @@ namespace Dbuild.Cli.Tests;
 public sealed class CompletionTests
 {
     [Theory]
-    [InlineData("dbuild bu", "build builder")]
+    [InlineData("dbuild bu", "build builder buildx")]
     [InlineData("dbuild builder ", "prune")]
     [InlineData("dbuild build -t x --ta", "--tag --target")]
     [InlineData("dbuild builder prune --a", "--all")]
