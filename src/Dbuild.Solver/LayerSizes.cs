@@ -39,7 +39,23 @@ public sealed class LayerSizes(ContentStore store)
         return total;
     }
 
+    /// <summary>
+    /// A blob that is not a (compressed) tar — an artifact's layer, or one a registry test made of random bytes — counts
+    /// its stored size: docker could not unpack it at all, and one such layer must not fail a pull or an image listing.
+    /// </summary>
     private async Task<long> MeasureAsync(Digest layer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await MeasureTarAsync(layer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException)
+        {
+            return store.GetSize(layer) ?? 0;
+        }
+    }
+
+    private async Task<long> MeasureTarAsync(Digest layer, CancellationToken cancellationToken)
     {
         Stream blob = store.OpenBlob(layer);
         await using (blob.ConfigureAwait(false))

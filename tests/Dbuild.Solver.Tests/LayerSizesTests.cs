@@ -42,4 +42,17 @@ public sealed class LayerSizesTests
         Assert.Equal(5 + 3 + "five.txt".Length, measured);
         Assert.Equal(measured, recorded);
     }
+
+    [Fact]
+    public async Task GetAsync_BlobThatIsNotATar_CountsItsStoredSize()
+    {
+        // A registry's artifact layer (or a test's random bytes): pulls and listings must not fail on it.
+        using var temp = new TempDirectory();
+        ContentStore store = ContentStore.ForStateRoot(temp.Combine("state"));
+        byte[] bytes = new byte[1000];
+        new Random(7).NextBytes(bytes);
+        Descriptor blob = await store.WriteBlobAsync(new MemoryStream(bytes), "application/octet-stream", Digest.Compute(bytes), cancellationToken: Token);
+
+        Assert.Equal(1000, await new LayerSizes(store).GetAsync(blob.Digest, Token));
+    }
 }

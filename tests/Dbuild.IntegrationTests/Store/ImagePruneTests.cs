@@ -84,10 +84,19 @@ public sealed class ImagePruneTests
             .Where(l => !l.Contains("<other>", StringComparison.Ordinal))
             .Select(l => l.StartsWith("Total reclaimed space: ", StringComparison.Ordinal) ? "Total reclaimed space: SIZE" : l)];
 
+    /// <summary>The manifest of a stored image (by its ID) from the store's index: docker's inspect JSON has no such field.</summary>
     private static async Task<string> ManifestDigestAsync(StoreScenario s, string id, CancellationToken ct)
     {
-        ProcessResult inspect = (await s.DbuildAsync(["inspect", id], ct)).EnsureSuccess();
-        using var json = System.Text.Json.JsonDocument.Parse(inspect.StandardOutput);
-        return json.RootElement[0].GetProperty("ManifestDigest").GetString()!;
+        string hex = id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..] : id;
+        string content = Path.Combine(s.Root, "content");
+        using var index = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(content, "index.json"), ct));
+        foreach (System.Text.Json.JsonElement entry in index.RootElement.GetProperty("manifests").EnumerateArray())
+        {
+            string digest = entry.GetProperty("digest").GetString()!;
+            using var manifest = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(content, "blobs", "sha256", digest[7..]), ct));
+            if (manifest.RootElement.TryGetProperty("config", out System.Text.Json.JsonElement config)
+                && config.GetProperty("digest").GetString()![7..].StartsWith(hex, StringComparison.Ordinal)) { return digest; }
+        }
+        throw new InvalidOperationException($"no manifest of image {id} in {content}/index.json");
     }
 }
