@@ -6,6 +6,8 @@ import os
 import pty
 import select
 import sys
+import termios
+import time
 
 pid, fd = pty.fork()
 if pid == 0:
@@ -33,6 +35,12 @@ read_until(b"Username")
 read_until(b": ")
 os.write(fd, os.environ["LOGIN_USER"].encode() + b"\n")
 read_until(b"Password: ")
+# docker 20.10 prints "Password: " and only then turns echo off: wait (bounded) until the terminal no longer echoes,
+# as a person typing would in practice. The master side reads the slave's termios.
+for _ in range(100):
+    if not termios.tcgetattr(fd)[3] & termios.ECHO:
+        break
+    time.sleep(0.05)
 os.write(fd, os.environ["LOGIN_PASSWORD"].encode() + b"\n")
 while True:
     try:
