@@ -10,8 +10,10 @@ public sealed class ImagePruneTests
 {
     private static async Task<(string DbuildOld, string DbuildNew, string DockerOld, string DockerNew)> TwoBuildsAsync(StoreScenario s, CancellationToken ct)
     {
-        string first = await s.ContextAsync("one", "RUN echo one > /f", ct);
-        string second = await s.ContextAsync("two", "RUN echo two > /f", ct);
+        // The RUN lines name the test: BuildKit 0.8 dates an image by when its last layer was first made, so a RUN cached
+        // from an earlier run on this dockerd would make docker's image look hours old to the until filter.
+        string first = await s.ContextAsync("one", $"RUN echo one {s.Prefix} > /f", ct);
+        string second = await s.ContextAsync("two", $"RUN echo two {s.Prefix} > /f", ct);
         string tag = s.Prefix + "/app:1";
         return (await s.DbuildBuildAsync(first, tag, ct), await s.DbuildBuildAsync(second, tag, ct), await s.DockerBuildAsync(first, tag, ct), await s.DockerBuildAsync(second, tag, ct));
     }
