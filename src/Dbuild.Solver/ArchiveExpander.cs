@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Dbuild.Oci.Layers;
 
 namespace Dbuild.Solver;
@@ -37,7 +36,7 @@ internal static class ArchiveExpander
             Stream raw = entry.OpenContent();
             await using (raw.ConfigureAwait(false))
             {
-                Stream tar = await DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+                Stream tar = await Store.ArchiveDecompression.OpenAsync(raw, cancellationToken).ConfigureAwait(false);
                 await using (tar.ConfigureAwait(false))
                 {
                     // The one layer reader: the archive is accepted or refused exactly as a layer would be.
@@ -80,7 +79,7 @@ internal static class ArchiveExpander
         {
             try
             {
-                Stream tar = await DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+                Stream tar = await Store.ArchiveDecompression.OpenAsync(raw, cancellationToken).ConfigureAwait(false);
                 await using (tar.ConfigureAwait(false))
                 {
                     return await LayerReader.IsTarAsync(tar, cancellationToken).ConfigureAwait(false);
@@ -91,20 +90,5 @@ internal static class ArchiveExpander
                 return false;
             }
         }
-    }
-
-    /// <summary>The tar inside a seekable file: bzip2, xz, gzip or zstd undone by its magic bytes, else the file itself.</summary>
-    internal static async Task<Stream> DecompressAsync(Stream raw, CancellationToken cancellationToken)
-    {
-        byte[] head = new byte[6];
-        int n = 0;
-        int read;
-        while (n < head.Length && (read = await raw.ReadAsync(head.AsMemory(n), cancellationToken).ConfigureAwait(false)) > 0) { n += read; }
-        raw.Seek(0, SeekOrigin.Begin); // sources are files or memory
-        Stream buffered = raw;
-        if (head[0] == 'B' && head[1] == 'Z') { return SharpCompress.Compressors.BZip2.BZip2Stream.Create(buffered, SharpCompress.Compressors.CompressionMode.Decompress, false); }
-        if (head[0] == 0xFD && head[1] == '7') { return new SharpCompress.Compressors.Xz.XZStream(buffered); }
-        if (head[0] == 0x1f && head[1] == 0x8b) { return new GZipStream(buffered, CompressionMode.Decompress); }
-        return await LayerReader.OpenDecompressedAsync(buffered, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

@@ -29,7 +29,7 @@ internal static class ContextArchive
             raw.Seek(0, SeekOrigin.Begin);
             try
             {
-                Stream tar = await ArchiveExpander.DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+                Stream tar = await Store.ArchiveDecompression.OpenAsync(raw, cancellationToken).ConfigureAwait(false);
                 await using (tar.ConfigureAwait(false)) { isTar = await LayerReader.IsTarAsync(tar, cancellationToken).ConfigureAwait(false); }
             }
             catch (Exception ex) when (IsCorrupt(ex))
@@ -91,7 +91,7 @@ internal static class ContextArchive
         {
             try
             {
-                Stream decompressed = await ArchiveExpander.DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+                Stream decompressed = await Store.ArchiveDecompression.OpenAsync(raw, cancellationToken).ConfigureAwait(false);
                 await using (decompressed.ConfigureAwait(false))
                 {
                     byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
@@ -122,7 +122,7 @@ internal static class ContextArchive
         FileStream raw = File.OpenRead(file);
         await using (raw.ConfigureAwait(false))
         {
-            Stream tar = await ArchiveExpander.DecompressAsync(raw, cancellationToken).ConfigureAwait(false);
+            Stream tar = await Store.ArchiveDecompression.OpenAsync(raw, cancellationToken).ConfigureAwait(false);
             await using (tar.ConfigureAwait(false))
             {
                 await foreach (LayerEntry entry in LayerReader.ReadAsync(tar, cancellationToken).ConfigureAwait(false))

@@ -27,28 +27,37 @@ internal static class ArchiveDecompression
     private sealed class HeadStream(ReadOnlyMemory<byte> head, Stream rest) : Stream
     {
         private ReadOnlyMemory<byte> _head = head;
+        private long _position;
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        /// <summary>Bytes read so far: the xz reader asks, to check its block sizes.</summary>
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
-            if (_head.IsEmpty) { return rest.Read(buffer); }
-            int n = Math.Min(buffer.Length, _head.Length);
-            _head.Span[..n].CopyTo(buffer);
-            _head = _head[n..];
+            int n;
+            if (_head.IsEmpty) { n = rest.Read(buffer); }
+            else
+            {
+                n = Math.Min(buffer.Length, _head.Length);
+                _head.Span[..n].CopyTo(buffer);
+                _head = _head[n..];
+            }
+            _position += n;
             return n;
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (_head.IsEmpty) { return await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
-            return Read(buffer.Span);
+            if (!_head.IsEmpty) { return Read(buffer.Span); }
+            int n = await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _position += n;
+            return n;
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

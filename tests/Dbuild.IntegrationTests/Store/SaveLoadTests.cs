@@ -6,7 +6,7 @@ namespace Dbuild.IntegrationTests.Store;
 
 /// <summary>
 /// <c>save</c> and <c>load</c> against the real tools: docker 20.10's load reads dbuild's archive (from a file and from a
-/// pipe), dbuild loads docker's save, skopeo reads dbuild's OCI archive and dbuild loads skopeo's; a corrupt archive
+/// pipe), dbuild loads docker's save (also xz, bzip2 or gzip through a pipe), skopeo reads dbuild's OCI archive and dbuild loads skopeo's; a corrupt archive
 /// stores nothing.
 /// </summary>
 public sealed class SaveLoadTests
@@ -62,6 +62,30 @@ public sealed class SaveLoadTests
         using JsonDocument json = JsonDocument.Parse(inspect.StandardOutput);
         Assert.Equal(id, json.RootElement[0].GetProperty("Id").GetString());
         Assert.True(build.ExitCode == 0, build.StandardError);
+    }
+
+    [Theory]
+    [InlineData("xz")]
+    [InlineData("bzip2")]
+    [InlineData("gzip")]
+    public async Task DockerSave_CompressedThroughAPipe_LoadsLikeDockerLoad(string compressor)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using StoreScenario s = await StoreScenario.StartAsync(ct);
+        string tag = s.Prefix + "/piped:1";
+        string id = await s.DockerBuildAsync(await s.ContextAsync("piped", Body, ct), tag, ct);
+        string archive = s.Combine("docker.tar");
+        (await s.DockerAsync(["save", "-o", archive, tag], ct)).EnsureSuccess();
+
+        // A pipe, not a file: the reader cannot seek back over the bytes it looked at to tell the compression.
+        ProcessResult dbuild = (await ProcessRunner.RunAsync("sh", ["-c", $"{compressor} -c '{archive}' | dotnet '{DbuildCli.DllPath}' --root '{s.Root}' load"], ct)).EnsureSuccess();
+        (await s.DockerAsync(["rmi", tag], ct)).EnsureSuccess();
+        ProcessResult docker = (await ProcessRunner.RunAsync("sh", ["-c", $"{compressor} -c '{archive}' | {BuildEnvironment.Docker} load"], ct, s.Env.DockerEnvironment)).EnsureSuccess();
+        ProcessResult inspect = (await s.DbuildAsync(["inspect", "-f", "{{.Id}}", tag], ct)).EnsureSuccess();
+
+        Assert.Equal($"Loaded image: {tag}\n", docker.StandardOutput);
+        Assert.Equal(docker.StandardOutput, dbuild.StandardOutput);
+        Assert.Equal(id + "\n", inspect.StandardOutput);
     }
 
     [Fact]
