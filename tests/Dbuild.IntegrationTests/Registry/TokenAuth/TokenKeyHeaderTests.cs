@@ -37,7 +37,7 @@ public sealed class TokenKeyHeaderTests
         using X509Certificate2 stranger = Authority("CN=not in the bundle", strangerKey);
         string bundle = work.Combine("bundle.pem");
         await File.WriteAllTextAsync(bundle, root.ExportCertificatePem() + "\n", Ct);
-        string auth = $"auth:\n  token:\n    realm: http://127.0.0.1:1/token\n    service: {Service}\n    issuer: {Issuer}\n    rootcertbundle: {bundle}\n";
+        string auth = $"auth:\n  token:\n    realm: http://127.0.0.1:1/token\n    autoredirect: true\n    service: {Service}\n    issuer: {Issuer}\n    rootcertbundle: {bundle}\n";
 
         string rootKid = TokenSigningKey.KeyId(rootKey);
         ECParameters rootPublic = rootKey.ExportParameters(false);
@@ -73,6 +73,15 @@ public sealed class TokenKeyHeaderTests
             if (actual == HttpStatusCode.OK) { accepted.Add(label); }
         }
         Assert.Equal(["x5c chain", "kid of the root", "jwk of the root", "jwk of the root without kid"], accepted);
+
+        // auth.token.autoredirect: the realm is https://HOST/auth/token, HOST as the client sent it.
+        using var anonymous = new HttpRequestMessage(HttpMethod.Get, $"{registry2.BaseUrl}/v2/alice/app/tags/list");
+        using HttpResponseMessage expectedChallenge = await http.SendAsync(anonymous, Ct);
+        using var anonymousDbuild = new HttpRequestMessage(HttpMethod.Get, $"{dbuild.BaseUrl}/v2/alice/app/tags/list") { Headers = { Host = registry2.Host } };
+        using HttpResponseMessage actualChallenge = await http.SendAsync(anonymousDbuild, Ct);
+        Assert.Equal($"Bearer realm=\"https://{registry2.Host}/auth/token\",service=\"{Service}\",scope=\"repository:alice/app:pull\"",
+            expectedChallenge.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(expectedChallenge.Headers.WwwAuthenticate.ToString(), actualChallenge.Headers.WwwAuthenticate.ToString());
     }
 
     private static X509Certificate2 Authority(string name, ECDsa key)
