@@ -11,7 +11,9 @@ public sealed partial class AzureRegistryTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>Starts one replica over <paramref name="container"/> (rootdirectory <c>registry</c>) on a free port.</summary>
-    internal static async Task<RegistryServer> StartReplicaAsync(AzuriteServer azurite, string work, string container, bool redirect, CancellationToken cancellationToken)
+    // extra: more top-level config.yml sections (e.g. auth:).
+    internal static async Task<RegistryServer> StartReplicaAsync(AzuriteServer azurite, string work, string container, bool redirect, CancellationToken cancellationToken,
+        string extra = "")
     {
         int port = RegistryServer.FreePort();
         string config = Path.Combine(work, $"azure-{port}.yml");
@@ -27,6 +29,7 @@ public sealed partial class AzureRegistryTests
                 disable: {(redirect ? "false" : "true")}
             http:
               addr: 127.0.0.1:{port}
+            {extra}
             """, cancellationToken);
         return await RegistryServer.StartDbuildAsync(config, port, "", cancellationToken);
     }
