@@ -50,4 +50,13 @@ internal static partial class Log
 
     [LoggerMessage(6015, LogLevel.Debug, "GC: {Line}")]
     public static partial void GcDetail(ILogger logger, string line);
+
+    [LoggerMessage(6020, LogLevel.Information, "Bearer token refused: {Reason}")]
+    public static partial void TokenRefused(ILogger logger, string reason);
+
+    [LoggerMessage(6021, LogLevel.Debug, "Issued a token to {Account}: {Scopes}")]
+    public static partial void TokenIssued(ILogger logger, string account, string scopes);
+
+    [LoggerMessage(6022, LogLevel.Warning, "Rejected credentials for a token request from {Remote}")]
+    public static partial void TokenLoginFailed(ILogger logger, string remote);
 }

@@ -78,6 +78,41 @@ public sealed class RegistryOptions
     /// <summary><c>auth.htpasswd.path</c>: bcrypt htpasswd file; Basic auth is on when set.</summary>
     public string? HtpasswdPath { get; set; }
 
+    // ---- token auth (auth.token.*): registry:2's external issuer keys and dbuild's built-in issuer ----
+
+    /// <summary><c>auth.token.realm</c>: the token endpoint clients are sent to. With the built-in issuer it defaults to this registry's <c>/auth/token</c>.</summary>
+    public string? TokenRealm { get; set; }
+
+    /// <summary><c>auth.token.service</c>: the service tokens are issued for (their <c>aud</c>).</summary>
+    public string? TokenService { get; set; }
+
+    /// <summary><c>auth.token.issuer</c>: the <c>iss</c> accepted from an external issuer.</summary>
+    public string? TokenIssuer { get; set; }
+
+    /// <summary><c>auth.token.rootcertbundle</c>: PEM certificates whose keys (or chains) sign external tokens.</summary>
+    public string? TokenRootCertBundle { get; set; }
+
+    /// <summary><c>auth.token.builtin.htpasswd</c>: bcrypt htpasswd file of the built-in issuer; the built-in issuer is on when set.</summary>
+    public string? TokenBuiltinHtpasswd { get; set; }
+
+    /// <summary><c>auth.token.builtin.acl</c>: the access rules file handed to <see cref="Auth.AccessRulesFactory"/>.</summary>
+    public string? TokenBuiltinAcl { get; set; }
+
+    /// <summary><c>auth.token.builtin.issuer</c>: the <c>iss</c> of built-in tokens.</summary>
+    public string TokenBuiltinIssuer { get; set; } = "dbuild-registry";
+
+    /// <summary><c>auth.token.builtin.expiration</c>: lifetime of access tokens.</summary>
+    public TimeSpan TokenBuiltinExpiration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>auth.token.builtin.key</c>: PEM EC P-256 signing key; when unset one is generated once and kept in storage.</summary>
+    public string? TokenBuiltinKey { get; set; }
+
+    /// <summary>Bearer tokens are required on every request (external issuer or built-in one).</summary>
+    public bool TokenAuthEnabled => TokenRootCertBundle is not null || TokenBuiltinHtpasswd is not null;
+
+    /// <summary>The service name in force: <c>auth.token.service</c>, else <c>dbuild-registry</c> for the built-in issuer.</summary>
+    public string TokenServiceName => TokenService ?? "dbuild-registry";
+
     /// <summary><c>log.level</c>.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
@@ -97,6 +132,9 @@ public sealed class RegistryOptions
         (TlsCertificate, TlsKey, HtpasswdRealm, HtpasswdPath) = (other.TlsCertificate, other.TlsKey, other.HtpasswdRealm, other.HtpasswdPath);
         (LogLevel, MaxManifestBytes, ShutdownTimeout, RedirectDisabled) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout, other.RedirectDisabled);
         (GcEnabled, GcInterval, GcGrace, GcDeleteUntagged) = (other.GcEnabled, other.GcInterval, other.GcGrace, other.GcDeleteUntagged);
+        (TokenRealm, TokenService, TokenIssuer, TokenRootCertBundle) = (other.TokenRealm, other.TokenService, other.TokenIssuer, other.TokenRootCertBundle);
+        (TokenBuiltinHtpasswd, TokenBuiltinAcl, TokenBuiltinIssuer, TokenBuiltinExpiration, TokenBuiltinKey) =
+            (other.TokenBuiltinHtpasswd, other.TokenBuiltinAcl, other.TokenBuiltinIssuer, other.TokenBuiltinExpiration, other.TokenBuiltinKey);
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
         StorageDriver = other.StorageDriver;

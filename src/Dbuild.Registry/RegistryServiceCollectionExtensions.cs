@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dbuild.Registry;
@@ -33,6 +34,15 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<RegistryStorage>();
         services.TryAddSingleton<HtpasswdAuthenticator>();
         services.TryAddSingleton<DistributionHandler>();
+        // Token auth: the built-in issuer's key, rules and endpoint, and bearer verification on every /v2 request.
+        services.TryAddSingleton<IAccessRules>(sp => AccessRulesFactory.Create(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.TokenBuiltinAcl,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<BuiltinTokenKey>();
+        services.AddHostedService(sp => sp.GetRequiredService<BuiltinTokenKey>());
+        services.TryAddSingleton<TokenVerifier>();
+        services.TryAddSingleton<BearerAuthorizer>();
+        services.TryAddSingleton<TokenIssuer>();
+        services.TryAddSingleton<TokenEndpoint>();
         services.AddSingleton<UploadPurger>();
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
         services.AddSingleton<GcService>();
@@ -51,6 +61,7 @@ public static class RegistryServiceCollectionExtensions
         RequestDelegate handler = context => context.RequestServices.GetRequiredService<DistributionHandler>().HandleAsync(context);
         endpoints.MapMethods("/v2", methods, handler);
         endpoints.MapMethods("/v2/{**path}", methods, handler);
+        endpoints.MapMethods(TokenEndpoint.Path, ["GET", "POST"], context => context.RequestServices.GetRequiredService<TokenEndpoint>().HandleAsync(context));
         return endpoints;
     }
 }

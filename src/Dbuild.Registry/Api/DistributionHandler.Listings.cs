@@ -25,7 +25,7 @@ internal sealed partial class DistributionHandler
 
     private async Task GetCatalogAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> repositories = await storage.ListRepositoriesAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> repositories = bearer.Visible(context, await storage.ListRepositoriesAsync(cancellationToken).ConfigureAwait(false));
         IReadOnlyList<string> page = Paginate(context, repositories, "/v2/_catalog");
         await WriteJsonAsync(context, 200, new Catalog(page), "application/json").ConfigureAwait(false);
     }

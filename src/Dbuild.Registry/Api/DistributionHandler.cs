@@ -18,6 +18,7 @@ namespace Dbuild.Registry.Api;
 internal sealed partial class DistributionHandler(
     RegistryStorage storage,
     HtpasswdAuthenticator authenticator,
+    BearerAuthorizer bearer,
     IOptions<RegistryOptions> options,
     ILogger<DistributionHandler> logger,
     ILoggerFactory loggerFactory)
@@ -73,6 +74,7 @@ internal sealed partial class DistributionHandler(
         }
         finally
         {
+            if (context.Items.TryGetValue(BearerAuthorizer.ClaimsItem, out object? claims) && claims is TokenClaims token) { user = token.Subject; }
             long bytesIn = context.Items.TryGetValue(ItemsBytesIn, out object? counted) && counted is long n ? n : context.Request.ContentLength ?? 0;
             Log.Access(_accessLog, context.Request.Method, context.Request.Path + context.Request.QueryString, response.StatusCode,
                 bytesIn, response.ContentLength ?? 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, user, Remote(context));
@@ -81,7 +83,7 @@ internal sealed partial class DistributionHandler(
 
     private static string Remote(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "-";
 
-    private Task DispatchAsync(HttpContext context)
+    private async Task DispatchAsync(HttpContext context)
     {
         string method = context.Request.Method;
         string path = context.Request.Path.Value ?? "";
@@ -92,6 +94,7 @@ internal sealed partial class DistributionHandler(
                 ? HttpMethods.IsPut(method) ? DistributionErrors.TagInvalidError(dots) : DistributionErrors.ManifestUnknownError(dots)
                 : DistributionErrors.NotFoundError(path);
         }
+        if (bearer.Enabled) { await bearer.AuthorizeAsync(context, route).ConfigureAwait(false); }
         bool write = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
         if (route.Route is not (DistributionRoute.Base or DistributionRoute.Catalog) && !DistributionPath.IsValidName(route.Name))
         {
@@ -99,7 +102,7 @@ internal sealed partial class DistributionHandler(
         }
         if (write && _options.ReadOnly) { throw DistributionErrors.UnsupportedError("the registry is in read-only mode"); }
         CancellationToken cancellationToken = context.RequestAborted;
-        return (route.Route, method) switch
+        await ((route.Route, method) switch
         {
             (DistributionRoute.Base, "GET" or "HEAD") => WriteJsonAsync(context, 200, new { }, "application/json"),
             (DistributionRoute.Catalog, "GET" or "HEAD") => GetCatalogAsync(context, cancellationToken),
@@ -116,7 +119,7 @@ internal sealed partial class DistributionHandler(
             (DistributionRoute.Upload, "DELETE") => CancelUploadAsync(context, route.Name, route.Reference, cancellationToken),
             (DistributionRoute.Referrers, "GET" or "HEAD") => GetReferrersAsync(context, route.Name, route.Reference, cancellationToken),
             _ => throw DistributionErrors.UnsupportedError($"{method} is not allowed on this endpoint"),
-        };
+        }).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -29,6 +29,13 @@ internal sealed class HtpasswdAuthenticator(IOptions<RegistryOptions> options, T
 
     public string Realm => options.Value.HtpasswdRealm;
 
+    /// <summary>The same checks on another file: the built-in token issuer's <c>auth.token.builtin.htpasswd</c>.</summary>
+    internal static HtpasswdAuthenticator ForFile(string path, TimeProvider timeProvider, ILogger<HtpasswdAuthenticator> logger) =>
+        new(Options.Create(new RegistryOptions { HtpasswdPath = path }), timeProvider, logger);
+
+    /// <summary>Whether the file (as last read) still has the user: refresh tokens of removed users are refused.</summary>
+    public bool HasUser(string name) => Users().ContainsKey(name);
+
     /// <summary>Checks an <c>Authorization</c> header value; returns the user name on success.</summary>
     public bool TryAuthenticate(string? authorization, out string user)
     {

@@ -63,6 +63,15 @@ public static class RegistryConfigLoader
         },
         ["auth.htpasswd.realm"] = (o, key, node) => o.HtpasswdRealm = NonEmpty(key, node),
         ["auth.htpasswd.path"] = (o, key, node) => o.HtpasswdPath = ExistingFile(key, node),
+        ["auth.token.realm"] = (o, key, node) => o.TokenRealm = NonEmpty(key, node),
+        ["auth.token.service"] = (o, key, node) => o.TokenService = NonEmpty(key, node),
+        ["auth.token.issuer"] = (o, key, node) => o.TokenIssuer = NonEmpty(key, node),
+        ["auth.token.rootcertbundle"] = (o, key, node) => o.TokenRootCertBundle = ExistingFile(key, node),
+        ["auth.token.builtin.htpasswd"] = (o, key, node) => o.TokenBuiltinHtpasswd = ExistingFile(key, node),
+        ["auth.token.builtin.acl"] = (o, key, node) => o.TokenBuiltinAcl = ExistingFile(key, node),
+        ["auth.token.builtin.issuer"] = (o, key, node) => o.TokenBuiltinIssuer = NonEmpty(key, node),
+        ["auth.token.builtin.expiration"] = (o, key, node) => o.TokenBuiltinExpiration = Duration(key, node),
+        ["auth.token.builtin.key"] = (o, key, node) => o.TokenBuiltinKey = ExistingFile(key, node),
     });
 
     /// <summary>Keys with <c>_</c> (<c>storage.azure.max_retries</c>) by the form a variable name gives them (<c>storage.azure.max.retries</c>).</summary>
@@ -150,9 +159,9 @@ public static class RegistryConfigLoader
             {
                 throw new RegistryConfigurationException(key, "unsupported storage driver (this registry supports 'filesystem' and 'azure')");
             }
-            if (lower.StartsWith("auth.", StringComparison.Ordinal) && prefix == "auth" && !string.Equals(name, "htpasswd", StringComparison.OrdinalIgnoreCase))
+            if (lower.StartsWith("auth.", StringComparison.Ordinal) && prefix == "auth" && name.ToLowerInvariant() is not ("htpasswd" or "token"))
             {
-                throw new RegistryConfigurationException(key, "unsupported auth method (this registry supports 'htpasswd')");
+                throw new RegistryConfigurationException(key, "unsupported auth method (this registry supports 'htpasswd' and 'token')");
             }
             if (Setters.ContainsKey(lower)) { values.Add((lower, valueNode)); continue; }
             if (valueNode is YamlMappingNode child) { Flatten(child, key, values, warn); continue; }
@@ -197,6 +206,7 @@ public static class RegistryConfigLoader
         {
             throw new RegistryConfigurationException(options.GcInterval <= TimeSpan.Zero ? "storage.maintenance.gc.interval" : "storage.maintenance.gc.grace", "must be positive");
         }
+        TokenAuthValidation.Validate(options);
         if (string.IsNullOrWhiteSpace(options.StorageRoot))
         {
             throw new RegistryConfigurationException("storage.filesystem.rootdirectory", "is required");

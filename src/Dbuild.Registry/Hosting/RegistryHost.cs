@@ -66,7 +66,7 @@ public static class RegistryHost
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dbuild.Registry");
         foreach (string warning in warnings ?? []) { Log.ConfigurationWarning(logger, warning); }
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(logger, options.Address, options.TlsCertificate is not null,
-            options.HtpasswdPath is not null, options.StorageDriver == "filesystem" ? options.StorageRoot : options.StorageDriver, options.ReadOnly));
+            options.HtpasswdPath is not null || options.TokenAuthEnabled, options.StorageDriver == "filesystem" ? options.StorageRoot : options.StorageDriver, options.ReadOnly));
         return app;
     }
 
