@@ -98,7 +98,7 @@ public sealed class RegistryConfigLoaderTests : IDisposable
     [InlineData("log:\n  level: info\n", "version")] // version missing
     [InlineData("version: 0.1\nhttp:\n  tls:\n    certificate: /nonexistent.pem\n", "http.tls.certificate")] // missing file
     [InlineData("version: 0.1\nauth:\n  htpasswd:\n    realm: r\n    path: /nonexistent\n", "auth.htpasswd.path")] // missing file
-    [InlineData("version: 0.1\nauth:\n  token:\n    realm: r\n", "auth.token")] // unsupported auth
+    [InlineData("version: 0.1\nauth:\n  silly:\n    realm: r\n", "auth.silly")] // unsupported auth
     [InlineData("version: 0.1\nstorage:\n  s3:\n    bucket: b\n", "storage.s3")] // unsupported driver
     [InlineData("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ''\n", "storage.filesystem.rootdirectory")] // empty
     public void Load_InvalidValue_NamesTheKey(string yaml, string key)

@@ -39,7 +39,9 @@ public sealed class RegistryFixture : IAsyncDisposable
 
     public string V2 => Path.Combine(StorageRoot, "docker", "registry", "v2");
 
-    public static async Task<RegistryFixture> StartAsync(Action<RegistryOptions>? configure = null)
+    /// <param name="configure">Changes the options.</param>
+    /// <param name="services">Registers services before the registry's own (e.g. an <c>IAccessRules</c> for a test).</param>
+    public static async Task<RegistryFixture> StartAsync(Action<RegistryOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         string root = Directory.CreateTempSubdirectory("dbuild-registry-test-").FullName;
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -49,6 +51,7 @@ public sealed class RegistryFixture : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddFakeLogging();
         builder.Services.AddSingleton<TimeProvider>(time);
+        services?.Invoke(builder.Services);
         builder.Services.AddDbuildRegistry(options =>
         {
             options.StorageRoot = root;

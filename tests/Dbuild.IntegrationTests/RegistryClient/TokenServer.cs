@@ -71,9 +71,12 @@ internal sealed class TokenServer : IAsyncDisposable
     /// <summary>When set, <c>expires_in</c> says this instead of <see cref="Lifetime"/>: a token the registry drops before the client expects.</summary>
     public TimeSpan? AnnouncedLifetime { get; set; }
 
+    /// <summary>The <c>aud</c> written into tokens; another value makes tokens "for another service". Defaults to <see cref="Service"/>.</summary>
+    public string Audience { get; set; } = Service;
+
     /// <summary>
     /// Who may do what: a user (null: anyone, including anonymous) gets the actions on repositories starting with the
-    /// prefix. Defaults to: anyone pulls <c>public/*</c>, <c>publisher</c> pushes there, <c>alice</c> pulls and pushes <c>alice/*</c>.
+    /// prefix (<c>registry:catalog</c> as the prefix grants that resource: <c>registry:catalog:*</c>). Defaults to: anyone pulls <c>public/*</c>, <c>publisher</c> pushes there, <c>alice</c> pulls and pushes <c>alice/*</c>.
     /// </summary>
     public IReadOnlyList<(string? User, string RepositoryPrefix, string[] Actions)> Grants { get; set; } =
     [
@@ -130,18 +133,20 @@ internal sealed class TokenServer : IAsyncDisposable
         }
 
         // One entry per resource, actions merged, as registry:2 reads the claim.
-        var granted = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var granted = new Dictionary<(string Type, string Name), SortedSet<string>>();
         foreach (string scope in scopes)
         {
             int first = scope.IndexOf(':', StringComparison.Ordinal);
             int last = scope.LastIndexOf(':');
-            if (first < 0 || last <= first || scope[..first] != "repository") { continue; }
+            if (first < 0 || last <= first || scope[..first] is not ("repository" or "registry")) { continue; }
+            string type = scope[..first];
             string repository = scope[(first + 1)..last];
+            string key = type == "registry" ? $"registry:{repository}" : repository; // names never hold ':'
             string[] actions = scope[(last + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries);
             foreach (string action in actions.Where(a => Grants.Any(g => (g.User is null || g.User == user) &&
-                repository.StartsWith(g.RepositoryPrefix, StringComparison.Ordinal) && g.Actions.Contains(a))))
+                key.StartsWith(g.RepositoryPrefix, StringComparison.Ordinal) && g.Actions.Contains(a))))
             {
-                if (!granted.TryGetValue(repository, out SortedSet<string>? set)) { granted[repository] = set = new SortedSet<string>(StringComparer.Ordinal); }
+                if (!granted.TryGetValue((type, repository), out SortedSet<string>? set)) { granted[(type, repository)] = set = new SortedSet<string>(StringComparer.Ordinal); }
                 set.Add(action);
             }
         }
@@ -149,15 +154,15 @@ internal sealed class TokenServer : IAsyncDisposable
         DateTimeOffset now = DateTimeOffset.UtcNow;
         DateTimeOffset expiration = now + Lifetime - RegistryLeeway;
         var access = new JsonArray();
-        foreach ((string repository, SortedSet<string> actions) in granted)
+        foreach (((string type, string repository), SortedSet<string> actions) in granted)
         {
-            access.Add(new JsonObject { ["type"] = "repository", ["name"] = repository, ["actions"] = new JsonArray([.. actions.Select(a => JsonValue.Create(a))]) });
+            access.Add(new JsonObject { ["type"] = type, ["name"] = repository, ["actions"] = new JsonArray([.. actions.Select(a => JsonValue.Create(a))]) });
         }
         var claims = new JsonObject
         {
             ["iss"] = Issuer,
             ["sub"] = user ?? "",
-            ["aud"] = Service,
+            ["aud"] = Audience,
             ["exp"] = expiration.ToUnixTimeSeconds(),
             ["nbf"] = now.ToUnixTimeSeconds(),
             ["iat"] = now.ToUnixTimeSeconds(),
@@ -165,7 +170,7 @@ internal sealed class TokenServer : IAsyncDisposable
             ["access"] = access,
         };
         string token = Sign(claims);
-        _requests.Enqueue(new TokenRequest(user, scopes, service, 200, [.. granted.Select(g => $"repository:{g.Key}:{string.Join(',', g.Value)}")],
+        _requests.Enqueue(new TokenRequest(user, scopes, service, 200, [.. granted.Select(g => $"{g.Key.Type}:{g.Key.Name}:{string.Join(',', g.Value)}")],
             DateTimeOffset.FromUnixTimeSeconds(expiration.ToUnixTimeSeconds()), token));
         int expiresIn = (int)(AnnouncedLifetime ?? Lifetime).TotalSeconds;
         return Results.Json(new { token, access_token = token, expires_in = expiresIn, issued_at = now.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
