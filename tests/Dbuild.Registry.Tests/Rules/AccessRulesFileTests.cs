@@ -85,10 +85,10 @@ public sealed class AccessRulesFileTests : IDisposable
     {
         Write("rules: []\n");
         AccessRulesFile rules = Load();
-        Write("rules: [\n"); // half written
+        Write("- {account: \"*\", name: \"**\", actions: [pu"); // half written
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Empty(rules.Grant("alice", "app", ["pull"]));
-        Write(""); // truncated
+        Write("- {account: \"*\", name: \"**\", actions: [pull, pusj]}\n"); // valid YAML, one bad action: no rule of it applies
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Empty(rules.Grant("alice", "app", ["pull"]));
         Assert.Equal(2, _logger.Collector.GetSnapshot().Count(r => r.Level == LogLevel.Error));
@@ -129,6 +129,18 @@ public sealed class AccessRulesFileTests : IDisposable
         Assert.Equal("auth.token.builtin.acl", ex.Key);
         Assert.StartsWith($"Invalid registry configuration: auth.token.builtin.acl: {_path}:4:21: unknown action 'pul'", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
+    public void ConfigLoad_MalformedRulesFile_StopsWithTheLine()
+    {
+        Write("rules:\n  - account: alice\n    name: Team/**\n    actions: [pull]\n");
+        string htpasswd = _dir.Combine("htpasswd");
+        File.WriteAllText(htpasswd, "");
+        string config = _dir.Combine("config.yml");
+        File.WriteAllText(config, $"version: 0.1\nauth:\n  token:\n    builtin:\n      htpasswd: {htpasswd}\n      acl: {_path}\n");
+        var ex = Assert.Throws<RegistryConfigurationException>(() => RegistryConfigLoader.Load(config, new Dictionary<string, string>(), "/unused"));
+        Assert.Equal($"Invalid registry configuration: auth.token.builtin.acl: {_path}:3:11: 'Team/**': repository names are lower case", ex.Message);
     }
 
     [Fact]

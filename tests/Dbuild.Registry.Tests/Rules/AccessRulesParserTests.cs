@@ -22,6 +22,19 @@ public sealed class AccessRulesParserTests
         Assert.Equal(["pull"], rules.Grant("alice", "alice/x", ["pull", "push"]));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("# nobody may do anything yet\n")]
+    [InlineData("rules: []\n")]
+    [InlineData("[]\n")]
+    public void Parse_NoRules_AllowsNothing(string yaml)
+    {
+        AccessRuleSet rules = AccessRulesParser.Parse(File, yaml);
+        Assert.Equal(0, rules.Count);
+        Assert.Empty(rules.Grant("alice", "alice/x", ["pull"]));
+        Assert.False(rules.MayListCatalog("alice"));
+    }
+
     [Fact]
     public void Parse_GroupsAfterRules_AreStillKnown()
     {
@@ -57,7 +70,6 @@ public sealed class AccessRulesParserTests
     [InlineData("rules: [\n", "2:1", "not valid YAML")]                               // unclosed flow sequence
     [InlineData("rules:\n  - account: *\n    name: a\n", "2:14", "write \"*\" in quotes")]  // an unquoted * is a YAML alias
     [InlineData("rules:\n- account: a\n  account: b\n  name: a\n  actions: []\n", "3:3", "not valid YAML")] // duplicate key
-    [InlineData("", "1:1", "the file is empty")]
     public void Parse_Malformed_NamesFileLineAndColumn(string yaml, string place, string problem)
     {
         AccessRulesSyntaxException ex = Refused(yaml);

@@ -17,7 +17,7 @@ internal static class AccessRulesParser
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlException ex) { throw new AccessRulesSyntaxException(path, ex.Start.Line, ex.Start.Column, $"not valid YAML: {YamlProblem(ex)}"); }
-        if (stream.Documents.Count == 0) { throw new AccessRulesSyntaxException(path, 1, 1, "the file is empty (write 'rules: []' to allow nothing)"); }
+        if (stream.Documents.Count == 0) { return new AccessRuleSet([]); } // an empty file allows nothing, like 'rules: []'
         if (stream.Documents.Count > 1) { throw Error(path, stream.Documents[1].RootNode, "one YAML document only"); }
         YamlNode root = stream.Documents[0].RootNode;
         YamlSequenceNode? ruleNodes = root as YamlSequenceNode;
