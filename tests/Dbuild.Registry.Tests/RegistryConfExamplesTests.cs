@@ -15,6 +15,7 @@ public sealed class RegistryConfExamplesTests : IDisposable
     [InlineData("htpasswd.yml")]
     [InlineData("tls.yml")]
     [InlineData("azure.yml")]
+    [InlineData("token.yml")]
     public void Example_Loads_WithoutWarnings(string file)
     {
         // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.
@@ -25,8 +26,10 @@ public sealed class RegistryConfExamplesTests : IDisposable
             ["REGISTRY_AUTH_HTPASSWD_PATH"] = standIn,
             ["REGISTRY_HTTP_TLS_CERTIFICATE"] = standIn,
             ["REGISTRY_HTTP_TLS_KEY"] = standIn,
+            ["REGISTRY_AUTH_TOKEN_BUILTIN_HTPASSWD"] = standIn,
         };
         if (file != "tls.yml") { environment.Remove("REGISTRY_HTTP_TLS_CERTIFICATE"); environment.Remove("REGISTRY_HTTP_TLS_KEY"); }
+        environment.Remove(file == "token.yml" ? "REGISTRY_AUTH_HTPASSWD_PATH" : "REGISTRY_AUTH_TOKEN_BUILTIN_HTPASSWD");
         var warnings = new List<string>();
         RegistryOptions options = RegistryConfigLoader.Load(Path.Combine(RepositoryPaths.Root, "registry-conf", file), environment, "/unused", warnings.Add);
         Assert.Empty(warnings);

@@ -32,7 +32,7 @@ internal sealed record MatrixEndpoint(string Label, HttpMethod Method, Func<Auth
 /// (probe, read the challenge's scope, fetch a token for it, retry) and records what came back. Refused answers are
 /// checked for leaks: no tag, manifest, blob bytes, digest header or session location.
 /// </summary>
-internal sealed class AuthMatrix(string baseUrl, Func<Principal, IReadOnlyList<string>, Task<string?>> fetchToken)
+internal sealed class AuthMatrix(string baseUrl, Func<Principal, IReadOnlyList<string>, Task<string?>> fetchToken) : IDisposable
 {
     public const string Repository = "alice/app";
     public const string Tag = "secret-tag-4711";
@@ -41,6 +41,8 @@ internal sealed class AuthMatrix(string baseUrl, Func<Principal, IReadOnlyList<s
     private static readonly byte[] ChunkBytes = Encoding.UTF8.GetBytes("a chunk of an upload");
 
     private readonly HttpClient _http = new(new HttpClientHandler { AllowAutoRedirect = false });
+
+    public void Dispose() => _http.Dispose();
 
     public byte[] Manifest { get; private set; } = [];
     public Digest ManifestDigest { get; private set; }
@@ -84,9 +86,13 @@ internal sealed class AuthMatrix(string baseUrl, Func<Principal, IReadOnlyList<s
         UploadB = (await SendOkAsync(HttpMethod.Post, $"/v2/{Repository}/blobs/uploads/", null, null, cancellationToken)).Location!;
     }
 
-    /// <summary>Pushes a blob to <paramref name="repository"/> as <see cref="Root"/> (monolithic POST).</summary>
-    public async Task PushBlobAsync(string repository, byte[] content, CancellationToken cancellationToken, Principal? who = null) =>
-        await SendOkAsync(HttpMethod.Post, $"/v2/{repository}/blobs/uploads/?digest={Digest.Compute(content)}", content, "application/octet-stream", cancellationToken, who);
+    /// <summary>Pushes a blob to <paramref name="repository"/> as <see cref="Root"/> (POST, then PUT with the content: registry:2 has no one-request upload).</summary>
+    public async Task PushBlobAsync(string repository, byte[] content, CancellationToken cancellationToken, Principal? who = null)
+    {
+        string session = (await SendOkAsync(HttpMethod.Post, $"/v2/{repository}/blobs/uploads/", null, null, cancellationToken, who)).Location!;
+        string separator = session.Contains('?', StringComparison.Ordinal) ? "&" : "?";
+        await SendOkAsync(HttpMethod.Put, $"{session}{separator}digest={Digest.Compute(content)}", content, "application/octet-stream", cancellationToken, who);
+    }
 
     /// <summary>Sends <paramref name="endpoint"/> as <paramref name="principal"/> the way a client does, and checks a refusal leaks nothing.</summary>
     public async Task<Observation> RunAsync(MatrixEndpoint endpoint, Principal principal, CancellationToken cancellationToken)

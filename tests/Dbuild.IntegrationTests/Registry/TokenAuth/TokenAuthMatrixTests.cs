@@ -43,8 +43,10 @@ public sealed class TokenAuthMatrixTests
         await using RegistryServer dbuild = await RegistryServer.StartDbuildAsync(
             RegistryServer.WriteConfig(work.Path, work.Combine("data"), port, extra: auth), port, work.Combine("data"), Ct);
 
-        Dictionary<string, Observation> expected = await RunMatrixAsync(new AuthMatrix(registry2.BaseUrl, fetch), tokens.Realm.ToString(), TokenServer.Service, registry2: true);
-        Dictionary<string, Observation> actual = await RunMatrixAsync(new AuthMatrix(dbuild.BaseUrl, fetch), tokens.Realm.ToString(), TokenServer.Service, registry2: false);
+        using var matrix2 = new AuthMatrix(registry2.BaseUrl, fetch);
+        using var matrixDbuild = new AuthMatrix(dbuild.BaseUrl, fetch);
+        Dictionary<string, Observation> expected = await RunMatrixAsync(matrix2, tokens.Realm.ToString(), TokenServer.Service, registry2: true);
+        Dictionary<string, Observation> actual = await RunMatrixAsync(matrixDbuild, tokens.Realm.ToString(), TokenServer.Service, registry2: false);
         foreach ((string cell, Observation observation) in expected)
         {
             Assert.True(observation == actual[cell], $"{cell}: registry:2 {observation}, dbuild {actual[cell]}");
@@ -53,7 +55,7 @@ public sealed class TokenAuthMatrixTests
         // A mount needs pull on the source: granted (alice/src) mounts; not granted (bob/src) is answered as registry:2 does.
         foreach (RegistryServer server in new[] { registry2, dbuild })
         {
-            var matrix = new AuthMatrix(server.BaseUrl, fetch);
+            using var matrix = new AuthMatrix(server.BaseUrl, fetch);
             byte[] blob = Encoding.UTF8.GetBytes("a blob to mount");
             await matrix.PushBlobAsync("alice/src", blob, Ct);
             await matrix.PushBlobAsync("bob/src", blob, Ct, new Principal("bob", "bob", "bob-pw"));
@@ -83,7 +85,7 @@ public sealed class TokenAuthMatrixTests
         await using RegistryServer dbuild = await RegistryServer.StartDbuildAsync(RegistryServer.WriteConfig(work.Path, work.Combine("data"), port,
             extra: $"auth:\n  token:\n    builtin:\n      htpasswd: {work.Combine("htpasswd")}\n      key: {work.Combine("token.pem")}\n"), port, work.Combine("data"), Ct);
         string realm = $"{dbuild.BaseUrl}/auth/token";
-        var matrix = new AuthMatrix(dbuild.BaseUrl, (principal, scopes) => FetchBuiltinAsync(realm, key, principal, scopes));
+        using var matrix = new AuthMatrix(dbuild.BaseUrl, (principal, scopes) => FetchBuiltinAsync(realm, key, principal, scopes));
 
         // Without a rules file every signed-in account may do anything (registry:2's htpasswd behaviour), so "another user"
         // and "a user without the action" are covered with rules in Dbuild.Registry.Tests' BuiltinTokenRulesTests.
