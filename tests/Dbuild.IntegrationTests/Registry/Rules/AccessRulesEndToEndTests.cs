@@ -152,6 +152,24 @@ public sealed class AccessRulesEndToEndTests
         Assert.Equal(HttpStatusCode.OK, there.StatusCode);
     }
 
+    [Fact]
+    public async Task Serve_MalformedRulesFile_StopsWithOneLineNamingTheKeyAndThePlace()
+    {
+        using var work = new TempDirectory();
+        string htpasswd = work.Combine("htpasswd");
+        string rules = work.Combine("acl.yml");
+        await File.WriteAllTextAsync(htpasswd, "", Ct);
+        await File.WriteAllTextAsync(rules, "rules:\n  - account: ci-robot\n    name: \"team-*/**\"\n    actions: [pull, pushh]\n", Ct);
+        int port = RegistryServer.FreePort();
+        string config = RegistryServer.WriteConfig(work.Path, work.Combine("data"), port,
+            extra: $"auth:\n  token:\n    builtin:\n      htpasswd: {htpasswd}\n      acl: {rules}\n");
+        ProcessResult result = await ProcessRunner.RunAsync("dotnet", [RegistryServer.DbuildDll, "registry", "serve", "--config", config], Ct,
+            timeout: TimeSpan.FromMinutes(1));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: Invalid registry configuration: auth.token.builtin.acl: {rules}:4:21: unknown action 'pushh' (pull, push, delete, catalog, or \"*\" for all of them)",
+            result.StandardError.Trim());
+    }
+
     private static async Task<RulesRegistry> StartWithPublicBusyboxAsync()
     {
         RulesRegistry registry = await RulesRegistry.StartAsync(Ct);
