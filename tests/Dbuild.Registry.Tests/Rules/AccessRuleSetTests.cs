@@ -114,6 +114,24 @@ public sealed class AccessRuleSetTests
     }
 
     [Fact]
+    public void GrantAndCatalog_AllocateAlmostNothingPerCall()
+    {
+        // The hot path of token issuance and catalog filtering: no regex, no set, no string per call.
+        string[] pull = ["pull"];
+        _ = Grant("carol", "carol/a/b", PullPush);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            _ = _rules.Grant("carol", "carol/tools/x", PullPush);
+            _ = _rules.Grant("ci-robot", "team-web/app", pull);
+            _ = _rules.Grant(null, "public/busybox", pull);
+            _ = _rules.MayListCatalog("carol");
+        }
+        long perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 3000;
+        Assert.True(perCall <= 64, $"{perCall} bytes per Grant"); // at most the enumerator of the requested actions
+    }
+
+    [Fact]
     public void Grant_AnswersWithSharedSets()
     {
         // The hot path of token issuance: the same answer is the same (frozen) set, not a new one per call.
