@@ -83,6 +83,9 @@ public sealed class RegistryOptions
     /// <summary><c>auth.token.realm</c>: the token endpoint clients are sent to. With the built-in issuer it defaults to this registry's <c>/auth/token</c>.</summary>
     public string? TokenRealm { get; set; }
 
+    /// <summary><c>auth.token.autoredirect</c> (registry:2 2.8): the realm is <c>https://HOST/auth/token</c>, HOST as the client sent it.</summary>
+    public bool TokenAutoRedirect { get; set; }
+
     /// <summary><c>auth.token.service</c>: the service tokens are issued for (their <c>aud</c>).</summary>
     public string? TokenService { get; set; }
 
@@ -132,7 +135,8 @@ public sealed class RegistryOptions
         (TlsCertificate, TlsKey, HtpasswdRealm, HtpasswdPath) = (other.TlsCertificate, other.TlsKey, other.HtpasswdRealm, other.HtpasswdPath);
         (LogLevel, MaxManifestBytes, ShutdownTimeout, RedirectDisabled) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout, other.RedirectDisabled);
         (GcEnabled, GcInterval, GcGrace, GcDeleteUntagged) = (other.GcEnabled, other.GcInterval, other.GcGrace, other.GcDeleteUntagged);
-        (TokenRealm, TokenService, TokenIssuer, TokenRootCertBundle) = (other.TokenRealm, other.TokenService, other.TokenIssuer, other.TokenRootCertBundle);
+        (TokenRealm, TokenService, TokenIssuer, TokenRootCertBundle, TokenAutoRedirect) =
+            (other.TokenRealm, other.TokenService, other.TokenIssuer, other.TokenRootCertBundle, other.TokenAutoRedirect);
         (TokenBuiltinHtpasswd, TokenBuiltinAcl, TokenBuiltinIssuer, TokenBuiltinExpiration, TokenBuiltinKey) =
             (other.TokenBuiltinHtpasswd, other.TokenBuiltinAcl, other.TokenBuiltinIssuer, other.TokenBuiltinExpiration, other.TokenBuiltinKey);
         TlsClientCas.Clear();

@@ -38,7 +38,7 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<IAccessRules>(sp => AccessRulesFactory.Create(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.TokenBuiltinAcl,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<BuiltinTokenKey>();
-        services.AddHostedService(sp => sp.GetRequiredService<BuiltinTokenKey>());
+        services.AddHostedService<TokenAuthStartup>();
         services.TryAddSingleton<TokenVerifier>();
         services.TryAddSingleton<BearerAuthorizer>();
         services.TryAddSingleton<TokenIssuer>();

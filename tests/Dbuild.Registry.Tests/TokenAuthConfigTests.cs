@@ -32,7 +32,8 @@ public sealed class TokenAuthConfigTests : IDisposable
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=issuer", key, HashAlgorithmName.SHA256);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         string bundle = File_("bundle.pem", certificate.ExportCertificatePem());
-        RegistryOptions options = Load($"  token:\n    realm: https://auth.example/token\n    service: registry.example\n    issuer: auth.example\n    rootcertbundle: {bundle}\n");
+        RegistryOptions options = Load($"  token:\n    realm: https://auth.example/token\n    service: registry.example\n    issuer: auth.example\n    rootcertbundle: {bundle}\n    autoredirect: true\n");
+        Assert.True(options.TokenAutoRedirect);
         Assert.Equal(("https://auth.example/token", "registry.example", "auth.example", bundle),
             (options.TokenRealm, options.TokenService, options.TokenIssuer, options.TokenRootCertBundle));
         Assert.True(options.TokenAuthEnabled);
@@ -75,6 +76,9 @@ public sealed class TokenAuthConfigTests : IDisposable
         string htpasswd = File_("htpasswd", "");
         using var rsa = RSA.Create(2048);
         string rsaKey = File_("rsa.pem", rsa.ExportPkcs8PrivateKeyPem());
+        string garbage = File_("garbage.pem", "not a key");
+        var notPem = Assert.Throws<RegistryConfigurationException>(() => Load($"  token:\n    builtin:\n      htpasswd: {htpasswd}\n      key: {garbage}\n"));
+        Assert.Equal("auth.token.builtin.key", notPem.Key);
         var wrongKey = Assert.Throws<RegistryConfigurationException>(() => Load($"  token:\n    builtin:\n      htpasswd: {htpasswd}\n      key: {rsaKey}\n"));
         Assert.Contains("auth.token.builtin.key", wrongKey.Message, StringComparison.Ordinal);
         var both = Assert.Throws<RegistryConfigurationException>(() =>

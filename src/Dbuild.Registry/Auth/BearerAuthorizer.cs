@@ -80,10 +80,14 @@ internal sealed class BearerAuthorizer(IOptions<RegistryOptions> options, TokenV
         return items;
     }
 
-    /// <summary>The realm: <c>auth.token.realm</c>, else (built-in issuer) this registry's own <c>/auth/token</c> as the client reached it.</summary>
+    /// <summary>
+    /// The realm: with <c>auth.token.autoredirect</c> registry:2's <c>https://HOST/auth/token</c>; else <c>auth.token.realm</c>;
+    /// else (built-in issuer) this registry's own <c>/auth/token</c> as the client reached it.
+    /// </summary>
     public string Realm(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_options.TokenAutoRedirect) { return $"https://{request.Host}/auth/token"; }
         return _options.TokenRealm ?? $"{request.Scheme}://{request.Host}{request.PathBase}/auth/token";
     }
 

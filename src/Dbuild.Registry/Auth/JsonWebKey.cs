@@ -26,9 +26,7 @@ internal static class JsonWebKey
                     return ECDsa.Create(new ECParameters { Curve = curve.Value, Q = new ECPoint { X = x, Y = y } });
                 case "RSA":
                     if (Bytes("n") is not { } n || Bytes("e") is not { } e) { return null; }
-                    var rsa = RSA.Create();
-                    rsa.ImportParameters(new RSAParameters { Modulus = n, Exponent = e });
-                    return rsa;
+                    return RSA.Create(new RSAParameters { Modulus = n, Exponent = e });
                 default:
                     return null;
             }

@@ -85,8 +85,12 @@ internal sealed class TokenVerifier
             {
                 return VerifiedChainKey(jwkChain);
             }
+            // A JWK's kid, when given, must be the key's own id (libtrust); the key must be a trusted one.
             AsymmetricAlgorithm? candidate = JsonWebKey.Read(jwk);
-            return candidate is not null && await TrustedKeyAsync(TokenSigningKey.KeyId(candidate), cancellationToken).ConfigureAwait(false) is not null ? candidate : null;
+            if (candidate is null) { return null; }
+            string keyId = TokenSigningKey.KeyId(candidate);
+            bool kidMatches = !jwk.TryGetProperty("kid", out JsonElement id) || (id.ValueKind == JsonValueKind.String && id.GetString() == keyId);
+            return kidMatches && await TrustedKeyAsync(keyId, cancellationToken).ConfigureAwait(false) is not null ? candidate : null;
         }
         return jws.HeaderString("kid") is { Length: > 0 } kid ? await TrustedKeyAsync(kid, cancellationToken).ConfigureAwait(false) : null;
     }

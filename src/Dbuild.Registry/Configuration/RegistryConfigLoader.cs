@@ -64,6 +64,7 @@ public static class RegistryConfigLoader
         ["auth.htpasswd.realm"] = (o, key, node) => o.HtpasswdRealm = NonEmpty(key, node),
         ["auth.htpasswd.path"] = (o, key, node) => o.HtpasswdPath = ExistingFile(key, node),
         ["auth.token.realm"] = (o, key, node) => o.TokenRealm = NonEmpty(key, node),
+        ["auth.token.autoredirect"] = (o, key, node) => o.TokenAutoRedirect = Bool(key, node),
         ["auth.token.service"] = (o, key, node) => o.TokenService = NonEmpty(key, node),
         ["auth.token.issuer"] = (o, key, node) => o.TokenIssuer = NonEmpty(key, node),
         ["auth.token.rootcertbundle"] = (o, key, node) => o.TokenRootCertBundle = ExistingFile(key, node),

@@ -48,7 +48,11 @@ internal static class TokenAuthValidation
         if (options.TokenBuiltinKey is { } keyFile)
         {
             try { using ECDsa key = Auth.TokenSigningKey.FromPem(File.ReadAllText(keyFile)); }
-            catch (Exception ex) when (ex is CryptographicException or ArgumentException or InvalidDataException)
+            catch (ArgumentException)
+            {
+                throw new RegistryConfigurationException("auth.token.builtin.key", $"'{keyFile}' holds no PEM EC private key");
+            }
+            catch (Exception ex) when (ex is CryptographicException or InvalidDataException)
             {
                 throw new RegistryConfigurationException("auth.token.builtin.key", $"'{keyFile}': {ex.Message}");
             }
