@@ -208,6 +208,7 @@ public static class RegistryConfigLoader
             throw new RegistryConfigurationException(options.GcInterval <= TimeSpan.Zero ? "storage.maintenance.gc.interval" : "storage.maintenance.gc.grace", "must be positive");
         }
         TokenAuthValidation.Validate(options);
+        Auth.AccessRulesFactory.Check(options.TokenBuiltinAcl); // a malformed rules file stops startup with FILE:LINE:COL
         if (string.IsNullOrWhiteSpace(options.StorageRoot))
         {
             throw new RegistryConfigurationException("storage.filesystem.rootdirectory", "is required");
