@@ -78,6 +78,9 @@ public sealed class RegistryOptions
     /// <summary><c>auth.htpasswd.path</c>: bcrypt htpasswd file; Basic auth is on when set.</summary>
     public string? HtpasswdPath { get; set; }
 
+    /// <summary><c>proxy.*</c>: a pull-through cache of one upstream (<c>proxy.remoteurl</c>) or several by prefix (<c>proxy.upstreams</c>).</summary>
+    public Proxy.ProxySettings Proxy { get; } = new();
+
     /// <summary><c>log.level</c>.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
@@ -100,6 +103,7 @@ public sealed class RegistryOptions
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
         StorageDriver = other.StorageDriver;
+        Proxy.CopyFrom(other.Proxy);
         StorageParameters.Clear();
         foreach ((string key, string value) in other.StorageParameters) { StorageParameters[key] = value; }
     }

@@ -1,6 +1,7 @@
 using Dbuild.Registry.Api;
 using Dbuild.Registry.Auth;
 using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -32,6 +33,8 @@ public static class RegistryServiceCollectionExtensions
         });
         services.TryAddSingleton<RegistryStorage>();
         services.TryAddSingleton<HtpasswdAuthenticator>();
+        services.TryAddSingleton<PullThroughCache>();
+        services.TryAddSingleton<ProxyBlobFetcher>();
         services.TryAddSingleton<DistributionHandler>();
         services.AddSingleton<UploadPurger>();
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
