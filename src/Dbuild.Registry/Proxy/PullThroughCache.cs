@@ -28,7 +28,7 @@ internal sealed class PullThroughCache
         _logger = logger;
         _checks = new TagCheckRecord(storage.Driver, timeProvider);
         IReadOnlyList<ProxyUpstream> upstreams = options.Value.Proxy.All();
-        _upstreams = upstreams.Count == 0 ? [] : CreateClients(upstreams, options.Value.MaxManifestBytes, timeProvider);
+        _upstreams = upstreams.Count == 0 ? [] : CreateClients(upstreams, options.Value.MaxManifestBytes);
     }
 
     /// <summary>True when any repository is mirrored.</summary>
@@ -134,7 +134,7 @@ internal sealed class PullThroughCache
         Log.ProxyManifestCached(_logger, name, fetched.Digest, tag ?? "", route.Upstream.Upstream.ToString());
     }
 
-    private static List<UpstreamClient> CreateClients(IReadOnlyList<ProxyUpstream> upstreams, int maxManifestBytes, TimeProvider timeProvider)
+    private static List<UpstreamClient> CreateClients(IReadOnlyList<ProxyUpstream> upstreams, int maxManifestBytes)
     {
         // http:// upstreams are plain HTTP; https:// ones get TLS with certs.d, as the CLI's pulls do.
         var hosts = new RegistryHosts(upstreams.Where(u => u.RemoteUrl.Scheme == Uri.UriSchemeHttp)
@@ -148,7 +148,7 @@ internal sealed class PullThroughCache
             RetryDelay = TimeSpan.FromMilliseconds(100),
             MaxManifestBytes = maxManifestBytes,
             UserAgent = "dbuild-registry-proxy/0.1",
-            TimeProvider = timeProvider,
+            TimeProvider = TimeProvider.System, // network waits are real time, whatever clock the tag ttl uses
         };
         return [.. upstreams.Select(u =>
         {

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net;
+using Dbuild.IntegrationTests.RegistryClient;
+using Dbuild.Oci;
+using Dbuild.Testing;
+
+namespace Dbuild.IntegrationTests.Registry;
+
+/// <summary>
+/// <c>dbuild registry serve</c> as a pull-through cache of Debian's registry:2, pulled from by docker 20.10 and skopeo:
+/// the cache fills on the first pull, serves with the upstream stopped, sees a moved tag after <c>proxy.ttl</c> (and not
+/// before), and refuses an upstream blob whose bytes do not match its digest.
+/// </summary>
+[Collection(RegistryEndToEnd.Name)]
+public sealed class RegistryProxyTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task DockerPull_ThroughProxyWithCredentials_FillsTheCacheThenWorksWithTheUpstreamStopped()
+    {
+        string dockerHost = Prerequisites.RequireDocker();
+        string busybox = Prerequisites.RequireBusyboxLayout();
+        using var work = new TempDirectory();
+        string dockerConfig = work.Combine("docker-config");
+        Directory.CreateDirectory(dockerConfig);
+        MultiArch image = ProxyTestImages.Make(busybox, work.Combine("multi"));
+        DistributionRegistry? upstream = await DistributionRegistry.StartAsync(Ct, basicAuth: ("mirror", "upstream-secret"));
+        try
+        {
+            await Tools.SkopeoAsync(Ct, "copy", "--all", "--dest-tls-verify=false", "--dest-creds", "mirror:upstream-secret",
+                $"oci:{image.Layout}:multi", $"docker://{upstream.Host}/team/app:1");
+            await using RegistryServer proxy = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("cache"), Ct,
+                extra: $"proxy:\n  remoteurl: http://{upstream.Host}\n  username: mirror\n  password: upstream-secret\n  ttl: 0s\n");
+            string reference = $"{proxy.Host}/team/app:1";
+            try
+            {
+                // First pull: the proxy fetches the index, the arm64 child and its blobs from upstream (and nothing of amd64).
+                (await Tools.DockerAsync(dockerHost, dockerConfig, null, Ct, "pull", "--platform", "linux/arm64", reference)).EnsureSuccess();
+                string imageId = (await Tools.DockerAsync(dockerHost, dockerConfig, null, Ct, "image", "inspect", "--format", "{{.Id}}", reference)).EnsureSuccess().StandardOutput.Trim();
+                Assert.Equal(1, ProxyTestImages.CountRequests(upstream, $"GET /v2/team/app/manifests/{image.Index} "));
+                Assert.Equal(1, ProxyTestImages.CountRequests(upstream, $"GET /v2/team/app/manifests/{image.Arm64} "));
+                Assert.Equal(1, ProxyTestImages.CountRequests(upstream, $"GET /v2/team/app/blobs/{image.Arm64Layer} "));
+                Assert.Equal(0, ProxyTestImages.CountRequests(upstream, $"/v2/team/app/manifests/{image.Amd64} "));
+                Assert.True(File.Exists(ProxyTestImages.BlobData(proxy.StorageRoot, image.Arm64Layer)), "the layer is cached");
+                Assert.True(File.Exists(ProxyTestImages.BlobData(proxy.StorageRoot, image.Index)), "the index is cached");
+
+                // The same pull with the upstream gone is served from the cache (ttl 0: the proxy tried upstream first).
+                (await Tools.DockerAsync(dockerHost, dockerConfig, null, Ct, "rmi", "-f", reference)).EnsureSuccess();
+                await upstream.DisposeAsync();
+                upstream = null;
+                (await Tools.DockerAsync(dockerHost, dockerConfig, null, Ct, "pull", "--platform", "linux/arm64", reference)).EnsureSuccess();
+                string again = (await Tools.DockerAsync(dockerHost, dockerConfig, null, Ct, "image", "inspect", "--format", "{{.Id}}", reference)).EnsureSuccess().StandardOutput.Trim();
+                Assert.Equal(imageId, again);
+                Assert.Contains("serving the cached team/app:1", proxy.Output, StringComparison.Ordinal);
+
+                // skopeo too, by digest of the cached child; what upstream never sent (amd64) is an error, not a hang.
+                await Tools.SkopeoAsync(Ct, "copy", "--src-tls-verify=false", $"docker://{proxy.Host}/team/app@{image.Arm64}", $"oci:{work.Combine("back")}:arm64");
+                Assert.True(File.Exists(work.Combine("back", "blobs", "sha256", image.Arm64Layer.Encoded)));
+                using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+                using HttpResponseMessage missing = await client.GetAsync($"{proxy.BaseUrl}/v2/team/app/manifests/{image.Amd64}", Ct);
+                Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
+                Assert.Contains("\"UNKNOWN\"", await missing.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
+            finally
+            {
+                await Tools.DockerAsync(dockerHost, dockerConfig, null, CancellationToken.None, "rmi", "-f", reference);
+            }
+            Assert.DoesNotContain("upstream-secret", proxy.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (upstream is not null) { await upstream.DisposeAsync(); }
+        }
+    }
+
+    [Fact]
+    public async Task TagMovedUpstream_IsSeenAfterTtl_AndNotBefore()
+    {
+        string busybox = Prerequisites.RequireBusyboxLayout();
+        using var work = new TempDirectory();
+        MultiArch image = ProxyTestImages.Make(busybox, work.Combine("multi"));
+        await using DistributionRegistry upstream = await DistributionRegistry.StartAsync(Ct);
+        await Tools.SkopeoAsync(Ct, "copy", "--dest-tls-verify=false", $"oci:{busybox}:latest", $"docker://{upstream.Host}/app:1");
+        await Tools.SkopeoAsync(Ct, "copy", "--all", "--dest-tls-verify=false", $"oci:{image.Layout}:multi", $"docker://{upstream.Host}/app:next");
+        TimeSpan ttl = TimeSpan.FromSeconds(8);
+        await using RegistryServer proxy = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("cache"), Ct,
+            extra: $"proxy:\n  remoteurl: http://{upstream.Host}\n  ttl: {ttl.TotalSeconds}s\n");
+        Digest before = ProxyTestImages.BusyboxManifest(busybox);
+
+        Assert.Equal(before, await DigestThroughProxyAsync(proxy, "app:1"));
+        var checkedAt = Stopwatch.StartNew();
+        int heads = ProxyTestImages.CountRequests(upstream, "HEAD /v2/app/manifests/1 ");
+        Assert.Equal(1, heads);
+
+        // Move the tag upstream: PUT the index's bytes under tag 1 (a registry client's tag move, in one request).
+        using var http = new HttpClient();
+        (byte[] indexBytes, _, string indexType) = await Tools.GetManifestAsync(http, $"http://{upstream.Host}", "app", "next", Ct);
+        using (var put = new ByteArrayContent(indexBytes))
+        {
+            put.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(indexType);
+            (await http.PutAsync($"http://{upstream.Host}/v2/app/manifests/1", put, Ct)).EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(before, await DigestThroughProxyAsync(proxy, "app:1"));
+        Assert.True(checkedAt.Elapsed < ttl, $"the second read took until {checkedAt.Elapsed}, past the ttl; the machine is too slow for this check");
+        Assert.Equal(heads, ProxyTestImages.CountRequests(upstream, "HEAD /v2/app/manifests/1 "));
+
+        TimeSpan wait = ttl - checkedAt.Elapsed + TimeSpan.FromMilliseconds(500);
+        if (wait > TimeSpan.Zero) { await Task.Delay(wait, Ct); }
+        Assert.Equal(image.Index, await DigestThroughProxyAsync(proxy, "app:1"));
+        Assert.Equal(heads + 1, ProxyTestImages.CountRequests(upstream, "HEAD /v2/app/manifests/1 "));
+
+        // The new index's children and blobs come on demand: a copy of every platform works through the proxy.
+        await Tools.SkopeoAsync(Ct, "copy", "--all", "--src-tls-verify=false", $"docker://{proxy.Host}/app:1", $"oci:{work.Combine("back")}:all");
+        Assert.True(File.Exists(ProxyTestImages.BlobData(proxy.StorageRoot, image.Arm64Layer)));
+        Assert.Contains(image.Index.ToString(), await File.ReadAllTextAsync(work.Combine("back", "index.json"), Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CorruptedUpstreamBlob_IsRefusedAndNotStored()
+    {
+        string busybox = Prerequisites.RequireBusyboxLayout();
+        using var work = new TempDirectory();
+        await using DistributionRegistry upstream = await DistributionRegistry.StartAsync(Ct);
+        await Tools.SkopeoAsync(Ct, "copy", "--dest-tls-verify=false", $"oci:{busybox}:latest", $"docker://{upstream.Host}/broken/busybox:1");
+        Digest layer = ProxyTestImages.FirstLayer(busybox, ProxyTestImages.BusyboxManifest(busybox));
+        // Same size, other bytes: registry:2's filesystem driver serves what is on disk without checking it.
+        string upstreamData = ProxyTestImages.BlobData(upstream.StorageRoot, layer);
+        await using (FileStream file = File.Open(upstreamData, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length / 2;
+            int original = file.ReadByte();
+            file.Position = file.Length / 2;
+            file.WriteByte((byte)(original ^ 0xFF));
+        }
+        await using RegistryServer proxy = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("cache"), Ct,
+            extra: $"proxy:\n  remoteurl: http://{upstream.Host}\n");
+
+        string skopeo = Prerequisites.RequireTool("skopeo", "skopeo");
+        ProcessResult copy = await ProcessRunner.RunAsync(skopeo, ["--insecure-policy", "copy", "--src-tls-verify=false",
+            $"docker://{proxy.Host}/broken/busybox:1", $"oci:{work.Combine("back")}:x"], Ct, timeout: TimeSpan.FromMinutes(2));
+        Assert.NotEqual(0, copy.ExitCode);
+
+        // A plain client sees the body cut off before its end, never the whole wrong blob.
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        int? received = null;
+        try
+        {
+            using HttpResponseMessage response = await client.GetAsync($"{proxy.BaseUrl}/v2/broken/busybox/blobs/{layer}", Ct);
+            response.EnsureSuccessStatusCode();
+            received = (await response.Content.ReadAsByteArrayAsync(Ct)).Length;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException) { /* refused or cut off: what must happen */ }
+        Assert.Null(received);
+
+        Assert.False(File.Exists(ProxyTestImages.BlobData(proxy.StorageRoot, layer)), "the corrupted blob must not be stored");
+        string uploads = Path.Combine(proxy.StorageRoot, "docker", "registry", "v2", "repositories", "broken", "busybox", "_uploads");
+        Assert.True(!Directory.Exists(uploads) || !Directory.EnumerateFileSystemEntries(uploads).Any(), "no upload is left behind");
+        Assert.False(File.Exists(Path.Combine(proxy.StorageRoot, "docker", "registry", "v2", "repositories", "broken", "busybox", "_layers", "sha256", layer.Encoded, "link")));
+        Assert.Contains("does not match", proxy.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<Digest> DigestThroughProxyAsync(RegistryServer proxy, string reference)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string[] parts = reference.Split(':');
+        (_, string digest, _) = await Tools.GetManifestAsync(client, proxy.BaseUrl, parts[0], parts[1], Ct);
+        return Digest.Parse(digest);
+    }
+}
