@@ -32,8 +32,12 @@ internal static class ProxyTestImages
     public static string BlobData(string storageRoot, Digest digest) =>
         Path.Combine(storageRoot, "docker", "registry", "v2", "blobs", digest.Algorithm, digest.Encoded[..2], digest.Encoded, "data");
 
-    /// <summary>The lines of the upstream's access log that name <paramref name="fragment"/> (e.g. <c>"HEAD /v2/app/manifests/1 "</c>).</summary>
-    public static int CountRequests(DistributionRegistry upstream, string fragment) => upstream.Output.Count(line => line.Contains(fragment, StringComparison.Ordinal));
+    /// <summary>
+    /// The requests the proxy (by its User-Agent) sent upstream that name <paramref name="fragment"/> (e.g.
+    /// <c>"HEAD /v2/app/manifests/1 "</c>), from the upstream's access log.
+    /// </summary>
+    public static int CountRequests(DistributionRegistry upstream, string fragment) =>
+        upstream.Output.Count(line => line.Contains(fragment, StringComparison.Ordinal) && line.Contains("\"dbuild-registry-proxy/", StringComparison.Ordinal));
 
     private static JsonNode ReadBlob(string layout, Digest digest) => JsonNode.Parse(File.ReadAllText(Path.Combine(layout, "blobs", "sha256", digest.Encoded)))!;
 }

@@ -158,7 +158,7 @@ public sealed class RegistryProxyTests
         string uploads = Path.Combine(proxy.StorageRoot, "docker", "registry", "v2", "repositories", "broken", "busybox", "_uploads");
         Assert.True(!Directory.Exists(uploads) || !Directory.EnumerateFileSystemEntries(uploads).Any(), "no upload is left behind");
         Assert.False(File.Exists(Path.Combine(proxy.StorageRoot, "docker", "registry", "v2", "repositories", "broken", "busybox", "_layers", "sha256", layer.Encoded, "link")));
-        Assert.Contains("does not match", proxy.Output, StringComparison.Ordinal);
+        Assert.Contains("Digest mismatch", proxy.Output, StringComparison.Ordinal);
     }
 
     private static async Task<Digest> DigestThroughProxyAsync(RegistryServer proxy, string reference)
