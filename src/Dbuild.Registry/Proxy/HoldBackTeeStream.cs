@@ -52,6 +52,7 @@ internal sealed class HoldBackTeeStream(Stream source, HttpResponse? client, Tim
     private async Task SendHeldAsync()
     {
         if (_heldLength == 0 || _clientGone || client is null) { return; }
+        if (client.HttpContext.RequestAborted.IsCancellationRequested) { _clientGone = true; return; } // Kestrel may drop writes silently then
         try { await client.Body.WriteAsync(_held.AsMemory(0, _heldLength), client.HttpContext.RequestAborted).ConfigureAwait(false); }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {

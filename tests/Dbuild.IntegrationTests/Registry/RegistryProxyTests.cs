@@ -161,6 +161,64 @@ public sealed class RegistryProxyTests
         Assert.Contains("Digest mismatch", proxy.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ClientLeavingMidBlob_TheFetchFinishes_AndOnlyTheWholeVerifiedBlobIsStored()
+    {
+        using var work = new TempDirectory();
+        await using DistributionRegistry upstream = await DistributionRegistry.StartAsync(Ct);
+        const long size = 48L * 1024 * 1024;
+        byte[] block = System.Security.Cryptography.RandomNumberGenerator.GetBytes(1024 * 1024 + 7);
+        Digest digest;
+        using (var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+        {
+            await using var content = new RepeatingStream(block, size);
+            byte[] buffer = new byte[1024 * 1024];
+            int read;
+            while ((read = await content.ReadAsync(buffer, Ct)) > 0) { hash.AppendData(buffer, 0, read); }
+            digest = Digest.FromSha256(hash.GetHashAndReset());
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        using (HttpResponseMessage start = await http.PostAsync($"http://{upstream.Host}/v2/big/blob/blobs/uploads/", null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+            string location = start.Headers.Location!.ToString();
+            var target = new Uri(new Uri($"http://{upstream.Host}"), location + (location.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"digest={digest}");
+            using var body = new StreamContent(new RepeatingStream(block, size));
+            body.Headers.ContentLength = size;
+            using HttpResponseMessage put = await http.PutAsync(target, body, Ct);
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+        await using RegistryServer proxy = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("cache"), Ct,
+            extra: $"proxy:\n  remoteurl: http://{upstream.Host}\n");
+
+        // Read the first bytes, then hang up: the proxy stops sending but finishes storing.
+        using (HttpResponseMessage response = await http.GetAsync($"{proxy.BaseUrl}/v2/big/blob/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(size, response.Content.Headers.ContentLength);
+            await using Stream stream = await response.Content.ReadAsStreamAsync(Ct);
+            byte[] first = new byte[64 * 1024];
+            await stream.ReadExactlyAsync(first, Ct);
+        }
+        string cached = ProxyTestImages.BlobData(proxy.StorageRoot, digest);
+        for (int i = 0; i < 300 && !proxy.Output.Contains($"cached blob {digest}", StringComparison.Ordinal); i++) { await Task.Delay(200, Ct); }
+        Assert.Contains($"cached blob {digest} ({size} bytes) of big/blob from http://{upstream.Host} (client left before the end: True)", proxy.Output, StringComparison.Ordinal);
+        Assert.Equal(size, new FileInfo(cached).Length);
+        await using (FileStream file = File.OpenRead(cached))
+        {
+            Assert.Equal(digest, Digest.FromSha256(await System.Security.Cryptography.SHA256.HashDataAsync(file, Ct)));
+        }
+        string uploads = Path.Combine(proxy.StorageRoot, "docker", "registry", "v2", "repositories", "big", "blob", "_uploads");
+        Assert.True(!Directory.Exists(uploads) || !Directory.EnumerateFileSystemEntries(uploads).Any(), "no upload is left behind");
+
+        // Now cached: served whole, and ranges work.
+        using var range = new HttpRequestMessage(HttpMethod.Get, $"{proxy.BaseUrl}/v2/big/blob/blobs/{digest}");
+        range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(size - 10, null);
+        using HttpResponseMessage partial = await http.SendAsync(range, Ct);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(10, (await partial.Content.ReadAsByteArrayAsync(Ct)).Length);
+    }
+
     private static async Task<Digest> DigestThroughProxyAsync(RegistryServer proxy, string reference)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
