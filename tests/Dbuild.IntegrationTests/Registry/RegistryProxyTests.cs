@@ -137,13 +137,39 @@ public sealed class RegistryProxyTests
         await using RegistryServer proxy = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("cache"), Ct,
             extra: $"proxy:\n  remoteurl: http://{upstream.Host}\n");
 
+        // Not cached yet: HEAD is answered from upstream's HEAD (nothing fetched); a ranged GET fetches, verifies and stores
+        // the whole blob first, then answers the range.
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using (var head = new HttpRequestMessage(HttpMethod.Head, $"{proxy.BaseUrl}/v2/broken/busybox/blobs/{layer}"))
+        using (HttpResponseMessage headed = await client.SendAsync(head, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, headed.StatusCode);
+            Assert.Equal(new FileInfo(upstreamData).Length, headed.Content.Headers.ContentLength);
+        }
+        Digest config = Digest.Parse(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(busybox, "blobs", "sha256",
+            ProxyTestImages.BusyboxManifest(busybox).Encoded)))!["config"]!["digest"]!.ToString());
+        using (var range = new HttpRequestMessage(HttpMethod.Get, $"{proxy.BaseUrl}/v2/broken/busybox/blobs/{config}"))
+        {
+            range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(2, 11);
+            using HttpResponseMessage partial = await client.SendAsync(range, Ct);
+            Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+            byte[] original = await File.ReadAllBytesAsync(Path.Combine(busybox, "blobs", "sha256", config.Encoded), Ct);
+            Assert.Equal(original[2..12], await partial.Content.ReadAsByteArrayAsync(Ct));
+            Assert.True(File.Exists(ProxyTestImages.BlobData(proxy.StorageRoot, config)), "the ranged GET stored the whole blob");
+        }
+        using (var range = new HttpRequestMessage(HttpMethod.Get, $"{proxy.BaseUrl}/v2/broken/busybox/blobs/{layer}"))
+        {
+            range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 99);
+            using HttpResponseMessage refusedRange = await client.SendAsync(range, Ct);
+            Assert.Equal(HttpStatusCode.InternalServerError, refusedRange.StatusCode); // registry:2's 500 UNKNOWN for an upstream failure
+        }
+
         string skopeo = Prerequisites.RequireTool("skopeo", "skopeo");
         ProcessResult copy = await ProcessRunner.RunAsync(skopeo, ["--insecure-policy", "copy", "--src-tls-verify=false",
             $"docker://{proxy.Host}/broken/busybox:1", $"oci:{work.Combine("back")}:x"], Ct, timeout: TimeSpan.FromMinutes(2));
         Assert.NotEqual(0, copy.ExitCode);
 
         // A plain client sees the body cut off before its end, never the whole wrong blob.
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         int? received = null;
         try
         {
