@@ -63,6 +63,32 @@ public sealed class RegistryProxyUpstreamsTests
     }
 
     [Fact]
+    public async Task TokenAuthUpstream_ProxyPullsWithBearerTokensForItsAccount_AndBadCredentialsAre500()
+    {
+        string busybox = Prerequisites.RequireBusyboxLayout();
+        using var work = new TempDirectory();
+        await using TokenServer tokens = await TokenServer.StartAsync(work, new Dictionary<string, string> { ["alice"] = "alice-secret" }, Ct);
+        await using DistributionRegistry upstream = await DistributionRegistry.StartAsync(Ct, tokenAuth: tokens);
+        await Tools.SkopeoAsync(Ct, "copy", "--dest-tls-verify=false", "--dest-creds", "alice:alice-secret", $"oci:{busybox}:latest", $"docker://{upstream.Host}/alice/busybox:1");
+        tokens.ClearRequests();
+        await using RegistryServer proxy = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("cache"), Ct, extra: $"""
+            proxy:
+              upstreams:
+                - {"{"}prefix: mirror, remoteurl: "http://{upstream.Host}", username: alice, password: alice-secret{"}"}
+                - {"{"}prefix: wrong, remoteurl: "http://{upstream.Host}", username: alice, password: not-her-password{"}"}
+            """);
+
+        await Tools.SkopeoAsync(Ct, "copy", "--src-tls-verify=false", $"docker://{proxy.Host}/mirror/alice/busybox:1", $"oci:{work.Combine("back")}:x");
+        Assert.Contains(tokens.Requests, r => r.User == "alice" && r.Status == 200 && r.Granted.Contains("repository:alice/busybox:pull"));
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using HttpResponseMessage refused = await client.GetAsync($"{proxy.BaseUrl}/v2/wrong/alice/busybox/manifests/1", Ct);
+        Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+        Assert.Contains(tokens.Requests, r => r.Status == 401); // the token server refused the wrong password
+        Assert.DoesNotContain("alice-secret", proxy.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-her-password", proxy.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PushAndDelete_ToTheProxy_AreRefusedAsRegistry2RefusesThem()
     {
         string dockerHost = Prerequisites.RequireDocker();
