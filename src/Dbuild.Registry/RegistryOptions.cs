@@ -116,6 +116,9 @@ public sealed class RegistryOptions
     /// <summary>The service name in force: <c>auth.token.service</c>, else <c>dbuild-registry</c> for the built-in issuer.</summary>
     public string TokenServiceName => TokenService ?? "dbuild-registry";
 
+    /// <summary><c>proxy.*</c>: a pull-through cache of one upstream (<c>proxy.remoteurl</c>) or several by prefix (<c>proxy.upstreams</c>).</summary>
+    public Proxy.ProxySettings Proxy { get; } = new();
+
     /// <summary><c>log.level</c>.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
@@ -142,6 +145,7 @@ public sealed class RegistryOptions
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
         StorageDriver = other.StorageDriver;
+        Proxy.CopyFrom(other.Proxy);
         StorageParameters.Clear();
         foreach ((string key, string value) in other.StorageParameters) { StorageParameters[key] = value; }
     }

@@ -1,6 +1,7 @@
 using Dbuild.Registry.Api;
 using Dbuild.Registry.Auth;
 using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +34,8 @@ public static class RegistryServiceCollectionExtensions
         });
         services.TryAddSingleton<RegistryStorage>();
         services.TryAddSingleton<HtpasswdAuthenticator>();
+        services.TryAddSingleton<PullThroughCache>();
+        services.TryAddSingleton<ProxyBlobFetcher>();
         services.TryAddSingleton<DistributionHandler>();
         // Token auth: the built-in issuer's key, rules and endpoint, and bearer verification on every /v2 request.
         services.TryAddSingleton<IAccessRules>(sp => AccessRulesFactory.Create(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.TokenBuiltinAcl,

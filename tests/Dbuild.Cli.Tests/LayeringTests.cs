@@ -11,7 +11,7 @@ public sealed class LayeringTests
         { "Dbuild.Dockerfile", [] },
         { "Dbuild.Registry.Client", ["Dbuild.Oci"] },
         { "Dbuild.Runtime", ["Dbuild.Oci"] },
-        { "Dbuild.Registry", ["Dbuild.Oci"] },
+        { "Dbuild.Registry", ["Dbuild.Oci", "Dbuild.Registry.Client"] }, // the pull-through cache's upstream client
         { "Dbuild.Registry.AzureBlob", ["Dbuild.Oci", "Dbuild.Registry"] },
         { "Dbuild.Solver", ["Dbuild.Oci", "Dbuild.Dockerfile", "Dbuild.Registry.Client", "Dbuild.Runtime"] },
     };

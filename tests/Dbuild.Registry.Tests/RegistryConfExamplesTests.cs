@@ -16,6 +16,7 @@ public sealed class RegistryConfExamplesTests : IDisposable
     [InlineData("tls.yml")]
     [InlineData("azure.yml")]
     [InlineData("token.yml")]
+    [InlineData("proxy.yml")]
     public void Example_Loads_WithoutWarnings(string file)
     {
         // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.
@@ -39,6 +40,11 @@ public sealed class RegistryConfExamplesTests : IDisposable
             Assert.Equal("myaccount", options.StorageParameters["accountname"]);
             Assert.Equal("shared_key", options.StorageParameters["credentials.type"]);
             Assert.False(options.RedirectDisabled);
+            return;
+        }
+        if (file == "proxy.yml")
+        {
+            Assert.Equal(["hub", "ghcr"], options.Proxy.Upstreams.Select(u => u.Prefix));
             return;
         }
         Assert.Equal("/var/lib/dbuild/registry", options.StorageRoot);

@@ -49,6 +49,9 @@ internal static class DistributionErrors
     public static DistributionException NotFoundError(string path) => new(NameUnknown, "no such distribution endpoint", 404, new { path });
     public static DistributionException UnauthorizedError() => new(Unauthorized, "authentication required", 401);
 
+    /// <summary>registry:2's answer when a pull-through cache's upstream fails and nothing is cached: 500 UNKNOWN.</summary>
+    public static DistributionException UpstreamError(string why) => new("UNKNOWN", $"unknown error: {why}", 500);
+
     /// <summary>Writes the error body with an exact Content-Length (HEAD responses get the headers only).</summary>
     public static Task WriteAsync(HttpContext context, DistributionException error)
     {

@@ -12,8 +12,14 @@ internal sealed partial class DistributionHandler
     private async Task GetBlobAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
     {
         Oci.Digest digest = ParseDigest(reference);
-        long size = await storage.StatRepositoryBlobAsync(name, digest, cancellationToken).ConfigureAwait(false)
-            ?? throw DistributionErrors.BlobUnknownError(reference);
+        long? stored = await storage.StatRepositoryBlobAsync(name, digest, cancellationToken).ConfigureAwait(false);
+        if (stored is null && proxy.Route(name) is { } mirrored)
+        {
+            bool plainGet = HttpMethods.IsGet(context.Request.Method) && IsPlainGet(context.Request);
+            if (await proxyBlobs.ServeAsync(context, mirrored, name, digest, plainGet, cancellationToken).ConfigureAwait(false)) { return; }
+            stored = await storage.StatRepositoryBlobAsync(name, digest, cancellationToken).ConfigureAwait(false);
+        }
+        long size = stored ?? throw DistributionErrors.BlobUnknownError(reference);
         // The client may skip uploading it now: refresh its GC age (a blob GC is deleting is already gone for clients).
         if (!await storage.Markers.VouchAsync(digest, cancellationToken).ConfigureAwait(false)) { throw DistributionErrors.BlobUnknownError(reference); }
         HttpResponse response = context.Response;

@@ -17,7 +17,9 @@ internal sealed partial class DistributionHandler
 
     private async Task GetTagsAsync(HttpContext context, string name, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> tags = await storage.ListTagsAsync(name, cancellationToken).ConfigureAwait(false)
+        IReadOnlyList<string> tags = (proxy.Route(name) is { } mirrored
+            ? await proxy.ListTagsAsync(mirrored, name, cancellationToken).ConfigureAwait(false)
+            : await storage.ListTagsAsync(name, cancellationToken).ConfigureAwait(false))
             ?? throw DistributionErrors.NameUnknownError(name);
         IReadOnlyList<string> page = Paginate(context, tags, $"/v2/{name}/tags/list");
         await WriteJsonAsync(context, 200, new TagList(name, page), "application/json").ConfigureAwait(false);

@@ -25,8 +25,10 @@ internal sealed partial class DistributionHandler
     private async Task GetManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
     {
         (Digest? byDigest, string? tag) = ParseReference(reference);
-        Digest digest = byDigest ?? await storage.ResolveTagAsync(name, tag!, cancellationToken).ConfigureAwait(false)
-            ?? throw DistributionErrors.ManifestUnknownError(reference);
+        Digest digest = proxy.Route(name) is { } mirrored
+            ? await proxy.GetManifestAsync(mirrored, name, byDigest, tag, cancellationToken).ConfigureAwait(false)
+            : byDigest ?? await storage.ResolveTagAsync(name, tag!, cancellationToken).ConfigureAwait(false)
+                ?? throw DistributionErrors.ManifestUnknownError(reference);
         byte[] content = await storage.GetManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
             ?? throw DistributionErrors.ManifestUnknownError(reference);
         // A client that found a child manifest may push an index over it next: refresh its GC age.

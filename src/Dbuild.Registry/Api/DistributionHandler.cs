@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Auth;
+using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -21,7 +22,9 @@ internal sealed partial class DistributionHandler(
     BearerAuthorizer bearer,
     IOptions<RegistryOptions> options,
     ILogger<DistributionHandler> logger,
-    ILoggerFactory loggerFactory)
+    ILoggerFactory loggerFactory,
+    PullThroughCache proxy,
+    ProxyBlobFetcher proxyBlobs)
 {
     public const string ApiVersionHeader = "Docker-Distribution-Api-Version";
     private const string ItemsBytesIn = "dbuild.bytesIn";
@@ -101,6 +104,11 @@ internal sealed partial class DistributionHandler(
             throw DistributionErrors.NameInvalidError(route.Name);
         }
         if (write && _options.ReadOnly) { throw DistributionErrors.UnsupportedError("the registry is in read-only mode"); }
+        // A mirrored repository is read-only, as in registry:2's proxy mode (405 UNSUPPORTED for pushes and deletes).
+        if (write && proxy.Enabled && (route.Route == DistributionRoute.Base || proxy.Route(route.Name) is not null))
+        {
+            throw DistributionErrors.UnsupportedError("the repository is a pull-through cache of an upstream registry (proxy)");
+        }
         CancellationToken cancellationToken = context.RequestAborted;
         await ((route.Route, method) switch
         {

@@ -19,7 +19,7 @@ public static class RegistryConfigLoader
     private static readonly string[] AzureParameters = ["accountname", "accountkey", "container", "rootdirectory", "realm", "serviceurl",
         "credentials.type", "credentials.clientid", "credentials.tenantid", "credentials.secret", "max_retries", "retry_delay"];
 
-    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = Proxy.ProxyConfigReader.AddSetters(WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
     {
         ["version"] = (_, key, node) =>
         {
@@ -73,7 +73,7 @@ public static class RegistryConfigLoader
         ["auth.token.builtin.issuer"] = (o, key, node) => o.TokenBuiltinIssuer = NonEmpty(key, node),
         ["auth.token.builtin.expiration"] = (o, key, node) => o.TokenBuiltinExpiration = Duration(key, node),
         ["auth.token.builtin.key"] = (o, key, node) => o.TokenBuiltinKey = ExistingFile(key, node),
-    });
+    }));
 
     /// <summary>Keys with <c>_</c> (<c>storage.azure.max_retries</c>) by the form a variable name gives them (<c>storage.azure.max.retries</c>).</summary>
     private static readonly Dictionary<string, string> UnderscoreKeys =
@@ -209,17 +209,18 @@ public static class RegistryConfigLoader
         }
         TokenAuthValidation.Validate(options);
         Auth.AccessRulesFactory.Check(options.TokenBuiltinAcl); // a malformed rules file stops startup with FILE:LINE:COL
+        Proxy.ProxyConfigReader.Validate(options);
         if (string.IsNullOrWhiteSpace(options.StorageRoot))
         {
             throw new RegistryConfigurationException("storage.filesystem.rootdirectory", "is required");
         }
     }
 
-    private static string Scalar(string key, YamlNode node) => node is YamlScalarNode scalar
+    internal static string Scalar(string key, YamlNode node) => node is YamlScalarNode scalar
         ? scalar.Value ?? ""
         : throw new RegistryConfigurationException(key, "expected a single value, not a list or map");
 
-    private static string NonEmpty(string key, YamlNode node)
+    internal static string NonEmpty(string key, YamlNode node)
     {
         string value = Scalar(key, node);
         return string.IsNullOrWhiteSpace(value) ? throw new RegistryConfigurationException(key, "must not be empty") : value;
@@ -232,7 +233,7 @@ public static class RegistryConfigLoader
         var other => throw new RegistryConfigurationException(key, $"'{other}' is not a boolean (true or false)"),
     };
 
-    private static TimeSpan Duration(string key, YamlNode node)
+    internal static TimeSpan Duration(string key, YamlNode node)
     {
         string value = Scalar(key, node);
         return GoDuration.TryParse(value, out TimeSpan duration)

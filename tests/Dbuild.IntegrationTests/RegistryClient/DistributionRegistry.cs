@@ -29,6 +29,9 @@ internal sealed class DistributionRegistry : IAsyncDisposable
     /// </summary>
     public IReadOnlyCollection<string> Output => _output;
 
+    /// <summary>The registry's storage root (<c>rootdirectory</c>), to inspect or damage what it stores.</summary>
+    public string StorageRoot => _directory.Combine("data");
+
     /// <summary><c>127.0.0.1:PORT</c>, the registry part of references.</summary>
     public string Host => $"127.0.0.1:{Port}";
 

@@ -49,7 +49,7 @@ public sealed class AccessRulesFileTests : IDisposable
         Assert.False(MayPush(rules)); // not looked at yet: at most one look a second
         _time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.True(MayPush(rules));
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 6302 && r.Message.Contains(_path, StringComparison.Ordinal));
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 6032 && r.Message.Contains(_path, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -74,13 +74,13 @@ internal sealed partial class AccessRulesFile : IAccessRules
         }
     }
 
-    [LoggerMessage(6301, LogLevel.Information, "Access rules loaded from {Path}: {Count} rule(s)")]
+    [LoggerMessage(6031, LogLevel.Information, "Access rules loaded from {Path}: {Count} rule(s)")]
     private static partial void LogLoaded(ILogger logger, string path, int count);
 
-    [LoggerMessage(6302, LogLevel.Information, "Access rules reloaded from {Path}: {Count} rule(s)")]
+    [LoggerMessage(6032, LogLevel.Information, "Access rules reloaded from {Path}: {Count} rule(s)")]
     private static partial void LogReloaded(ILogger logger, string path, int count);
 
-    [LoggerMessage(6303, LogLevel.Error, "Access rules not reloaded, the previous rules stay in force: {Problem}")]
+    [LoggerMessage(6033, LogLevel.Error, "Access rules not reloaded, the previous rules stay in force: {Problem}")]
     private static partial void LogReloadFailed(ILogger logger, string problem);
 
     /// <summary>What tells a changed file from the loaded one without reading it.</summary>
