@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Auth;
+using Dbuild.Registry.Observability;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -18,6 +19,7 @@ namespace Dbuild.Registry.Api;
 internal sealed partial class DistributionHandler(
     RegistryStorage storage,
     HtpasswdAuthenticator authenticator,
+    HttpMetrics metrics,
     IOptions<RegistryOptions> options,
     ILogger<DistributionHandler> logger,
     ILoggerFactory loggerFactory)
@@ -35,6 +37,7 @@ internal sealed partial class DistributionHandler(
         HttpResponse response = context.Response;
         response.Headers[ApiVersionHeader] = "registry/2.0";
         string user = "";
+        DistributionRoute? route = null;
         try
         {
             if (authenticator.Enabled)
@@ -46,7 +49,7 @@ internal sealed partial class DistributionHandler(
                     throw DistributionErrors.UnauthorizedError();
                 }
             }
-            await DispatchAsync(context).ConfigureAwait(false);
+            await DispatchAsync(context, ref route).ConfigureAwait(false);
         }
         catch (DistributionException error) when (!response.HasStarted)
         {
@@ -76,12 +79,13 @@ internal sealed partial class DistributionHandler(
             long bytesIn = context.Items.TryGetValue(ItemsBytesIn, out object? counted) && counted is long n ? n : context.Request.ContentLength ?? 0;
             Log.Access(_accessLog, context.Request.Method, context.Request.Path + context.Request.QueryString, response.StatusCode,
                 bytesIn, response.ContentLength ?? 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, user, Remote(context));
+            metrics.Record(context, route, started, bytesIn);
         }
     }
 
     private static string Remote(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "-";
 
-    private Task DispatchAsync(HttpContext context)
+    private Task DispatchAsync(HttpContext context, ref DistributionRoute? parsedRoute)
     {
         string method = context.Request.Method;
         string path = context.Request.Path.Value ?? "";
@@ -92,6 +96,7 @@ internal sealed partial class DistributionHandler(
                 ? HttpMethods.IsPut(method) ? DistributionErrors.TagInvalidError(dots) : DistributionErrors.ManifestUnknownError(dots)
                 : DistributionErrors.NotFoundError(path);
         }
+        parsedRoute = route.Route;
         bool write = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
         if (route.Route is not (DistributionRoute.Base or DistributionRoute.Catalog) && !DistributionPath.IsValidName(route.Name))
         {
