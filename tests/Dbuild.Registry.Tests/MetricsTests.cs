@@ -1,23 +1,17 @@
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Dbuild.Registry.Observability;
 using Dbuild.Registry.Storage;
+using Dbuild.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dbuild.Registry.Tests;
 
 /// <summary>Request, upload and storage metrics of the in-process registry, read from the scrape text it serves.</summary>
-public sealed partial class MetricsTests
+public sealed class MetricsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [GeneratedRegex(@"^(?<series>[a-z_]+(?:\{[^}]*\})?) (?<value>\S+)$", RegexOptions.Multiline)]
-    private static partial Regex SampleLine();
-
-    /// <summary>Every sample of a scrape by its series text (<c>name{labels}</c>).</summary>
-    internal static Dictionary<string, double> Samples(string scrape) => SampleLine().Matches(scrape)
-        .ToDictionary(m => m.Groups["series"].Value, m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+    private static Dictionary<string, double> Samples(string scrape) => PrometheusSamples.Parse(scrape);
 
     private static string Scrape(RegistryFixture registry) => registry.Services.GetRequiredService<DebugEndpoints>().Scrape();
 
