@@ -15,6 +15,7 @@ public sealed class RegistryConfExamplesTests : IDisposable
     [InlineData("htpasswd.yml")]
     [InlineData("tls.yml")]
     [InlineData("azure.yml")]
+    [InlineData("observability.yml")]
     public void Example_Loads_WithoutWarnings(string file)
     {
         // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.
