@@ -72,6 +72,23 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Scrape_RefusedBeforeRouting_CountsUnderTheRoute()
+    {
+        using var dir = new TempDirectory();
+        string htpasswd = dir.Combine("htpasswd");
+        File.WriteAllText(htpasswd, "alice:$2y$05$8WZONiaiUM8ej.z4JaXGw.53CHsIM4s/eyVqpsDv8N.7cJDsjv7wy\n"); // htpasswd -nbB alice s3cret
+        await using var registry = await RegistryFixture.StartAsync(o => (o.PrometheusEnabled, o.HtpasswdPath) = (true, htpasswd));
+        using (HttpResponseMessage refused = await registry.Client.GetAsync("/v2/team/app/manifests/1", Ct)) { Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode); }
+        using var headRequest = new HttpRequestMessage(HttpMethod.Head, "/v2/team/app/blobs/sha256:" + new string('0', 64));
+        using (HttpResponseMessage head = await registry.Client.SendAsync(headRequest, Ct)) { Assert.Equal(HttpStatusCode.Unauthorized, head.StatusCode); }
+
+        Dictionary<string, double> samples = Samples(Scrape(registry));
+        Assert.Equal(1, samples["registry_http_requests_total{code=\"401\",handler=\"manifest\",method=\"get\"}"]);
+        Assert.Equal(1, samples["registry_http_requests_total{code=\"401\",handler=\"blob\",method=\"head\"}"]);
+        Assert.Equal(0, samples["registry_http_response_size_bytes_sum{handler=\"blob\"}"]); // a HEAD sends no body
+    }
+
+    [Fact]
     public async Task Scrape_StorageOperations_AreMeasuredThroughTheDriverDecorator()
     {
         await using var registry = await RegistryFixture.StartAsync(o => o.PrometheusEnabled = true);

@@ -38,6 +38,7 @@ internal sealed class HttpMetrics
     public void Record(HttpContext context, DistributionRoute? route, long startedTimestamp, long bytesIn)
     {
         if (!Enabled) { return; }
+        route ??= RouteOfUnparsed(context); // answered before routing (401): parsed here, off the hot path
         int handler = route is { } r ? (int)r : Handlers.Length - 1;
         string method = context.Request.Method;
         int methodIndex = MethodIndex(method);
@@ -47,8 +48,14 @@ internal sealed class HttpMetrics
         _requests.Add((series * Statuses) + statusIndex);
         _duration.Observe(series, Stopwatch.GetTimestamp() - startedTimestamp);
         _requestSize.Observe(handler, bytesIn);
-        _responseSize.Observe(handler, context.Response.ContentLength ?? 0);
+        _responseSize.Observe(handler, methodIndex == Head ? 0 : context.Response.ContentLength ?? 0);
         if (route is DistributionRoute.UploadStart or DistributionRoute.Upload) { CountUploadSession(context, route.Value, methodIndex, status); }
+    }
+
+    private static DistributionRoute? RouteOfUnparsed(HttpContext context)
+    {
+        string path = context.Request.Path.Value ?? "";
+        return path.StartsWith("/v2", StringComparison.Ordinal) && DistributionPath.TryParse(path[3..], out DistributionPath parsed) ? parsed.Route : null;
     }
 
     /// <summary>

@@ -24,68 +24,60 @@ internal sealed class InstrumentedStorageDriver : IStorageDriver
 
     public string Name => _inner.Name;
 
-    public async Task<StorageStat?> StatAsync(string path, CancellationToken cancellationToken)
+    public Task<StorageStat?> StatAsync(string path, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.StatAsync(path, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.Stat, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.Stat, started); }
+        try { return Measure(StorageAction.Stat, started, _inner.StatAsync(path, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.Stat, started, ex)) { throw; }
     }
 
-    public async Task<StorageContent?> ReadAllAsync(string path, int maxBytes, CancellationToken cancellationToken)
+    public Task<StorageContent?> ReadAllAsync(string path, int maxBytes, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.ReadAllAsync(path, maxBytes, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.ReadAll, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.ReadAll, started); }
+        try { return Measure(StorageAction.ReadAll, started, _inner.ReadAllAsync(path, maxBytes, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.ReadAll, started, ex)) { throw; }
     }
 
-    public async Task<Stream?> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
+    public Task<Stream?> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.OpenReadAsync(path, offset, length, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.OpenRead, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.OpenRead, started); }
+        try { return Measure(StorageAction.OpenRead, started, _inner.OpenReadAsync(path, offset, length, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.OpenRead, started, ex)) { throw; }
     }
 
-    public async Task<string?> WriteAsync(string path, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken)
+    public Task<string?> WriteAsync(string path, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.WriteAsync(path, content, condition, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.Write, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.Write, started); }
+        try { return Measure(StorageAction.Write, started, _inner.WriteAsync(path, content, condition, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.Write, started, ex)) { throw; }
     }
 
-    public async Task<StagedPart> StageAsync(string path, long offset, PipeReader content, Action<ReadOnlySequence<byte>> observe, CancellationToken cancellationToken)
+    public Task<StagedPart> StageAsync(string path, long offset, PipeReader content, Action<ReadOnlySequence<byte>> observe, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.StageAsync(path, offset, content, observe, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.Stage, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.Stage, started); }
+        try { return Measure(StorageAction.Stage, started, _inner.StageAsync(path, offset, content, observe, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.Stage, started, ex)) { throw; }
     }
 
-    public async Task CommitStagedAsync(string path, IReadOnlyList<StagedPart> parts, CancellationToken cancellationToken)
+    public Task CommitStagedAsync(string path, IReadOnlyList<StagedPart> parts, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { await _inner.CommitStagedAsync(path, parts, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.CommitStaged, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.CommitStaged, started); }
+        try { return Measure(StorageAction.CommitStaged, started, _inner.CommitStagedAsync(path, parts, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.CommitStaged, started, ex)) { throw; }
     }
 
-    public async Task<bool> MoveIfAbsentAsync(string source, string destination, CancellationToken cancellationToken)
+    public Task<bool> MoveIfAbsentAsync(string source, string destination, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.MoveIfAbsentAsync(source, destination, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.MoveIfAbsent, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.MoveIfAbsent, started); }
+        try { return Measure(StorageAction.MoveIfAbsent, started, _inner.MoveIfAbsentAsync(source, destination, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.MoveIfAbsent, started, ex)) { throw; }
     }
 
-    public async Task<StoragePage> ListAsync(string prefix, string? after, int pageSize, CancellationToken cancellationToken)
+    public Task<StoragePage> ListAsync(string prefix, string? after, int pageSize, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.ListAsync(prefix, after, pageSize, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.List, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.List, started); }
+        try { return Measure(StorageAction.List, started, _inner.ListAsync(prefix, after, pageSize, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.List, started, ex)) { throw; }
     }
 
     /// <summary>A walk is one operation from its first item to its end (or to where the caller stopped).</summary>
@@ -109,36 +101,71 @@ internal sealed class InstrumentedStorageDriver : IStorageDriver
         catch (Exception ex) when (_metrics.Failed(StorageAction.Walk, ex)) { throw; }
     }
 
-    public async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
+    public Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.ExistsAsync(path, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.Exists, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.Exists, started); }
+        try { return Measure(StorageAction.Exists, started, _inner.ExistsAsync(path, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.Exists, started, ex)) { throw; }
     }
 
-    public async Task DeleteAsync(string path, CancellationToken cancellationToken)
+    public Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { await _inner.DeleteAsync(path, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.Delete, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.Delete, started); }
+        try { return Measure(StorageAction.Delete, started, _inner.DeleteAsync(path, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.Delete, started, ex)) { throw; }
     }
 
-    public async Task<bool> DeleteIfMatchAsync(string path, string etag, CancellationToken cancellationToken)
+    public Task<bool> DeleteIfMatchAsync(string path, string etag, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.DeleteIfMatchAsync(path, etag, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.DeleteIfMatch, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.DeleteIfMatch, started); }
+        try { return Measure(StorageAction.DeleteIfMatch, started, _inner.DeleteIfMatchAsync(path, etag, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.DeleteIfMatch, started, ex)) { throw; }
     }
 
-    public async Task<Uri?> GetDownloadUrlAsync(string path, TimeSpan lifetime, CancellationToken cancellationToken)
+    public Task<Uri?> GetDownloadUrlAsync(string path, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return await _inner.GetDownloadUrlAsync(path, lifetime, cancellationToken).ConfigureAwait(false); }
-        catch (Exception ex) when (_metrics.Failed(StorageAction.GetDownloadUrl, ex)) { throw; }
-        finally { _metrics.Observe(StorageAction.GetDownloadUrl, started); }
+        try { return Measure(StorageAction.GetDownloadUrl, started, _inner.GetDownloadUrlAsync(path, lifetime, cancellationToken)); }
+        catch (Exception ex) when (Failed(StorageAction.GetDownloadUrl, started, ex)) { throw; }
+    }
+
+    /// <summary>
+    /// Times <paramref name="task"/>. One that already succeeded (the filesystem driver's small reads and stats) is
+    /// returned as it is, so the hot path allocates nothing; others are awaited.
+    /// </summary>
+    private Task<T> Measure<T>(StorageAction action, long started, Task<T> task)
+    {
+        if (!task.IsCompletedSuccessfully) { return MeasureAsync(action, started, task); }
+        _metrics.Observe(action, started);
+        return task;
+    }
+
+    private async Task<T> MeasureAsync<T>(StorageAction action, long started, Task<T> task)
+    {
+        try { return await task.ConfigureAwait(false); }
+        catch (Exception ex) when (_metrics.Failed(action, ex)) { throw; }
+        finally { _metrics.Observe(action, started); }
+    }
+
+    private Task Measure(StorageAction action, long started, Task task)
+    {
+        if (!task.IsCompletedSuccessfully) { return MeasureAsync(action, started, task); }
+        _metrics.Observe(action, started);
+        return task;
+    }
+
+    private async Task MeasureAsync(StorageAction action, long started, Task task)
+    {
+        try { await task.ConfigureAwait(false); }
+        catch (Exception ex) when (_metrics.Failed(action, ex)) { throw; }
+        finally { _metrics.Observe(action, started); }
+    }
+
+    /// <summary>A driver that throws before returning a task: counted and timed; false, so the filter never catches.</summary>
+    private bool Failed(StorageAction action, long started, Exception exception)
+    {
+        _metrics.Observe(action, started);
+        return _metrics.Failed(action, exception);
     }
 
     /// <summary>Not I/O: a path computation, passed through unmeasured.</summary>
