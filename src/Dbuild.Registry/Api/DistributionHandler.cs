@@ -77,9 +77,10 @@ internal sealed partial class DistributionHandler(
         finally
         {
             long bytesIn = context.Items.TryGetValue(ItemsBytesIn, out object? counted) && counted is long n ? n : context.Request.ContentLength ?? 0;
+            long elapsed = Stopwatch.GetTimestamp() - started;
             Log.Access(_accessLog, context.Request.Method, context.Request.Path + context.Request.QueryString, response.StatusCode,
-                bytesIn, response.ContentLength ?? 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, user, Remote(context));
-            metrics.Record(context, route, started, bytesIn);
+                bytesIn, response.ContentLength ?? 0, elapsed * 1000 / Stopwatch.Frequency, user, Remote(context));
+            metrics.Record(context, route, elapsed, bytesIn);
         }
     }
 

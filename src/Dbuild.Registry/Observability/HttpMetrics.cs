@@ -34,8 +34,8 @@ internal sealed class HttpMetrics
     /// <summary>False unless <c>http.debug.prometheus.enabled</c>: then <see cref="Record"/> does nothing.</summary>
     public bool Enabled { get; }
 
-    /// <summary>Records one finished request; <paramref name="route"/> is null when the path matched no endpoint.</summary>
-    public void Record(HttpContext context, DistributionRoute? route, long startedTimestamp, long bytesIn)
+    /// <summary>Records one finished request (<paramref name="elapsedTicks"/> in Stopwatch ticks); <paramref name="route"/> is null when it was not parsed.</summary>
+    public void Record(HttpContext context, DistributionRoute? route, long elapsedTicks, long bytesIn)
     {
         if (!Enabled) { return; }
         route ??= RouteOfUnparsed(context); // answered before routing (401): parsed here, off the hot path
@@ -46,7 +46,7 @@ internal sealed class HttpMetrics
         int statusIndex = Math.Clamp(status - FirstStatus, 0, Statuses - 1);
         int series = (handler * Methods.Length) + methodIndex;
         _requests.Add((series * Statuses) + statusIndex);
-        _duration.Observe(series, Stopwatch.GetTimestamp() - startedTimestamp);
+        _duration.Observe(series, elapsedTicks);
         _requestSize.Observe(handler, bytesIn);
         _responseSize.Observe(handler, methodIndex == Head ? 0 : context.Response.ContentLength ?? 0);
         if (route is DistributionRoute.UploadStart or DistributionRoute.Upload) { CountUploadSession(context, route.Value, methodIndex, status); }
