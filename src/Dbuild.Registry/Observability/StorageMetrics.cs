@@ -2,24 +2,6 @@ using System.Diagnostics;
 
 namespace Dbuild.Registry.Observability;
 
-/// <summary>The storage driver operations <see cref="InstrumentedStorageDriver"/> measures (the <c>action</c> label).</summary>
-internal enum StorageAction
-{
-    Stat,
-    ReadAll,
-    OpenRead,
-    Write,
-    Stage,
-    CommitStaged,
-    MoveIfAbsent,
-    List,
-    Walk,
-    Exists,
-    Delete,
-    DeleteIfMatch,
-    GetDownloadUrl,
-}
-
 /// <summary>
 /// Storage driver latency by operation as registry:2 names it (<c>registry_storage_action_seconds{action,driver}</c>),
 /// plus <c>registry_storage_errors_total</c> (failed operations; a cancelled request is not a storage error).

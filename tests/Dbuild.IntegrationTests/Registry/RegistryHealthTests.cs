@@ -19,12 +19,10 @@ public sealed class RegistryHealthTests
     public async Task FilesystemRootGone_HealthFlipsTo503AndBack()
     {
         using var work = new TempDirectory();
+        (RegistryServer started, int debugPort) = await RegistryMetricsTests.StartAsync(work, Health);
+        await using RegistryServer registry = started;
         string holder = work.Combine("holder");
-        string root = Path.Combine(holder, "root");
-        Directory.CreateDirectory(root);
-        int port = RegistryServer.FreePort(), debugPort = RegistryServer.FreePort();
-        string config = RegistryMetricsTests.WriteConfig(work.Path, port, debugPort, $"  filesystem:\n    rootdirectory: {root}", Health);
-        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(config, port, root, Ct);
+        string root = registry.StorageRoot;
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         await ExpectHealthAsync(client, debugPort, HttpStatusCode.OK, registry);
@@ -49,7 +47,9 @@ public sealed class RegistryHealthTests
         using var work = new TempDirectory();
         int port = RegistryServer.FreePort(), debugPort = RegistryServer.FreePort();
         string container = $"health{Guid.NewGuid():N}"[..20];
-        string config = RegistryMetricsTests.WriteConfig(work.Path, port, debugPort, azurite.ConfigSection(container).TrimEnd(), Health);
+        string config = work.Combine("azure.yml");
+        File.WriteAllText(config, $"version: 0.1\nstorage:\n{azurite.ConfigSection(container).TrimEnd()}\n"
+            + $"http:\n  addr: 127.0.0.1:{port}\n{RegistryMetricsTests.DebugHttp(debugPort)}\n{Health}\n");
         await using RegistryServer registry = await RegistryServer.StartDbuildAsync(config, port, work.Path, Ct);
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
