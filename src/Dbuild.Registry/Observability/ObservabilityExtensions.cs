@@ -4,12 +4,14 @@ using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dbuild.Registry.Observability;
 
 /// <summary>Wires metrics and health into the registry's services and host (registry:2's <c>http.debug</c> and <c>health</c>).</summary>
-internal static class ObservabilityExtensions
+internal static partial class ObservabilityExtensions
 {
     /// <summary>
     /// Registers the metrics, the health check, and (when metrics are on) the measuring decorator around whichever
@@ -59,6 +61,10 @@ internal static class ObservabilityExtensions
             int debugPort = ParseDebugAddress(options.DebugAddress).Port;
             DebugEndpoints endpoints = app.Services.GetRequiredService<DebugEndpoints>();
             app.MapWhen(context => context.Connection.LocalPort == debugPort, debug => debug.Run(endpoints.HandleAsync));
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dbuild.Registry");
+            string debugAddress = options.DebugAddress;
+            string metrics = options.PrometheusEnabled ? options.PrometheusPath : "off";
+            app.Lifetime.ApplicationStarted.Register(() => LogDebugListening(logger, debugAddress, metrics, options.HealthStorageDriverEnabled));
         }
         if (options.HealthStorageDriverEnabled)
         {
@@ -71,4 +77,7 @@ internal static class ObservabilityExtensions
         RegistryConfigLoader.TryParseAddress(address, out IPAddress? host, out int port)
             ? (host, port)
             : throw new RegistryConfigurationException("http.debug.addr", $"'{address}' is not host:port or :port");
+
+    [LoggerMessage(6142, LogLevel.Information, "Debug server listening on {Address} (metrics: {Metrics}, /debug/health, storage health check: {Health})")]
+    private static partial void LogDebugListening(ILogger logger, string address, string metrics, bool health);
 }
