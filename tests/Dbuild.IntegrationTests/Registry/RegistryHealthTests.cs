@@ -58,6 +58,11 @@ public sealed class RegistryHealthTests
         string body = await ExpectHealthAsync(client, debugPort, HttpStatusCode.ServiceUnavailable, registry);
         Assert.Contains("\"storagedriver_azure\":", body, StringComparison.Ordinal);
         await ExpectUnavailableAsync(client, registry);
+        // The Azure driver is measured through the same decorator: each check is a List (the SDK retries a refused
+        // connection until the check's timeout cancels it, which is not counted as a storage error).
+        (_, Dictionary<string, double> samples) = await RegistryMetricsTests.ScrapeAndCheckAsync(client, debugPort, work.Path);
+        Assert.True(samples.ValueOrZero("registry_storage_action_seconds_count{action=\"List\",driver=\"azure\"}") >= 2);
+        Assert.Equal(0, samples.ValueOrZero("registry_health_check_up{check=\"storagedriver_azure\"}"));
 
         await azurite.RestartAsync(Ct);
         // A killed Azurite loses the metadata it had not flushed (the container); while it is missing the check still

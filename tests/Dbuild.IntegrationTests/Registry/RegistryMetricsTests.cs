@@ -32,7 +32,8 @@ public sealed class RegistryMetricsTests
         return (registry, debugPort);
     }
 
-    private static async Task<(string Text, Dictionary<string, double> Samples)> ScrapeAndCheckAsync(HttpClient client, int debugPort, string work)
+    /// <summary>Scrapes the debug server and runs <c>promtool check metrics</c> on the text (it must pass).</summary>
+    internal static async Task<(string Text, Dictionary<string, double> Samples)> ScrapeAndCheckAsync(HttpClient client, int debugPort, string work)
     {
         using HttpResponseMessage response = await client.GetAsync($"http://127.0.0.1:{debugPort}/metrics", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
