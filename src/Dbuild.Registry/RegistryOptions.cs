@@ -128,6 +128,24 @@ public sealed class RegistryOptions
     /// <summary>How long shutdown waits for in-flight requests.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary><c>http.debug.addr</c>: a second, plain-HTTP listener for <c>/debug/health</c> and metrics; none when null.</summary>
+    public string? DebugAddress { get; set; }
+
+    /// <summary><c>http.debug.prometheus.enabled</c>: collect metrics and serve them on the debug listener.</summary>
+    public bool PrometheusEnabled { get; set; }
+
+    /// <summary><c>http.debug.prometheus.path</c>.</summary>
+    public string PrometheusPath { get; set; } = "/metrics";
+
+    /// <summary><c>health.storagedriver.enabled</c>: check the storage periodically; 503 everywhere while it fails.</summary>
+    public bool HealthStorageDriverEnabled { get; set; }
+
+    /// <summary><c>health.storagedriver.interval</c>.</summary>
+    public TimeSpan HealthStorageDriverInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>health.storagedriver.threshold</c>: consecutive failures before unhealthy (0 or 1: the first one).</summary>
+    public int HealthStorageDriverThreshold { get; set; }
+
     /// <summary>Copies every setting (used to hand options read from config.yml to the options system).</summary>
     public void CopyFrom(RegistryOptions other)
     {
@@ -142,6 +160,9 @@ public sealed class RegistryOptions
             (other.TokenRealm, other.TokenService, other.TokenIssuer, other.TokenRootCertBundle, other.TokenAutoRedirect);
         (TokenBuiltinHtpasswd, TokenBuiltinAcl, TokenBuiltinIssuer, TokenBuiltinExpiration, TokenBuiltinKey) =
             (other.TokenBuiltinHtpasswd, other.TokenBuiltinAcl, other.TokenBuiltinIssuer, other.TokenBuiltinExpiration, other.TokenBuiltinKey);
+        (DebugAddress, PrometheusEnabled, PrometheusPath) = (other.DebugAddress, other.PrometheusEnabled, other.PrometheusPath);
+        (HealthStorageDriverEnabled, HealthStorageDriverInterval, HealthStorageDriverThreshold) =
+            (other.HealthStorageDriverEnabled, other.HealthStorageDriverInterval, other.HealthStorageDriverThreshold);
         TlsClientCas.Clear();
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
         StorageDriver = other.StorageDriver;

@@ -1,6 +1,7 @@
 using Dbuild.Registry.Api;
 using Dbuild.Registry.Auth;
 using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Observability;
 using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -50,6 +51,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
         services.AddSingleton<GcService>();
         services.AddHostedService(sp => sp.GetRequiredService<GcService>());
+        services.AddRegistryObservability(); // last: it decorates the storage driver registered above
         return services;
     }
 

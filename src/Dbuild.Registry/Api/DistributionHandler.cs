@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Auth;
+using Dbuild.Registry.Observability;
 using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Http;
@@ -20,6 +21,7 @@ internal sealed partial class DistributionHandler(
     RegistryStorage storage,
     HtpasswdAuthenticator authenticator,
     BearerAuthorizer bearer,
+    HttpMetrics metrics,
     IOptions<RegistryOptions> options,
     ILogger<DistributionHandler> logger,
     ILoggerFactory loggerFactory,
@@ -39,6 +41,7 @@ internal sealed partial class DistributionHandler(
         HttpResponse response = context.Response;
         response.Headers[ApiVersionHeader] = "registry/2.0";
         string user = "";
+        DistributionRoute? route = null;
         try
         {
             if (authenticator.Enabled)
@@ -50,7 +53,9 @@ internal sealed partial class DistributionHandler(
                     throw DistributionErrors.UnauthorizedError();
                 }
             }
-            await DispatchAsync(context).ConfigureAwait(false);
+            DistributionPath parsed = ParseRoute(context);
+            route = parsed.Route;
+            await DispatchAsync(context, parsed).ConfigureAwait(false);
         }
         catch (DistributionException error) when (!response.HasStarted)
         {
@@ -79,24 +84,31 @@ internal sealed partial class DistributionHandler(
         {
             if (context.Items.TryGetValue(BearerAuthorizer.ClaimsItem, out object? claims) && claims is TokenClaims token) { user = token.Subject; }
             long bytesIn = context.Items.TryGetValue(ItemsBytesIn, out object? counted) && counted is long n ? n : context.Request.ContentLength ?? 0;
+            long elapsed = Stopwatch.GetTimestamp() - started;
             Log.Access(_accessLog, context.Request.Method, context.Request.Path + context.Request.QueryString, response.StatusCode,
-                bytesIn, response.ContentLength ?? 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, user, Remote(context));
+                bytesIn, response.ContentLength ?? 0, elapsed * 1000 / Stopwatch.Frequency, user, Remote(context));
+            metrics.Record(context, route, elapsed, bytesIn);
         }
     }
 
     private static string Remote(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "-";
 
-    private async Task DispatchAsync(HttpContext context)
+    private static DistributionPath ParseRoute(HttpContext context)
     {
-        string method = context.Request.Method;
         string path = context.Request.Path.Value ?? "";
         string rest = path.Length > 3 ? path[3..] : ""; // after "/v2"
         if (!DistributionPath.TryParse(rest, out DistributionPath route))
         {
             throw DotSegmentReference(context) is { } dots
-                ? HttpMethods.IsPut(method) ? DistributionErrors.TagInvalidError(dots) : DistributionErrors.ManifestUnknownError(dots)
+                ? HttpMethods.IsPut(context.Request.Method) ? DistributionErrors.TagInvalidError(dots) : DistributionErrors.ManifestUnknownError(dots)
                 : DistributionErrors.NotFoundError(path);
         }
+        return route;
+    }
+
+    private async Task DispatchAsync(HttpContext context, DistributionPath route)
+    {
+        string method = context.Request.Method;
         if (bearer.Enabled) { await bearer.AuthorizeAsync(context, route).ConfigureAwait(false); }
         bool write = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
         if (route.Route is not (DistributionRoute.Base or DistributionRoute.Catalog) && !DistributionPath.IsValidName(route.Name))

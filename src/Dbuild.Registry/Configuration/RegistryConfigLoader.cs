@@ -61,6 +61,15 @@ public static class RegistryConfigLoader
             IEnumerable<YamlNode> items = node is YamlSequenceNode sequence ? sequence.Children : [node];
             foreach (YamlNode item in items) { o.TlsClientCas.Add(ExistingFile(key, item)); }
         },
+        ["http.debug.addr"] = (o, key, node) => o.DebugAddress = Address(key, node),
+        ["http.debug.prometheus.enabled"] = (o, key, node) => o.PrometheusEnabled = Bool(key, node),
+        ["http.debug.prometheus.path"] = (o, key, node) => o.PrometheusPath = Scalar(key, node) is ['/', ..] path
+            ? path : throw new RegistryConfigurationException(key, "must be an absolute path such as /metrics"),
+        ["health.storagedriver.enabled"] = (o, key, node) => o.HealthStorageDriverEnabled = Bool(key, node),
+        ["health.storagedriver.interval"] = (o, key, node) => o.HealthStorageDriverInterval = Duration(key, node),
+        ["health.storagedriver.threshold"] = (o, key, node) => o.HealthStorageDriverThreshold =
+            int.TryParse(Scalar(key, node), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n
+            : throw new RegistryConfigurationException(key, $"'{Scalar(key, node)}' is not a non-negative whole number"),
         ["auth.htpasswd.realm"] = (o, key, node) => o.HtpasswdRealm = NonEmpty(key, node),
         ["auth.htpasswd.path"] = (o, key, node) => o.HtpasswdPath = ExistingFile(key, node),
         ["auth.token.realm"] = (o, key, node) => o.TokenRealm = NonEmpty(key, node),
@@ -210,6 +219,15 @@ public static class RegistryConfigLoader
         TokenAuthValidation.Validate(options);
         Auth.AccessRulesFactory.Check(options.TokenBuiltinAcl); // a malformed rules file stops startup with FILE:LINE:COL
         Proxy.ProxyConfigReader.Validate(options);
+        if (options.HealthStorageDriverEnabled && options.HealthStorageDriverInterval <= TimeSpan.Zero)
+        {
+            throw new RegistryConfigurationException("health.storagedriver.interval", "must be positive");
+        }
+        if (options.DebugAddress is { } debug && TryParseAddress(debug, out _, out int debugPort)
+            && (debugPort == 0 || (TryParseAddress(options.Address, out _, out int port) && port == debugPort)))
+        {
+            throw new RegistryConfigurationException("http.debug.addr", debugPort == 0 ? "needs a fixed port" : $"port {debugPort} is http.addr's port");
+        }
         if (string.IsNullOrWhiteSpace(options.StorageRoot))
         {
             throw new RegistryConfigurationException("storage.filesystem.rootdirectory", "is required");

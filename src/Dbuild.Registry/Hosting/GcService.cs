@@ -1,4 +1,5 @@
 using Dbuild.Registry.Gc;
+using Dbuild.Registry.Observability;
 using Dbuild.Registry.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace Dbuild.Registry.Hosting;
 /// Online garbage collection (<c>storage.maintenance.gc</c>): a mark-and-sweep pass every <c>interval</c> while the
 /// registry serves, with no read-only window (docs/registry-gc.md). Off in read-only mode. One summary line per pass.
 /// </summary>
-internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOptions> options, TimeProvider timeProvider, ILogger<GcService> logger)
+internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOptions> options, TimeProvider timeProvider, GcMetrics metrics, ILogger<GcService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,12 +42,14 @@ internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOption
                 timeProvider, line => Log.GcDetail(logger, line), cancellationToken).ConfigureAwait(false);
             Log.GcPassDone(logger, summary.Marked, summary.BlobsSwept, summary.BytesFreed, summary.ManifestsSwept, summary.LinksSwept,
                 summary.UploadsSwept, (long)summary.Duration.TotalMilliseconds, summary.DryRun);
+            metrics.PassDone(summary, timeProvider.GetUtcNow());
             return summary;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Any failure (a driver's own exception types included) ends this pass only: the registry keeps serving.
             Log.GcPassFailed(logger, ex);
+            metrics.PassFailed();
             return null;
         }
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Dbuild.Registry.Configuration;
+using Dbuild.Registry.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -60,8 +61,10 @@ public static class RegistryHost
             }
             Action<ListenOptions> configure = listen => ConfigureTls(listen, options);
             if (host is null) { kestrel.ListenAnyIP(port, configure); } else { kestrel.Listen(host, port, configure); }
+            kestrel.ListenDebug(options);
         });
         WebApplication app = builder.Build();
+        app.UseRegistryObservability(options);
         app.MapDistributionApi();
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dbuild.Registry");
         foreach (string warning in warnings ?? []) { Log.ConfigurationWarning(logger, warning); }

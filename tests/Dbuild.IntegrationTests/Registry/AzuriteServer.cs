@@ -14,8 +14,8 @@ internal sealed class AzuriteServer : IAsyncDisposable
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private readonly ListeningProcess _process;
     private readonly TempDirectory _data;
+    private ListeningProcess _process;
 
     private AzuriteServer(ListeningProcess process, TempDirectory data, int port) => (_process, _data, Port) = (process, data, port);
 
@@ -36,18 +36,28 @@ internal sealed class AzuriteServer : IAsyncDisposable
 
     public static async Task<AzuriteServer> StartAsync(CancellationToken cancellationToken)
     {
-        string tool = RequireAzurite();
         var data = new TempDirectory("dbuild-azurite-");
         int port = RegistryServer.FreePort();
-        string[] arguments = ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--location", data.Path, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent"];
-        try { return new AzuriteServer(await ListeningProcess.StartAsync(tool, arguments, port, 150, cancellationToken), data, port); }
+        try { return new AzuriteServer(await StartProcessAsync(data.Path, port, cancellationToken), data, port); }
         catch
         {
             data.Dispose();
             throw;
         }
     }
+
+    private static Task<ListeningProcess> StartProcessAsync(string data, int port, CancellationToken cancellationToken)
+    {
+        string[] arguments = ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--location", data, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent"];
+        return ListeningProcess.StartAsync(RequireAzurite(), arguments, port, 150, cancellationToken);
+    }
+
+    /// <summary>Stops Azurite (its data stays) so clients see the storage go away.</summary>
+    public ValueTask StopAsync() => _process.DisposeAsync();
+
+    /// <summary>Starts Azurite again on the same port over the same data, after <see cref="StopAsync"/>.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken) => _process = await StartProcessAsync(_data.Path, Port, cancellationToken);
 
     public BlobServiceClient CreateServiceClient() => new(ServiceUrl, new StorageSharedKeyCredential(AccountName, AccountKey));
 
