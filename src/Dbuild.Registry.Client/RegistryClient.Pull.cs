@@ -104,13 +104,7 @@ public sealed partial class RegistryClient
     /// <summary>True when the repository has the manifest or index (<c>HEAD</c> by tag or digest).</summary>
     public async Task<bool> ManifestExistsAsync(string registry, string repository, string reference, CancellationToken cancellationToken = default)
     {
-        Uri uri = RepositoryUri(registry, repository, "manifests/" + reference);
-        using HttpResponseMessage response = await SendAsync(registry, [PullScope(repository)], () =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Head, uri);
-            foreach (string type in ManifestAccept) { request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type)); }
-            return request;
-        }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await HeadManifestAsync(registry, repository, reference, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) { return false; }
         if (!response.IsSuccessStatusCode)
         {

@@ -14,13 +14,7 @@ public sealed partial class RegistryClient
     /// <remarks>https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#checking-if-content-exists-in-the-registry</remarks>
     public async Task<Digest?> ResolveManifestDigestAsync(string registry, string repository, string reference, CancellationToken cancellationToken = default)
     {
-        Uri uri = RepositoryUri(registry, repository, "manifests/" + reference);
-        using HttpResponseMessage response = await SendAsync(registry, [PullScope(repository)], () =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Head, uri);
-            foreach (string type in ManifestAccept) { request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type)); }
-            return request;
-        }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await HeadManifestAsync(registry, repository, reference, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw response.StatusCode == HttpStatusCode.NotFound
@@ -30,5 +24,17 @@ public sealed partial class RegistryClient
         return response.Headers.TryGetValues("Docker-Content-Digest", out IEnumerable<string>? values) && Digest.TryParse(values.FirstOrDefault(), out Digest digest)
             ? digest
             : null;
+    }
+
+    /// <summary><c>HEAD</c> of a manifest with every manifest type in <c>Accept</c>; the caller reads the answer.</summary>
+    private Task<HttpResponseMessage> HeadManifestAsync(string registry, string repository, string reference, CancellationToken cancellationToken)
+    {
+        Uri uri = RepositoryUri(registry, repository, "manifests/" + reference);
+        return SendAsync(registry, [PullScope(repository)], () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Head, uri);
+            foreach (string type in ManifestAccept) { request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type)); }
+            return request;
+        }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken);
     }
 }
