@@ -23,7 +23,8 @@ internal sealed class GcSweeper(RegistryStorage storage, BlobMarkers markers)
         var pass = new Pass(mark.Marked, settings, markStart - settings.Grace);
         try
         {
-            if (settings.DeleteUntagged) { await SweepRevisionsAsync(pass, mark.Unreachable, emit, cancellationToken).ConfigureAwait(false); }
+            // Unreachable revisions are roots under untagged: keep, unless retention released them.
+            await SweepRevisionsAsync(pass, mark.Unreachable, emit, cancellationToken).ConfigureAwait(false);
             List<(Digest Digest, long Size, BlobMarker Marker)> blobs = await FindBlobsAsync(pass, cancellationToken).ConfigureAwait(false);
             emit($"\n{mark.Marked.Count} blobs marked, {blobs.Count} blobs and {pass.Manifests} manifests eligible for deletion");
             foreach ((Digest digest, long size, BlobMarker marker) in blobs)
