@@ -1,5 +1,6 @@
 using Dbuild.Oci;
 using Dbuild.Registry.Api;
+using Dbuild.Registry.Observability;
 using Dbuild.Registry.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ namespace Dbuild.Registry.Policies;
 /// another digest, a DELETE of the tag, and a DELETE of the manifest it points at are refused with 403 <c>DENIED</c>
 /// naming the rule. Pushing the same digest again is allowed (an idempotent re-push), and so is creating the tag.
 /// </summary>
-internal sealed class ImmutableTags(RegistryStorage storage, IOptions<RegistryOptions> options, ILogger<ImmutableTags> logger)
+internal sealed class ImmutableTags(RegistryStorage storage, IOptions<RegistryOptions> options, PolicyMetrics metrics, ILogger<ImmutableTags> logger)
 {
     private readonly List<ImmutableTagRule> _rules = options.Value.Policies.Immutable;
 
@@ -55,6 +56,7 @@ internal sealed class ImmutableTags(RegistryStorage storage, IOptions<RegistryOp
     {
         string described = rule.Describe();
         Log.ImmutableTagRefused(logger, action, repository, tag, described);
+        metrics.Denied(PolicyMetrics.Immutable);
         return new DistributionException(DistributionErrors.Denied,
             $"tag {tag} of {repository} is immutable by {described}: it stays on {current}; push under a new tag", 403,
             new { repository, tag, digest = current.ToString(), rule = rule.Key });

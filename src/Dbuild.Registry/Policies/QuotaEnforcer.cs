@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Dbuild.Oci;
 using Dbuild.Registry.Api;
+using Dbuild.Registry.Observability;
 using Dbuild.Registry.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace Dbuild.Registry.Policies;
 /// blob sizes are cached by digest, which is safe because content-addressed sizes never change. A check refuses, before
 /// anything is stored, a blob or manifest that would take a rule over its limit.
 /// </summary>
-internal sealed class QuotaEnforcer(RegistryStorage storage, IOptions<RegistryOptions> options, ILogger<QuotaEnforcer> logger)
+internal sealed class QuotaEnforcer(RegistryStorage storage, IOptions<RegistryOptions> options, PolicyMetrics metrics, ILogger<QuotaEnforcer> logger)
 {
     private const int MaxCachedSizes = 100_000;
     private readonly List<QuotaRule> _rules = options.Value.Policies.Quota;
@@ -36,6 +37,7 @@ internal sealed class QuotaEnforcer(RegistryStorage storage, IOptions<RegistryOp
             (long used, bool held) = await UsageAsync(rule, digest, cancellationToken).ConfigureAwait(false);
             if (held || used + size <= rule.Size) { continue; }
             Log.QuotaRefused(logger, repository, digest, size, rule.Key, rule.Size, used);
+            metrics.Denied(PolicyMetrics.Quota);
             throw new DistributionException(DistributionErrors.Denied,
                 $"quota exceeded for {repository}: {rule.Key} ({rule.Repository.Text}) allows {Format(rule.Size)}, {Format(used)} used, "
                 + $"this push adds {Format(size)}; delete tags or images, or raise the quota", 403,

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
 using Dbuild.Oci;
+using Dbuild.Registry.Observability;
+using Dbuild.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dbuild.Registry.Tests.Policies;
 
@@ -42,6 +45,8 @@ public sealed class ImmutableTagsTests
         Assert.Contains("policies.immutable[0] (repository prod/**, tags v*)", body, StringComparison.Ordinal);
         Assert.Contains("tag v1 of prod/api is immutable", body, StringComparison.Ordinal);
         Assert.Equal(firstDigest.ToString(), await TagDigestAsync(registry, "prod/api", "v1"));
+        string scrape = registry.Services.GetRequiredService<DebugEndpoints>().Scrape();
+        Assert.Equal(1, PrometheusSamples.Parse(scrape)["registry_policy_denied_total{policy=\"immutable\"}"]);
         Assert.Contains(registry.Logs.GetSnapshot(), r => r.Id.Name == "ImmutableTagRefused" && r.Message.Contains("refused push of prod/api:v1", StringComparison.Ordinal));
     }
 

@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Dbuild.Oci;
+using Dbuild.Registry.Observability;
+using Dbuild.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dbuild.Registry.Tests.Policies;
 
@@ -44,6 +47,7 @@ public sealed class QuotaTests
         Assert.Contains("allows 2.93 KiB (3000 bytes), 2.34 KiB (2400 bytes) used", body, StringComparison.Ordinal);
         Assert.Equal(before, Files(registry)); // no blob, no link, no upload left
         Assert.Contains(registry.Logs.GetSnapshot(), r => r.Id.Name == "QuotaRefused");
+        Assert.Equal(1, PrometheusSamples.Parse(registry.Services.GetRequiredService<DebugEndpoints>().Scrape())["registry_policy_denied_total{policy=\"quota\"}"]);
 
         // Outside the namespace nothing counts; inside it, a push that fits is fine.
         await registry.PushBlobAsync("other", big);

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Gc;
 using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Observability;
+using Dbuild.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dbuild.Registry.Tests.Policies;
@@ -92,6 +94,8 @@ public sealed class RetentionTests
             Assert.True(File.Exists(DataPath(registry, layer)));
         }
         Assert.Equal(2, registry.Logs.GetSnapshot().Count(r => r.Id.Name == "RetentionRemovedTag"));
+        string scrape = registry.Services.GetRequiredService<DebugEndpoints>().Scrape();
+        Assert.Equal(2, PrometheusSamples.Parse(scrape)["registry_gc_retention_tags_deleted_total"]); // the dry run counted nothing
         Assert.Contains("\"build-1\"", await TagsAsync(registry, "other/app"), StringComparison.Ordinal);
     }
 
