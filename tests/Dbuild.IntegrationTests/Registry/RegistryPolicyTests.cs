@@ -122,6 +122,18 @@ public sealed class RegistryPolicyTests
         await Tools.SkopeoAsync(Ct, "copy", "--dest-tls-verify=false", $"oci:{big}:1", $"docker://{registry.Host}/elsewhere/app:1");
     }
 
+    [Fact]
+    public async Task Serve_BadPolicy_StopsStartupWithOneLineNamingTheKeyAndEntry()
+    {
+        using var work = new TempDirectory();
+        string config = work.Combine("bad.yml");
+        await File.WriteAllTextAsync(config, "version: 0.1\npolicies:\n  quota:\n    - {repository: ok, size: 1GiB}\n    - {repository: \"team-*/**\", size: lots}\n", Ct);
+        ProcessResult result = await ProcessRunner.RunAsync("dotnet", [RegistryServer.DbuildDll, "registry", "serve", "--config", config], Ct, timeout: TimeSpan.FromMinutes(1));
+        Assert.Equal(2, result.ExitCode);
+        string line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("policies.quota[1].size: 'lots' is not a size", line, StringComparison.Ordinal);
+    }
+
     private static string BlobData(RegistryServer registry, Digest digest) =>
         Path.Combine(registry.StorageRoot, "docker", "registry", "v2", "blobs", "sha256", digest.Encoded[..2], digest.Encoded, "data");
 
