@@ -6,7 +6,8 @@ using Dbuild.Registry.Storage;
 namespace Dbuild.Registry.Gc;
 
 /// <summary>
-/// The sweep phase, after <see cref="GarbageCollector.MarkAsync"/>: unreachable revisions (with <c>untagged: delete</c>),
+/// The sweep phase, after <see cref="GarbageCollector.MarkAsync"/>: unreachable revisions (with <c>untagged: delete</c>, or
+/// released by <c>policies.retention</c>),
 /// unmarked blobs, layer links to swept or missing blobs, and idle uploads. Online, a digest goes only when its last
 /// vouch is older than <c>markStart - grace</c> and a conditional write condemned it first (docs/registry-gc.md).
 /// </summary>
