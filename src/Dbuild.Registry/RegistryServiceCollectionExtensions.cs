@@ -37,6 +37,8 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<HtpasswdAuthenticator>();
         services.TryAddSingleton<PullThroughCache>();
         services.TryAddSingleton<ProxyBlobFetcher>();
+        services.TryAddSingleton<Policies.ImmutableTags>();
+        services.TryAddSingleton<Policies.QuotaEnforcer>();
         services.TryAddSingleton<DistributionHandler>();
         // Token auth: the built-in issuer's key, rules and endpoint, and bearer verification on every /v2 request.
         services.TryAddSingleton<IAccessRules>(sp => AccessRulesFactory.Create(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.TokenBuiltinAcl,

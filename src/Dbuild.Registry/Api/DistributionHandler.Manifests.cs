@@ -64,6 +64,7 @@ internal sealed partial class DistributionHandler
                 throw DistributionErrors.ManifestBlobUnknownError(child.ToString());
             }
         }
+        await CheckManifestPoliciesAsync(name, tag, digest, content.Length, cancellationToken).ConfigureAwait(false);
         ManifestWrite write = await storage.PutManifestAsync(name, digest, content, tag, cancellationToken).ConfigureAwait(false);
         if (await FindVanishedAsync(name, digest, manifest, cancellationToken).ConfigureAwait(false) is { } vanished)
         {
@@ -136,6 +137,7 @@ internal sealed partial class DistributionHandler
     {
         (Digest? byDigest, string? tag) = ParseReference(reference);
         if (!_options.DeleteEnabled) { throw DistributionErrors.UnsupportedError("deletion is disabled (storage.delete.enabled)"); }
+        await CheckDeletePoliciesAsync(name, byDigest, tag, cancellationToken).ConfigureAwait(false);
         bool deleted = byDigest is { } digest
             ? await storage.DeleteManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
             : await storage.UntagAsync(name, tag!, cancellationToken).ConfigureAwait(false);

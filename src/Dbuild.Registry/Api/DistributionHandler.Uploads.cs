@@ -20,6 +20,7 @@ internal sealed partial class DistributionHandler
                 : await storage.StatBlobAsync(mount, cancellationToken).ConfigureAwait(false) is not null;
             if (available && await storage.Markers.VouchAsync(mount, cancellationToken).ConfigureAwait(false))
             {
+                await CheckMountQuotaAsync(name, mount, cancellationToken).ConfigureAwait(false);
                 await storage.LinkLayerAsync(name, mount, cancellationToken).ConfigureAwait(false);
                 Created(context, name, mount);
                 return;
@@ -74,6 +75,7 @@ internal sealed partial class DistributionHandler
 
     private async Task FinishAsync(HttpContext context, string name, string id, Digest expected, CancellationToken cancellationToken)
     {
+        await CheckUploadQuotaAsync(name, id, expected, cancellationToken).ConfigureAwait(false);
         (Digest actual, long _) = await storage.CompleteUploadAsync(name, id, expected, cancellationToken).ConfigureAwait(false)
             ?? throw DistributionErrors.BlobUploadUnknownError(id);
         if (actual != expected) { throw DistributionErrors.DigestInvalidError($"the content's digest is {actual}, not {expected}"); }

@@ -26,7 +26,9 @@ internal sealed partial class DistributionHandler(
     ILogger<DistributionHandler> logger,
     ILoggerFactory loggerFactory,
     PullThroughCache proxy,
-    ProxyBlobFetcher proxyBlobs)
+    ProxyBlobFetcher proxyBlobs,
+    Policies.ImmutableTags immutableTags,
+    Policies.QuotaEnforcer quotas)
 {
     public const string ApiVersionHeader = "Docker-Distribution-Api-Version";
     private const string ItemsBytesIn = "dbuild.bytesIn";

@@ -19,7 +19,7 @@ public static class RegistryConfigLoader
     private static readonly string[] AzureParameters = ["accountname", "accountkey", "container", "rootdirectory", "realm", "serviceurl",
         "credentials.type", "credentials.clientid", "credentials.tenantid", "credentials.secret", "max_retries", "retry_delay"];
 
-    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = Proxy.ProxyConfigReader.AddSetters(WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = Policies.PolicyConfigReader.AddSetters(Proxy.ProxyConfigReader.AddSetters(WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
     {
         ["version"] = (_, key, node) =>
         {
@@ -82,7 +82,7 @@ public static class RegistryConfigLoader
         ["auth.token.builtin.issuer"] = (o, key, node) => o.TokenBuiltinIssuer = NonEmpty(key, node),
         ["auth.token.builtin.expiration"] = (o, key, node) => o.TokenBuiltinExpiration = Duration(key, node),
         ["auth.token.builtin.key"] = (o, key, node) => o.TokenBuiltinKey = ExistingFile(key, node),
-    }));
+    })));
 
     /// <summary>Keys with <c>_</c> (<c>storage.azure.max_retries</c>) by the form a variable name gives them (<c>storage.azure.max.retries</c>).</summary>
     private static readonly Dictionary<string, string> UnderscoreKeys =

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Registry.Api;
+using Dbuild.Registry.Policies;
 using Dbuild.Registry.Storage;
 
 namespace Dbuild.Registry.Gc;
@@ -12,18 +13,23 @@ namespace Dbuild.Registry.Gc;
 /// </summary>
 internal sealed class GarbageCollector(RegistryStorage storage)
 {
-    public async Task<MarkResult> MarkAsync(bool deleteUntagged, Action<string> emit, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Tags <paramref name="retention"/> removed are no roots (in a dry run they are still stored), nor, with
+    /// <c>untagged: keep</c>, are the revisions they named: retention means to free them.
+    /// </remarks>
+    public async Task<MarkResult> MarkAsync(bool deleteUntagged, Action<string> emit, CancellationToken cancellationToken, RetentionResult? retention = null)
     {
+        retention ??= new RetentionResult();
         var result = new MarkResult();
         foreach (string repository in await storage.ListRepositoriesAsync(cancellationToken).ConfigureAwait(false))
         {
             emit(repository);
-            await MarkRepositoryAsync(repository, deleteUntagged, result, emit, cancellationToken).ConfigureAwait(false);
+            await MarkRepositoryAsync(repository, deleteUntagged, retention, result, emit, cancellationToken).ConfigureAwait(false);
         }
         return result;
     }
 
-    private async Task MarkRepositoryAsync(string repository, bool deleteUntagged, MarkResult result, Action<string> emit, CancellationToken cancellationToken)
+    private async Task MarkRepositoryAsync(string repository, bool deleteUntagged, RetentionResult retention, MarkResult result, Action<string> emit, CancellationToken cancellationToken)
     {
         var revisions = new List<Digest>();
         var references = new Dictionary<Digest, ManifestReferences>();
@@ -45,11 +51,12 @@ internal sealed class GarbageCollector(RegistryStorage storage)
         var pending = new Queue<Digest>();
         foreach (string tag in tags)
         {
+            if (retention.RemovedTag(repository, tag)) { continue; }
             if (await storage.ResolveTagAsync(repository, tag, cancellationToken).ConfigureAwait(false) is { } tagged) { pending.Enqueue(tagged); }
         }
         if (!deleteUntagged)
         {
-            foreach (Digest revision in revisions) { pending.Enqueue(revision); }
+            foreach (Digest revision in revisions.Where(r => !retention.Released(repository, r))) { pending.Enqueue(revision); }
         }
         var kept = new HashSet<Digest>();
         while (pending.TryDequeue(out Digest digest))

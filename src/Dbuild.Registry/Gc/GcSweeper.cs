@@ -6,7 +6,8 @@ using Dbuild.Registry.Storage;
 namespace Dbuild.Registry.Gc;
 
 /// <summary>
-/// The sweep phase, after <see cref="GarbageCollector.MarkAsync"/>: unreachable revisions (with <c>untagged: delete</c>),
+/// The sweep phase, after <see cref="GarbageCollector.MarkAsync"/>: unreachable revisions (with <c>untagged: delete</c>, or
+/// released by <c>policies.retention</c>),
 /// unmarked blobs, layer links to swept or missing blobs, and idle uploads. Online, a digest goes only when its last
 /// vouch is older than <c>markStart - grace</c> and a conditional write condemned it first (docs/registry-gc.md).
 /// </summary>
@@ -23,7 +24,8 @@ internal sealed class GcSweeper(RegistryStorage storage, BlobMarkers markers)
         var pass = new Pass(mark.Marked, settings, markStart - settings.Grace);
         try
         {
-            if (settings.DeleteUntagged) { await SweepRevisionsAsync(pass, mark.Unreachable, emit, cancellationToken).ConfigureAwait(false); }
+            // Unreachable revisions are roots under untagged: keep, unless retention released them.
+            await SweepRevisionsAsync(pass, mark.Unreachable, emit, cancellationToken).ConfigureAwait(false);
             List<(Digest Digest, long Size, BlobMarker Marker)> blobs = await FindBlobsAsync(pass, cancellationToken).ConfigureAwait(false);
             emit($"\n{mark.Marked.Count} blobs marked, {blobs.Count} blobs and {pass.Manifests} manifests eligible for deletion");
             foreach ((Digest digest, long size, BlobMarker marker) in blobs)

@@ -1,5 +1,6 @@
 using Dbuild.Registry.Gc;
 using Dbuild.Registry.Observability;
+using Dbuild.Registry.Policies;
 using Dbuild.Registry.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,8 +39,10 @@ internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOption
         RegistryOptions settings = options.Value;
         try
         {
+            var retention = new RetentionPass(storage, settings.Policies, timeProvider, logger);
             GcSummary summary = await RunPassAsync(storage, new GcSettings(settings.GcGrace, settings.GcDeleteUntagged, dryRun, Online: true),
-                timeProvider, line => Log.GcDetail(logger, line), cancellationToken).ConfigureAwait(false);
+                timeProvider, line => Log.GcDetail(logger, line), cancellationToken, retention).ConfigureAwait(false);
+            if (retention.Enabled) { Log.RetentionPassDone(logger, summary.TagsRemoved, summary.DryRun); }
             Log.GcPassDone(logger, summary.Marked, summary.BlobsSwept, summary.BytesFreed, summary.ManifestsSwept, summary.LinksSwept,
                 summary.UploadsSwept, (long)summary.Duration.TotalMilliseconds, summary.DryRun);
             metrics.PassDone(summary, timeProvider.GetUtcNow());
@@ -54,13 +57,16 @@ internal sealed class GcService(RegistryStorage storage, IOptions<RegistryOption
         }
     }
 
+    /// <summary>One pass: <c>policies.retention</c> first (when given), then mark and sweep.</summary>
     internal static async Task<GcSummary> RunPassAsync(RegistryStorage storage, GcSettings settings, TimeProvider timeProvider, Action<string> emit,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, RetentionPass? retentionPass = null)
     {
         DateTimeOffset markStart = timeProvider.GetUtcNow();
         long started = timeProvider.GetTimestamp();
-        MarkResult mark = await new GarbageCollector(storage).MarkAsync(settings.DeleteUntagged, emit, cancellationToken).ConfigureAwait(false);
+        RetentionResult retention = retentionPass is null ? new RetentionResult()
+            : await retentionPass.RunAsync(settings.DryRun, emit, cancellationToken).ConfigureAwait(false);
+        MarkResult mark = await new GarbageCollector(storage).MarkAsync(settings.DeleteUntagged, emit, cancellationToken, retention).ConfigureAwait(false);
         GcSummary summary = await new GcSweeper(storage, storage.Markers).SweepAsync(mark, settings, markStart, emit, cancellationToken).ConfigureAwait(false);
-        return summary with { Duration = timeProvider.GetElapsedTime(started) };
+        return summary with { Duration = timeProvider.GetElapsedTime(started), TagsRemoved = retention.TagsRemoved };
     }
 }

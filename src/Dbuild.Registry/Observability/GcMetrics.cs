@@ -15,6 +15,7 @@ internal sealed class GcMetrics
     private readonly CounterSeries _manifests = new(1);
     private readonly CounterSeries _links = new(1);
     private readonly CounterSeries _uploads = new(1);
+    private readonly CounterSeries _retention = new(1);
     private double _lastDurationSeconds;
     private double _lastSuccessUnixSeconds;
 
@@ -29,6 +30,7 @@ internal sealed class GcMetrics
             _manifests.Add(0, summary.ManifestsSwept);
             _links.Add(0, summary.LinksSwept);
             _uploads.Add(0, summary.UploadsSwept);
+            _retention.Add(0, summary.TagsRemoved);
         }
         Volatile.Write(ref _lastDurationSeconds, summary.Duration.TotalSeconds);
         Volatile.Write(ref _lastSuccessUnixSeconds, finished.ToUnixTimeMilliseconds() / 1000d);
@@ -46,6 +48,7 @@ internal sealed class GcMetrics
         Counter(text, "registry_gc_manifests_deleted_total", "Untagged manifests deleted by garbage collection.", _manifests);
         Counter(text, "registry_gc_layer_links_deleted_total", "Repository layer links deleted by garbage collection.", _links);
         Counter(text, "registry_gc_uploads_deleted_total", "Abandoned uploads deleted by garbage collection.", _uploads);
+        Counter(text, "registry_gc_retention_tags_deleted_total", "Tags removed by policies.retention before a pass's mark.", _retention);
         text.Header("registry_gc_last_duration_seconds", "gauge", "How long the last successful pass took.");
         text.Sample("registry_gc_last_duration_seconds", "", Volatile.Read(ref _lastDurationSeconds));
         text.Header("registry_gc_last_success_timestamp_seconds", "gauge", "When the last successful pass ended (Unix time; 0: none yet).");

@@ -22,6 +22,7 @@ internal static partial class ObservabilityExtensions
         services.AddSingleton(sp => new HttpMetrics(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.PrometheusEnabled));
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton<GcMetrics>();
+        services.AddSingleton<PolicyMetrics>();
         services.AddSingleton<StorageHealthCheck>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageHealthCheck>());
         services.AddSingleton<DebugEndpoints>();

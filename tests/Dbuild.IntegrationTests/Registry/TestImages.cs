@@ -42,6 +42,30 @@ internal static class TestImages
         return (directory, indexDigest);
     }
 
+    /// <summary>
+    /// A one-image OCI layout under <paramref name="directory"/> tagged <paramref name="tag"/>: one layer holding
+    /// <paramref name="randomBytes"/> random bytes (as hex, so the gzip layer is about that size), unique on every call.
+    /// </summary>
+    public static (string Layout, Digest Manifest, Digest Layer, long Bytes) MakeRandomImageLayout(string directory, string tag, int randomBytes)
+    {
+        Directory.CreateDirectory(Path.Combine(directory, "blobs", "sha256"));
+        File.WriteAllText(Path.Combine(directory, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        byte[] tar = MakeTar(("random.txt", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(randomBytes))));
+        byte[] layer = Gzip(tar);
+        Digest layerDigest = WriteBlob(directory, layer);
+        byte[] config = Encoding.UTF8.GetBytes(
+            $"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{{}},\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{Digest.Compute(tar)}\"]}}}}");
+        Digest configDigest = WriteBlob(directory, config);
+        byte[] manifest = Encoding.UTF8.GetBytes(
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{{\"mediaType\":\"{MediaTypes.OciConfig}\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},"
+            + $"\"layers\":[{{\"mediaType\":\"{MediaTypes.OciLayerGzip}\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
+        Digest manifestDigest = WriteBlob(directory, manifest);
+        File.WriteAllText(Path.Combine(directory, "index.json"),
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":["
+            + $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{manifestDigest}\",\"size\":{manifest.Length},\"annotations\":{{\"org.opencontainers.image.ref.name\":\"{tag}\"}}}}]}}");
+        return (directory, manifestDigest, layerDigest, layer.Length + config.Length + manifest.Length);
+    }
+
     private static Digest WriteBlob(string layout, byte[] content)
     {
         Digest digest = Digest.Compute(content);
