@@ -119,6 +119,9 @@ public sealed class RegistryOptions
     /// <summary><c>proxy.*</c>: a pull-through cache of one upstream (<c>proxy.remoteurl</c>) or several by prefix (<c>proxy.upstreams</c>).</summary>
     public Proxy.ProxySettings Proxy { get; } = new();
 
+    /// <summary><c>notifications.endpoints</c>: webhooks sent on push, pull, delete and mount (see docs/registry-notifications.md).</summary>
+    public Notifications.NotificationSettings Notifications { get; } = new();
+
     /// <summary><c>log.level</c>.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
@@ -167,6 +170,7 @@ public sealed class RegistryOptions
         foreach (string ca in other.TlsClientCas) { TlsClientCas.Add(ca); }
         StorageDriver = other.StorageDriver;
         Proxy.CopyFrom(other.Proxy);
+        Notifications.CopyFrom(other.Notifications);
         StorageParameters.Clear();
         foreach ((string key, string value) in other.StorageParameters) { StorageParameters[key] = value; }
     }

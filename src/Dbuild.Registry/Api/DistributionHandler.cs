@@ -26,7 +26,8 @@ internal sealed partial class DistributionHandler(
     ILogger<DistributionHandler> logger,
     ILoggerFactory loggerFactory,
     PullThroughCache proxy,
-    ProxyBlobFetcher proxyBlobs)
+    ProxyBlobFetcher proxyBlobs,
+    Notifications.EventNotifier notifier)
 {
     public const string ApiVersionHeader = "Docker-Distribution-Api-Version";
     private const string ItemsBytesIn = "dbuild.bytesIn";
@@ -52,6 +53,7 @@ internal sealed partial class DistributionHandler(
                     response.Headers.WWWAuthenticate = $"Basic realm=\"{authenticator.Realm}\"";
                     throw DistributionErrors.UnauthorizedError();
                 }
+                context.Items[Notifications.EventNotifier.ActorItem] = user;
             }
             DistributionPath parsed = ParseRoute(context);
             route = parsed.Route;
