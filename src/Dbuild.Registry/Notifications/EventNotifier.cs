@@ -42,7 +42,11 @@ internal sealed class EventNotifier
     public ChannelReader<PendingEvent> Reader => _channel.Reader;
 
     /// <summary>From now on events are written by <paramref name="writer"/> on the request path (the service is stopping).</summary>
-    public void WriteDirectly(Func<PendingEvent, CancellationToken, Task> writer) => _direct = writer;
+    public void WriteDirectly(Func<PendingEvent, CancellationToken, Task> writer)
+    {
+        _direct = writer;
+        _channel.Writer.TryComplete(); // a write racing with this fails and goes direct; what got in is drained by the caller
+    }
 
     public Task ManifestAsync(HttpContext context, string action, string repository, Digest digest, string mediaType, long size, string? tag) =>
         PublishAsync(context, action, new EventTarget
@@ -80,7 +84,8 @@ internal sealed class EventNotifier
         });
         // The event describes a request that has succeeded: it is kept even if the client goes away now.
         if (_direct is { } direct) { await direct(item, CancellationToken.None).ConfigureAwait(false); return; }
-        await _channel.Writer.WriteAsync(item, CancellationToken.None).ConfigureAwait(false);
+        try { await _channel.Writer.WriteAsync(item, CancellationToken.None).ConfigureAwait(false); }
+        catch (ChannelClosedException) { await _direct!(item, CancellationToken.None).ConfigureAwait(false); }
     }
 
     private static string? Actor(HttpContext context)

@@ -65,8 +65,8 @@ internal sealed class NotificationService : BackgroundService
         {
         }
         // Stopping: requests still in flight write their events themselves; the channel's leftovers are written now.
+        _notifier.WriteDirectly((item, cancellationToken) => WriteAsync(item, cancellationToken));
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        _notifier.WriteDirectly((item, _) => WriteAsync(item, grace.Token));
         while (_notifier.Reader.TryRead(out PendingEvent? item)) { await WriteAsync(item, grace.Token).ConfigureAwait(false); }
     }
 

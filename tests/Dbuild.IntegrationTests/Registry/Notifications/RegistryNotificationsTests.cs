@@ -158,4 +158,33 @@ public sealed class RegistryNotificationsTests
         Assert.Equal(3, Count(receiver, "push", "/all"));
         Assert.Equal(3, Count(receiver, "pull", "/all"));
     }
+
+    [Fact]
+    public async Task TwoReplicasOnOneStorage_EachEventIsSentOnce()
+    {
+        string busybox = Prerequisites.RequireBusyboxLayout();
+        using var work = new TempDirectory();
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync(RegistryServer.FreePort(), Ct);
+        string root = work.Combine("data"), extra = Notifications(("test", receiver.Url(), ""));
+        await using RegistryServer a = await RegistryServer.StartDbuildAsync(work.Path, root, Ct, extra: extra);
+        await using RegistryServer b = await RegistryServer.StartDbuildAsync(work.Path, root, Ct, extra: extra);
+
+        await Tools.SkopeoAsync(Ct, "copy", "--dest-tls-verify=false", $"oci:{busybox}:latest", $"docker://{a.Host}/library/busybox:1");
+        await Tools.SkopeoAsync(Ct, "copy", "--src-tls-verify=false", $"docker://{b.Host}/library/busybox:1", $"oci:{work.Combine("back")}:copy");
+        using var client = new HttpClient();
+        using HttpResponseMessage deleted = await client.DeleteAsync($"{a.BaseUrl}/v2/library/busybox/manifests/1", Ct);
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+
+        await receiver.WaitForAsync(r => Count(r, "push") >= 3 && Count(r, "pull") >= 3 && Count(r, "delete") >= 1, "every event of both replicas", Ct);
+        // Both replicas poll the shared queue; a further round of polling must not send anything twice.
+        using (HttpResponseMessage again = await client.DeleteAsync($"{b.BaseUrl}/v2/library/busybox/blobs/{receiver.Events()[0]["target"]!["digest"]}", Ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        }
+        await receiver.WaitForAsync(r => Count(r, "delete") >= 2, "the blob delete", Ct);
+        List<string?> ids = receiver.Events().Select(e => (string?)e["id"]).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal((3, 3, 2), (Count(receiver, "push"), Count(receiver, "pull"), Count(receiver, "delete")));
+        Assert.Equal(2, receiver.Events().Select(e => (string?)e["source"]!["instanceID"]).Distinct().Count());
+    }
 }
