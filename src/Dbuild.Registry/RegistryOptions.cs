@@ -121,6 +121,8 @@ public sealed class RegistryOptions
 
     /// <summary><c>policies.*</c> (dbuild's own keys): immutable tags, retention applied by the GC, quotas.</summary>
     public Policies.PolicySettings Policies { get; } = new();
+    /// <summary><c>notifications.endpoints</c>: webhooks sent on push, pull, delete and mount (see docs/registry-notifications.md).</summary>
+    public Notifications.NotificationSettings Notifications { get; } = new();
 
     /// <summary><c>log.level</c>.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
@@ -171,6 +173,7 @@ public sealed class RegistryOptions
         StorageDriver = other.StorageDriver;
         Proxy.CopyFrom(other.Proxy);
         Policies.CopyFrom(other.Policies);
+        Notifications.CopyFrom(other.Notifications);
         StorageParameters.Clear();
         foreach ((string key, string value) in other.StorageParameters) { StorageParameters[key] = value; }
     }

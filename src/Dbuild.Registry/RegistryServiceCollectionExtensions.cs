@@ -1,6 +1,7 @@
 using Dbuild.Registry.Api;
 using Dbuild.Registry.Auth;
 using Dbuild.Registry.Hosting;
+using Dbuild.Registry.Notifications;
 using Dbuild.Registry.Observability;
 using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
@@ -40,6 +41,10 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<Policies.ImmutableTags>();
         services.TryAddSingleton<Policies.QuotaEnforcer>();
         services.TryAddSingleton<DistributionHandler>();
+        // Notifications (notifications.endpoints): events queued in storage, sent by a background service.
+        services.TryAddSingleton<EventNotifier>();
+        services.TryAddSingleton<NotificationMetrics>();
+        services.AddHostedService<NotificationService>();
         // Token auth: the built-in issuer's key, rules and endpoint, and bearer verification on every /v2 request.
         services.TryAddSingleton<IAccessRules>(sp => AccessRulesFactory.Create(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.TokenBuiltinAcl,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));

@@ -130,10 +130,10 @@ public sealed class RegistryConfigLoaderTests : IDisposable
     public void Load_UnknownKey_WarnsAndContinues()
     {
         var warnings = new List<string>();
-        string path = Write("version: 0.1\nhttp:\n  addr: :5000\n  headers:\n    X-Content-Type-Options: [nosniff]\nnotifications:\n  endpoints: []\n");
+        string path = Write("version: 0.1\nhttp:\n  addr: :5000\n  headers:\n    X-Content-Type-Options: [nosniff]\nredis:\n  addr: localhost:6379\n");
         RegistryConfigLoader.Load(path, NoEnvironment, "/unused", warnings.Add);
         Assert.Contains(warnings, w => w.Contains("'http.headers.X-Content-Type-Options'", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.Contains("'notifications.endpoints'", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("'redis.addr'", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ internal sealed partial class DistributionHandler
         long size = stored ?? throw DistributionErrors.BlobUnknownError(reference);
         // The client may skip uploading it now: refresh its GC age (a blob GC is deleting is already gone for clients).
         if (!await storage.Markers.VouchAsync(digest, cancellationToken).ConfigureAwait(false)) { throw DistributionErrors.BlobUnknownError(reference); }
+        await notifier.BlobAsync(context, Notifications.NotificationAction.Pull, name, digest, size).ConfigureAwait(false);
         HttpResponse response = context.Response;
         response.Headers["Docker-Content-Digest"] = digest.ToString();
         response.Headers.CacheControl = "max-age=31536000";
@@ -88,5 +89,6 @@ internal sealed partial class DistributionHandler
             throw DistributionErrors.BlobUnknownError(reference);
         }
         Empty(context, 202);
+        await notifier.DeletedAsync(context, name, digest, null).ConfigureAwait(false);
     }
 }

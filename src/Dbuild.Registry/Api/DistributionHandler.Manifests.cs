@@ -1,5 +1,6 @@
 using System.Buffers;
 using Dbuild.Oci;
+using Dbuild.Registry.Notifications;
 using Dbuild.Registry.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -36,7 +37,9 @@ internal sealed partial class DistributionHandler
         // The stored bytes go back whatever Accept says: a client that cannot parse them says so itself.
         context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
         context.Response.Headers.ETag = $"\"{digest}\"";
-        await WriteBytesAsync(context, 200, content, ManifestInfo.DetectMediaType(content)).ConfigureAwait(false);
+        string mediaType = ManifestInfo.DetectMediaType(content);
+        await WriteBytesAsync(context, 200, content, mediaType).ConfigureAwait(false);
+        await notifier.ManifestAsync(context, NotificationAction.Pull, name, digest, mediaType, content.Length, tag).ConfigureAwait(false);
     }
 
     private async Task PutManifestAsync(HttpContext context, string name, string reference, CancellationToken cancellationToken)
@@ -76,6 +79,7 @@ internal sealed partial class DistributionHandler
         response.Headers["Docker-Content-Digest"] = digest.ToString();
         if (manifest.Subject is { } subject) { response.Headers["OCI-Subject"] = subject.ToString(); }
         Empty(context, 201);
+        await notifier.ManifestAsync(context, NotificationAction.Push, name, digest, manifest.MediaType, content.Length, tag).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -138,10 +142,24 @@ internal sealed partial class DistributionHandler
         (Digest? byDigest, string? tag) = ParseReference(reference);
         if (!_options.DeleteEnabled) { throw DistributionErrors.UnsupportedError("deletion is disabled (storage.delete.enabled)"); }
         await CheckDeletePoliciesAsync(name, byDigest, tag, cancellationToken).ConfigureAwait(false);
+        // registry:2 sends a delete event for the manifest and one for each tag that pointed at it.
+        IReadOnlyList<string> tags = byDigest is { } d && notifier.Enabled ? await TagsOfAsync(name, d, cancellationToken).ConfigureAwait(false) : [];
         bool deleted = byDigest is { } digest
             ? await storage.DeleteManifestAsync(name, digest, cancellationToken).ConfigureAwait(false)
             : await storage.UntagAsync(name, tag!, cancellationToken).ConfigureAwait(false);
         if (!deleted) { throw DistributionErrors.ManifestUnknownError(reference); }
         Empty(context, 202);
+        if (byDigest is not null) { await notifier.DeletedAsync(context, name, byDigest, null).ConfigureAwait(false); }
+        foreach (string removed in tag is null ? tags : [tag]) { await notifier.DeletedAsync(context, name, null, removed).ConfigureAwait(false); }
+    }
+
+    private async Task<IReadOnlyList<string>> TagsOfAsync(string name, Digest digest, CancellationToken cancellationToken)
+    {
+        var tags = new List<string>();
+        foreach (string tag in await storage.ListTagsAsync(name, cancellationToken).ConfigureAwait(false) ?? [])
+        {
+            if (await storage.ResolveTagAsync(name, tag, cancellationToken).ConfigureAwait(false) == digest) { tags.Add(tag); }
+        }
+        return tags;
     }
 }

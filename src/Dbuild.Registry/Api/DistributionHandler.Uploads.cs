@@ -15,14 +15,15 @@ internal sealed partial class DistributionHandler
             Digest mount = ParseDigest(mountValue.ToString());
             string? from = query.TryGetValue("from", out var fromValue) ? fromValue.ToString() : null;
             if (from is not null && !DistributionPath.IsValidName(from)) { throw DistributionErrors.NameInvalidError(from); }
-            bool available = from is not null
-                ? await storage.StatRepositoryBlobAsync(from, mount, cancellationToken).ConfigureAwait(false) is not null
-                : await storage.StatBlobAsync(mount, cancellationToken).ConfigureAwait(false) is not null;
-            if (available && await storage.Markers.VouchAsync(mount, cancellationToken).ConfigureAwait(false))
+            long? available = from is not null
+                ? await storage.StatRepositoryBlobAsync(from, mount, cancellationToken).ConfigureAwait(false)
+                : await storage.StatBlobAsync(mount, cancellationToken).ConfigureAwait(false);
+            if (available is { } mountedSize && await storage.Markers.VouchAsync(mount, cancellationToken).ConfigureAwait(false))
             {
                 await CheckMountQuotaAsync(name, mount, cancellationToken).ConfigureAwait(false);
                 await storage.LinkLayerAsync(name, mount, cancellationToken).ConfigureAwait(false);
                 Created(context, name, mount);
+                await notifier.BlobAsync(context, Notifications.NotificationAction.Mount, name, mount, mountedSize, from).ConfigureAwait(false);
                 return;
             }
             // Not mountable: fall through to an ordinary upload session, as the spec says.
@@ -76,10 +77,11 @@ internal sealed partial class DistributionHandler
     private async Task FinishAsync(HttpContext context, string name, string id, Digest expected, CancellationToken cancellationToken)
     {
         await CheckUploadQuotaAsync(name, id, expected, cancellationToken).ConfigureAwait(false);
-        (Digest actual, long _) = await storage.CompleteUploadAsync(name, id, expected, cancellationToken).ConfigureAwait(false)
+        (Digest actual, long size) = await storage.CompleteUploadAsync(name, id, expected, cancellationToken).ConfigureAwait(false)
             ?? throw DistributionErrors.BlobUploadUnknownError(id);
         if (actual != expected) { throw DistributionErrors.DigestInvalidError($"the content's digest is {actual}, not {expected}"); }
         Created(context, name, actual);
+        await notifier.BlobAsync(context, Notifications.NotificationAction.Push, name, actual, size).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -28,7 +28,8 @@ internal sealed partial class DistributionHandler(
     PullThroughCache proxy,
     ProxyBlobFetcher proxyBlobs,
     Policies.ImmutableTags immutableTags,
-    Policies.QuotaEnforcer quotas)
+    Policies.QuotaEnforcer quotas,
+    Notifications.EventNotifier notifier)
 {
     public const string ApiVersionHeader = "Docker-Distribution-Api-Version";
     private const string ItemsBytesIn = "dbuild.bytesIn";
@@ -54,6 +55,7 @@ internal sealed partial class DistributionHandler(
                     response.Headers.WWWAuthenticate = $"Basic realm=\"{authenticator.Realm}\"";
                     throw DistributionErrors.UnauthorizedError();
                 }
+                context.Items[Notifications.EventNotifier.ActorItem] = user;
             }
             DistributionPath parsed = ParseRoute(context);
             route = parsed.Route;

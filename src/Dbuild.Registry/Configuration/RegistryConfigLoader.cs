@@ -19,7 +19,7 @@ public static class RegistryConfigLoader
     private static readonly string[] AzureParameters = ["accountname", "accountkey", "container", "rootdirectory", "realm", "serviceurl",
         "credentials.type", "credentials.clientid", "credentials.tenantid", "credentials.secret", "max_retries", "retry_delay"];
 
-    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = Policies.PolicyConfigReader.AddSetters(Proxy.ProxyConfigReader.AddSetters(WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Action<RegistryOptions, string, YamlNode>> Setters = Notifications.NotificationConfigReader.AddSetters(Policies.PolicyConfigReader.AddSetters(Proxy.ProxyConfigReader.AddSetters(WithDriverParameters(new(StringComparer.OrdinalIgnoreCase)
     {
         ["version"] = (_, key, node) =>
         {
@@ -82,7 +82,7 @@ public static class RegistryConfigLoader
         ["auth.token.builtin.issuer"] = (o, key, node) => o.TokenBuiltinIssuer = NonEmpty(key, node),
         ["auth.token.builtin.expiration"] = (o, key, node) => o.TokenBuiltinExpiration = Duration(key, node),
         ["auth.token.builtin.key"] = (o, key, node) => o.TokenBuiltinKey = ExistingFile(key, node),
-    })));
+    }))));
 
     /// <summary>Keys with <c>_</c> (<c>storage.azure.max_retries</c>) by the form a variable name gives them (<c>storage.azure.max.retries</c>).</summary>
     private static readonly Dictionary<string, string> UnderscoreKeys =
@@ -244,7 +244,7 @@ public static class RegistryConfigLoader
         return string.IsNullOrWhiteSpace(value) ? throw new RegistryConfigurationException(key, "must not be empty") : value;
     }
 
-    private static bool Bool(string key, YamlNode node) => Scalar(key, node).ToLowerInvariant() switch
+    internal static bool Bool(string key, YamlNode node) => Scalar(key, node).ToLowerInvariant() switch
     {
         "true" or "yes" or "on" => true,
         "false" or "no" or "off" or "" => false,

@@ -12,7 +12,7 @@ namespace Dbuild.Registry.Observability;
 /// <c>http.debug.prometheus.path</c> and <c>GET /debug/health</c> (200 <c>{}</c>, or 503 with each failing check and its
 /// error); anything else is 404. On the main address, an unhealthy registry answers every request 503 UNAVAILABLE.
 /// </summary>
-internal sealed class DebugEndpoints(HttpMetrics http, StorageMetrics storage, GcMetrics gc, PolicyMetrics policies, StorageHealthCheck health, IOptions<RegistryOptions> options)
+internal sealed class DebugEndpoints(HttpMetrics http, StorageMetrics storage, GcMetrics gc, PolicyMetrics policies, NotificationMetrics notifications, StorageHealthCheck health, IOptions<RegistryOptions> options)
 {
     public const string HealthPath = "/debug/health";
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -47,6 +47,7 @@ internal sealed class DebugEndpoints(HttpMetrics http, StorageMetrics storage, G
         storage.Write(text);
         gc.Write(text);
         policies.Write(text);
+        notifications.Write(text);
         if (health.Enabled)
         {
             text.Header("registry_health_check_up", "gauge", "1 while the health check passes, 0 while it fails.");
