@@ -4,6 +4,7 @@ using Dbuild.Registry.Hosting;
 using Dbuild.Registry.Observability;
 using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
+using Dbuild.Registry.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -51,6 +52,8 @@ public static class RegistryServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
         services.AddSingleton<GcService>();
         services.AddHostedService(sp => sp.GetRequiredService<GcService>());
+        services.TryAddSingleton<UiAccess>(); // the web UI (ui.enabled)
+        services.TryAddSingleton<UiReader>();
         services.AddRegistryObservability(); // last: it decorates the storage driver registered above
         return services;
     }
@@ -67,6 +70,7 @@ public static class RegistryServiceCollectionExtensions
         endpoints.MapMethods("/v2", methods, handler);
         endpoints.MapMethods("/v2/{**path}", methods, handler);
         endpoints.MapMethods(TokenEndpoint.Path, ["GET", "POST"], context => context.RequestServices.GetRequiredService<TokenEndpoint>().HandleAsync(context));
+        endpoints.MapRegistryUi(); // only with ui.enabled
         return endpoints;
     }
 }
