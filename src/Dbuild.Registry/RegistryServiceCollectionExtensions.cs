@@ -54,6 +54,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<GcService>());
         services.TryAddSingleton<UiAccess>(); // the web UI (ui.enabled)
         services.TryAddSingleton<UiReader>();
+        services.TryAddSingleton<UiRepositoryList>();
         services.AddRegistryObservability(); // last: it decorates the storage driver registered above
         return services;
     }

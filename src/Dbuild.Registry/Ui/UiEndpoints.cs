@@ -23,13 +23,18 @@ internal static class UiEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         if (!endpoints.ServiceProvider.GetRequiredService<IOptions<RegistryOptions>>().Value.UiEnabled) { return endpoints; }
         string[] methods = ["GET", "HEAD"];
-        endpoints.MapMethods("/ui", methods, context => { context.Response.Redirect(Root); return Task.CompletedTask; });
+        endpoints.MapMethods("/ui", methods, HandleAsync); // routing matches "/ui/" here too
         endpoints.MapMethods("/ui/{**path}", methods, HandleAsync);
         return endpoints;
     }
 
     private static async Task HandleAsync(HttpContext context)
     {
+        if (context.Request.Path.Value == "/ui")
+        {
+            context.Response.Redirect(Root);
+            return;
+        }
         string path = context.Request.Path.Value is { } value && value.StartsWith(Root, StringComparison.Ordinal) ? value[Root.Length..] : "";
         UiViewer? viewer = context.RequestServices.GetRequiredService<UiAccess>().Identify(context, path == "login");
         if (viewer is null)

@@ -9,7 +9,7 @@ namespace Dbuild.Registry.Ui;
 /// What the UI's pages show, read from the registry's storage (so every replica sees the same): the catalog filtered
 /// and paged, a repository's tags, and a manifest or index with its config history and referrers.
 /// </summary>
-internal sealed class UiReader(RegistryStorage storage)
+internal sealed class UiReader(RegistryStorage storage, UiRepositoryList repositories)
 {
     public const int RepositoriesPerPage = 100;
     public const int TagsPerPage = 50;
@@ -19,7 +19,7 @@ internal sealed class UiReader(RegistryStorage storage)
     /// <summary>Repositories the viewer may pull whose name contains <paramref name="query"/> (any case), one page of them.</summary>
     public async Task<UiPage<string>> ListRepositoriesAsync(UiViewer viewer, string query, int page, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> all = await storage.ListRepositoriesAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> all = await repositories.GetAsync(cancellationToken).ConfigureAwait(false);
         var matching = all.Where(r => (query.Length == 0 || r.Contains(query, StringComparison.OrdinalIgnoreCase)) && viewer.MayPull(r)).ToList();
         return Slice(matching, page, RepositoriesPerPage);
     }
