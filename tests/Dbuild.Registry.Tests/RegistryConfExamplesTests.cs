@@ -18,6 +18,7 @@ public sealed class RegistryConfExamplesTests : IDisposable
     [InlineData("token.yml")]
     [InlineData("proxy.yml")]
     [InlineData("observability.yml")]
+    [InlineData("ui.yml")]
     public void Example_Loads_WithoutWarnings(string file)
     {
         // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.

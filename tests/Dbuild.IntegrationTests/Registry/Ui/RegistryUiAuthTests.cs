@@ -26,14 +26,8 @@ public sealed class RegistryUiAuthTests
         await Tools.SkopeoAsync(Ct, "copy", "--dest-tls-verify=false", "--dest-creds", "dana:dana-pw", $"oci:{busybox}:latest", $"docker://{registry.Host}/dana/box:1");
 
         await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync();
-        IPage signedOut = await chromium.NewPageAsync();
-        IResponse? challenged = await signedOut.GotoAsync($"{registry.BaseUrl}/ui/r/dana/box");
-        Assert.Equal(401, challenged!.Status);
-        Assert.StartsWith("Basic realm=\"ui-test\"", await challenged.HeaderValueAsync("www-authenticate"), StringComparison.Ordinal);
-        Assert.DoesNotContain("dana/box", await signedOut.InnerTextAsync("main"), StringComparison.Ordinal);
-
-        IPage wrong = await chromium.NewPageAsync("dana", "not-her-password");
-        Assert.Equal(401, (await wrong.GotoAsync($"{registry.BaseUrl}/ui/"))!.Status);
+        await AssertChallengedAsync(await chromium.NewPageAsync(), $"{registry.BaseUrl}/ui/r/dana/box", "ui-test");
+        await AssertChallengedAsync(await chromium.NewPageAsync("dana", "not-her-password"), $"{registry.BaseUrl}/ui/", "ui-test", "dana:not-her-password");
 
         IPage dana = await chromium.NewPageAsync("dana", "dana-pw");
         Assert.Equal(200, (await dana.GotoAsync($"{registry.BaseUrl}/ui/"))!.Status);
@@ -58,9 +52,7 @@ public sealed class RegistryUiAuthTests
         Assert.Equal(1, await anonymous.Locator("header a:text('Sign in')").CountAsync());
         Assert.Equal(404, (await anonymous.GotoAsync($"{baseUrl}/ui/r/carol/app"))!.Status);
         Assert.Equal(404, (await anonymous.GotoAsync($"{baseUrl}/ui/r/carol/app/m/1"))!.Status);
-        IResponse? signIn = await anonymous.GotoAsync($"{baseUrl}/ui/login");
-        Assert.Equal(401, signIn!.Status);
-        Assert.StartsWith("Basic realm=\"dbuild-registry\"", await signIn.HeaderValueAsync("www-authenticate"), StringComparison.Ordinal);
+        await AssertChallengedAsync(anonymous, $"{baseUrl}/ui/login", "dbuild-registry");
 
         // carol signs in (the browser answers the sign-in page's challenge) and sees her repository and the public one.
         IPage carol = await chromium.NewPageAsync("carol", "carol-pw");
@@ -80,8 +72,36 @@ public sealed class RegistryUiAuthTests
         IPage alice = await chromium.NewPageAsync("alice", "alice-pw");
         await alice.GotoAsync($"{baseUrl}/ui/login");
         Assert.Equal(["alice/private", "carol/app", "public/app", "team-x/app"], await alice.Locator("#repositories td a").AllTextContentsAsync());
-        IPage wrong = await chromium.NewPageAsync("carol", "wrong");
-        Assert.Equal(401, (await wrong.GotoAsync($"{baseUrl}/ui/login"))!.Status);
+        await AssertChallengedAsync(await chromium.NewPageAsync("carol", "wrong"), $"{baseUrl}/ui/login", "dbuild-registry", "carol:wrong");
+    }
+
+    /// <summary>
+    /// The page answers 401 with a Basic challenge, in chromium and (the header as sent) to a plain client.
+    /// </summary>
+    private static async Task AssertChallengedAsync(IPage page, string url, string realm, string? userPassword = null)
+    {
+        var statuses = new List<int>();
+        page.Response += (_, response) => { if (response.Url == url) { lock (statuses) { statuses.Add(response.Status); } } };
+        try
+        {
+            // Wrong credentials: chromium tried them, got the 401 again and shows it.
+            IResponse? shown = await page.GotoAsync(url);
+            Assert.Equal(401, shown!.Status);
+            Assert.DoesNotContain("/r/", await page.InnerTextAsync("main"), StringComparison.Ordinal);
+        }
+        catch (PlaywrightException failed)
+        {
+            // None at all: headless chromium cannot prompt, so it gives up on the challenge.
+            Assert.Contains("ERR_INVALID_AUTH_CREDENTIALS", failed.Message, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain(200, statuses);
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (userPassword is not null) { request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(userPassword))); }
+        using HttpResponseMessage response = await client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal($"Basic realm=\"{realm}\", charset=\"UTF-8\"", response.Headers.WwwAuthenticate.ToString());
+        Assert.DoesNotContain("/r/", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Fact]
