@@ -27,7 +27,10 @@ public sealed class UiConfigTests : IDisposable
     public void UiEnabled_WithAnExternalTokenIssuer_NamesTheKey()
     {
         string bundle = _dir.Combine("bundle.pem");
-        File.WriteAllText(bundle, "");
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=issuer", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(bundle, certificate.ExportCertificatePem());
         var error = Assert.Throws<RegistryConfigurationException>(() =>
             Load($"auth:\n  token:\n    realm: https://a/token\n    service: s\n    issuer: i\n    rootcertbundle: {bundle}\nui:\n  enabled: true\n"));
         Assert.Equal("ui.enabled", error.Key);
