@@ -11,7 +11,7 @@ namespace Dbuild.Registry.Ui;
 /// </summary>
 internal sealed class UiReader(RegistryStorage storage, UiRepositoryList repositories)
 {
-    public const int RepositoriesPerPage = 100;
+    public const int RepositoriesPerPage = 50;
     public const int TagsPerPage = 50;
     private const int MaxConfigBytes = 8 * 1024 * 1024;
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };

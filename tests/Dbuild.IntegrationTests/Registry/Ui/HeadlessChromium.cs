@@ -51,6 +51,10 @@ internal sealed class HeadlessChromium : IAsyncDisposable
     public static async Task<double> NavigationMillisecondsAsync(IPage page) =>
         await page.EvaluateAsync<double>("() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; }");
 
+    /// <summary>The page's Navigation Timing: milliseconds from the request's start to the response's last byte.</summary>
+    public static async Task<double> ResponseMillisecondsAsync(IPage page) =>
+        await page.EvaluateAsync<double>("() => { const n = performance.getEntriesByType('navigation')[0]; return n.responseEnd - n.startTime; }");
+
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();

@@ -112,24 +112,26 @@ public sealed class RegistryUiBrowserTests
         foreach (string path in pages)
         {
             var times = new List<double>();
+            var served = new List<double>();
             for (int i = 0; i < 5; i++)
             {
                 await page.GotoAsync(registry.BaseUrl + path);
                 times.Add(await HeadlessChromium.NavigationMillisecondsAsync(page));
+                served.Add(await HeadlessChromium.ResponseMillisecondsAsync(page));
             }
             times.Sort();
-            report.Add($"{path}: median {times[2]:0.0} ms ({string.Join(", ", times.Select(t => t.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))})");
+            report.Add($"{path}: median {times[2]:0.0} ms ({string.Join(", ", times.Select(t => t.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}; response end at {string.Join(", ", served.Select(t => t.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} ms)");
             Assert.True(times[2] < 200, string.Join("\n", report));
         }
         TestContext.Current.TestOutputHelper?.WriteLine(string.Join("\n", report));
 
         await page.GotoAsync(registry.BaseUrl + "/ui/");
         Assert.Equal("1001 repositories", await page.Locator("#count").InnerTextAsync());
-        Assert.Equal(100, await page.Locator("#repositories tbody tr").CountAsync());
+        Assert.Equal(50, await page.Locator("#repositories tbody tr").CountAsync());
         await page.GotoAsync(registry.BaseUrl + "/ui/?q=app-05");
         Assert.Equal("100 repositories", await page.Locator("#count").InnerTextAsync());
         Assert.Equal("team-5/app-0500", await page.Locator("#repositories a").First.InnerTextAsync());
-        await page.GotoAsync(registry.BaseUrl + "/ui/?page=11");
+        await page.GotoAsync(registry.BaseUrl + "/ui/?page=21");
         Assert.Equal(["team-9/app-0999"], await page.Locator("#repositories a").AllTextContentsAsync()); // seed/busybox sorts first
         Assert.DoesNotContain("Next", await page.Locator("nav.pager").InnerTextAsync(), StringComparison.Ordinal);
     }
