@@ -151,6 +151,9 @@ public sealed class RegistryOptions
     /// <summary><c>health.storagedriver.threshold</c>: consecutive failures before unhealthy (0 or 1: the first one).</summary>
     public int HealthStorageDriverThreshold { get; set; }
 
+    /// <summary><c>ui.enabled</c> (dbuild's own key; registry:2 has no UI): the read-only web UI under <c>/ui/</c>. Off by default.</summary>
+    public bool UiEnabled { get; set; }
+
     /// <summary>Copies every setting (used to hand options read from config.yml to the options system).</summary>
     public void CopyFrom(RegistryOptions other)
     {
@@ -159,6 +162,7 @@ public sealed class RegistryOptions
         (UploadPurgingEnabled, UploadPurgingAge, UploadPurgingInterval, UploadPurgingDryRun) =
             (other.UploadPurgingEnabled, other.UploadPurgingAge, other.UploadPurgingInterval, other.UploadPurgingDryRun);
         (TlsCertificate, TlsKey, HtpasswdRealm, HtpasswdPath) = (other.TlsCertificate, other.TlsKey, other.HtpasswdRealm, other.HtpasswdPath);
+        UiEnabled = other.UiEnabled;
         (LogLevel, MaxManifestBytes, ShutdownTimeout, RedirectDisabled) = (other.LogLevel, other.MaxManifestBytes, other.ShutdownTimeout, other.RedirectDisabled);
         (GcEnabled, GcInterval, GcGrace, GcDeleteUntagged) = (other.GcEnabled, other.GcInterval, other.GcGrace, other.GcDeleteUntagged);
         (TokenRealm, TokenService, TokenIssuer, TokenRootCertBundle, TokenAutoRedirect) =

@@ -5,6 +5,7 @@ using Dbuild.Registry.Notifications;
 using Dbuild.Registry.Observability;
 using Dbuild.Registry.Proxy;
 using Dbuild.Registry.Storage;
+using Dbuild.Registry.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -58,6 +59,9 @@ public static class RegistryServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
         services.AddSingleton<GcService>();
         services.AddHostedService(sp => sp.GetRequiredService<GcService>());
+        services.TryAddSingleton<UiAccess>(); // the web UI (ui.enabled)
+        services.TryAddSingleton<UiReader>();
+        services.TryAddSingleton<UiRepositoryList>();
         services.AddRegistryObservability(); // last: it decorates the storage driver registered above
         return services;
     }
@@ -74,6 +78,7 @@ public static class RegistryServiceCollectionExtensions
         endpoints.MapMethods("/v2", methods, handler);
         endpoints.MapMethods("/v2/{**path}", methods, handler);
         endpoints.MapMethods(TokenEndpoint.Path, ["GET", "POST"], context => context.RequestServices.GetRequiredService<TokenEndpoint>().HandleAsync(context));
+        endpoints.MapRegistryUi(); // only with ui.enabled
         return endpoints;
     }
 }

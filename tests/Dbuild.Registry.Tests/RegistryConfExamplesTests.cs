@@ -20,6 +20,7 @@ public sealed class RegistryConfExamplesTests : IDisposable
     [InlineData("observability.yml")]
     [InlineData("policies.yml")]
     [InlineData("notifications.yml")]
+    [InlineData("ui.yml")]
     public void Example_Loads_WithoutWarnings(string file)
     {
         // The examples name files under /etc/dbuild; stand-ins come in through the registry:2 environment overrides.

@@ -65,6 +65,7 @@ public static class RegistryConfigLoader
         ["http.debug.prometheus.enabled"] = (o, key, node) => o.PrometheusEnabled = Bool(key, node),
         ["http.debug.prometheus.path"] = (o, key, node) => o.PrometheusPath = Scalar(key, node) is ['/', ..] path
             ? path : throw new RegistryConfigurationException(key, "must be an absolute path such as /metrics"),
+        ["ui.enabled"] = (o, key, node) => o.UiEnabled = Bool(key, node),
         ["health.storagedriver.enabled"] = (o, key, node) => o.HealthStorageDriverEnabled = Bool(key, node),
         ["health.storagedriver.interval"] = (o, key, node) => o.HealthStorageDriverInterval = Duration(key, node),
         ["health.storagedriver.threshold"] = (o, key, node) => o.HealthStorageDriverThreshold =
@@ -219,6 +220,7 @@ public static class RegistryConfigLoader
         TokenAuthValidation.Validate(options);
         Auth.AccessRulesFactory.Check(options.TokenBuiltinAcl); // a malformed rules file stops startup with FILE:LINE:COL
         Proxy.ProxyConfigReader.Validate(options);
+        Ui.UiAccess.Validate(options);
         if (options.HealthStorageDriverEnabled && options.HealthStorageDriverInterval <= TimeSpan.Zero)
         {
             throw new RegistryConfigurationException("health.storagedriver.interval", "must be positive");

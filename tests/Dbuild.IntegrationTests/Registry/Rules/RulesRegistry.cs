@@ -46,7 +46,8 @@ internal sealed class RulesRegistry : IAsyncDisposable
 
     public string WorkPath => _work.Path;
 
-    public static async Task<RulesRegistry> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts it; <paramref name="extra"/> is more top-level config (e.g. <c>ui:</c>).</summary>
+    public static async Task<RulesRegistry> StartAsync(CancellationToken cancellationToken, string extra = "")
     {
         var work = new TempDirectory("dbuild-rules-");
         try
@@ -57,7 +58,7 @@ internal sealed class RulesRegistry : IAsyncDisposable
             string rules = work.Combine("acl.yml");
             await File.WriteAllTextAsync(rules, DefaultRules, cancellationToken);
             RegistryServer server = await RegistryServer.StartDbuildAsync(work.Path, work.Combine("data"), cancellationToken,
-                extra: $"auth:\n  token:\n    builtin:\n      htpasswd: {htpasswd}\n      acl: {rules}\n");
+                extra: $"auth:\n  token:\n    builtin:\n      htpasswd: {htpasswd}\n      acl: {rules}\n{extra}");
             return new RulesRegistry(work, server, rules);
         }
         catch
