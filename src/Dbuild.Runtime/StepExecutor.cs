@@ -151,6 +151,7 @@ public sealed partial class StepExecutor : IStepExecutor
             Network = request.Network,
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
+            Host = SpecHost.Current,
         };
         MountStubs.CreateMountPoints(rootfs, SpecBuilder.DefaultMounts(spec).Where(m => m.Destination.LastIndexOf('/') == 0).Concat(mounts));
         string bundle = Path.Combine(step.Directory, "bundle");
