@@ -151,6 +151,7 @@ public sealed partial class StepExecutor : IStepExecutor
             Network = request.Network,
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
+            Insecure = request.Security == StepSecurity.Insecure,
             Host = SpecHost.Current,
         };
         MountStubs.CreateMountPoints(rootfs, SpecBuilder.DefaultMounts(spec).Where(m => m.Destination.LastIndexOf('/') == 0).Concat(mounts));
