@@ -1,4 +1,5 @@
 using Dbuild.Runtime;
+using Dbuild.Testing;
 
 namespace Dbuild.IntegrationTests.Runtime;
 
@@ -12,12 +13,13 @@ public sealed class StepSecurityTests(RuntimeFixture fixture) : IClassFixture<Ru
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private async Task<List<string>> RunAsync(string script, StepSecurity security)
+    private async Task<List<string>> RunAsync(string script, StepSecurity security, OciRuntimeKind runtime = OciRuntimeKind.Runc)
     {
         RuntimeFixture.RequireRuntime();
+        if (runtime == OciRuntimeKind.Crun) { Prerequisites.RequireTool("crun", "crun"); }
         var output = new List<string>();
         StepRequest request = RuntimeFixture.Shell(RuntimeFixture.BusyboxLayers(), script, output) with { Security = security };
-        await fixture.CreateExecutor().RunAsync(request, Token);
+        await fixture.CreateExecutor(runtime).RunAsync(request, Token);
         Assert.Empty(fixture.LeftoverMounts());
         return output;
     }
@@ -25,10 +27,12 @@ public sealed class StepSecurityTests(RuntimeFixture fixture) : IClassFixture<Ru
     private static string Status(IEnumerable<string> lines, string field) =>
         lines.Single(l => l.StartsWith(field + ":", StringComparison.Ordinal))[(field.Length + 1)..].Trim();
 
-    [Fact]
-    public async Task Run_Sandbox_SeccompFilterAndDockerCapabilities()
+    [Theory]
+    [InlineData(OciRuntimeKind.Runc)]
+    [InlineData(OciRuntimeKind.Crun)]
+    public async Task Run_Sandbox_SeccompFilterAndDockerCapabilities(OciRuntimeKind runtime)
     {
-        List<string> output = await RunAsync("grep -E '^(Seccomp|CapEff|CapBnd):' /proc/self/status", StepSecurity.Sandbox);
+        List<string> output = await RunAsync("grep -E '^(Seccomp|CapEff|CapBnd):' /proc/self/status", StepSecurity.Sandbox, runtime);
         Assert.Equal("2", Status(output, "Seccomp")); // SECCOMP_MODE_FILTER
         Assert.Equal("00000000a80425fb", Status(output, "CapBnd")); // Docker's 14 capabilities
     }
