@@ -61,6 +61,7 @@ public sealed class SeccompTests(DebianBuildFixture debian) : IClassFixture<Debi
         (ProcessResult result, string output) = await BuildAsync("refused", "RUN echo ran-first-$((6*7))\nRUN --security=insecure mkdir /out");
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("security.insecure is not allowed", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Dockerfile:3", result.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("ran-first-42", result.StandardOutput + result.StandardError, StringComparison.Ordinal); // the step before never ran
         Assert.False(Directory.Exists(output));
     }
