@@ -152,7 +152,7 @@ public sealed partial class StepExecutor : IStepExecutor
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
             Insecure = request.Security == StepSecurity.Insecure,
-            Host = SpecHost.Current,
+            Host = SpecHost.Current(request.Security == StepSecurity.Insecure),
         };
         MountStubs.CreateMountPoints(rootfs, SpecBuilder.DefaultMounts(spec).Where(m => m.Destination.LastIndexOf('/') == 0).Concat(mounts));
         string bundle = Path.Combine(step.Directory, "bundle");

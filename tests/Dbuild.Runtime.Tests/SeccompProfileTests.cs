@@ -119,6 +119,15 @@ public sealed class SeccompProfileTests
         if (count == 14) { Assert.Equal(SpecBuilder.DefaultCapabilities.Order(StringComparer.Ordinal), names.Order(StringComparer.Ordinal)); }
     }
 
+    [Fact]
+    public void Kernel_IsTheRunningKernelsVersion()
+    {
+        string release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim(); // e.g. 6.1.0-18-amd64
+        Version kernel = HostSecurity.Kernel;
+        Assert.StartsWith($"{kernel.Major}.{kernel.Minor}.", release + ".", StringComparison.Ordinal);
+        Assert.True(kernel >= new Version(3, 17), $"kernel {kernel} from '{release}'"); // seccomp filters and every minKernel of the profile
+    }
+
     private static string Json(LinuxSeccomp seccomp)
     {
         using var stream = new MemoryStream();

@@ -9,8 +9,8 @@ namespace Dbuild.Runtime;
 /// </summary>
 internal sealed record SpecHost(string Architecture, Version Kernel, SeccompProfile? Seccomp, IReadOnlyList<string> Capabilities, int LoopDevices)
 {
-    /// <summary>This machine, read when a step is prepared (loop devices come and go).</summary>
+    /// <summary>This machine, read when a step is prepared; loop devices (which come and go) are looked up for insecure steps only.</summary>
     [SupportedOSPlatform("linux")]
-    public static SpecHost Current => new(SeccompArchitectures.Native, HostSecurity.Kernel, HostSecurity.SeccompAvailable ? SeccompProfile.Default : null,
-        HostSecurity.EffectiveCapabilities, HostSecurity.InsecureLoopDevices());
+    public static SpecHost Current(bool insecure) => new(SeccompArchitectures.Native, HostSecurity.Kernel,
+        HostSecurity.SeccompAvailable ? SeccompProfile.Default : null, HostSecurity.EffectiveCapabilities, insecure ? HostSecurity.InsecureLoopDevices() : 0);
 }
