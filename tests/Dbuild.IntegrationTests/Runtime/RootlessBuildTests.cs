@@ -55,8 +55,9 @@ public sealed class RootlessBuildTests
         string snapshotFile = owned.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).First();
         Assert.Equal($"{uidStart + 999}:{gidStart + 999}", await StatAsync(snapshotFile, ct));
 
-        // Again: every step from the cache; then the same under the unshare wrapper (already in a namespace: no second entry).
-        ProcessResult second = await BuildAsync(runuser, User, home, [], env, temp, "second", ct);
+        // Again, the Dockerfile on stdin (passed through): every step from the cache; then the same under the unshare
+        // wrapper (already in a namespace: no second entry).
+        ProcessResult second = await BuildAsync(runuser, User, home, [], env, temp, "second", ct, dockerfileOnStdin: Dockerfile);
         Assert.True(second.ExitCode == 0, $"second rootless build failed:\n{second.StandardError}");
         Assert.All(await StepsAsync(temp.Combine("out", "second.json"), ct), s => Assert.True(s.Cached, $"{s.Name} was not cached"));
         ProcessResult wrapped = await BuildAsync(runuser, User, home,
@@ -103,6 +104,46 @@ public sealed class RootlessBuildTests
         Assert.Equal("hello\n", (await ReadOciImageAsync(temp.Combine("out", "copy.tar"), temp.Combine("copy"), ct))["hello.txt"].Content);
     }
 
+    [Fact]
+    public async Task Build_PlainUserWithRanges_SameProcessInTheNamespace_SigtermCancelsAndCleansUp()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        string runuser = Require(User);
+        BuildEnvironment env = await BuildEnvironment.GetAsync(ct);
+        using var temp = new TempDirectory("dbuild-rootless-");
+        string home = await PrepareAsync(temp, User, "ARG BASE\nFROM ${BASE}\nRUN sleep 4242\n", ct);
+        const string Step = "sleep 424[2]"; // a pattern that does not match itself in pgrep's own command line
+
+        Task<ProcessResult> build = BuildAsync(runuser, User, home, [], env, temp, "cancelled", ct);
+        Assert.True(await WaitForAsync(async () => (await PgrepAsync(["-f", Step], ct)).Length > 0, build, ct), "the RUN step never started");
+        string[] dbuild = await PgrepAsync(["-u", User, "-f", $@"dbuild\.dll build .*{temp.Combine("ctx").Replace(".", @"\.", StringComparison.Ordinal)}"], ct);
+        string pid = Assert.Single(dbuild); // execve: the process the user started is the one in the namespace
+        Assert.NotEqual(await ReadLinkAsync("/proc/self/ns/user", ct), await ReadLinkAsync($"/proc/{pid}/ns/user", ct));
+        (await ProcessRunner.RunAsync("kill", ["-TERM", pid], ct)).EnsureSuccess();
+        ProcessResult cancelled = await build;
+
+        Assert.True(cancelled.ExitCode == 130, $"exit {cancelled.ExitCode}:\n{cancelled.StandardError}");
+        Assert.Contains("dbuild: cancelled", cancelled.StandardError, StringComparison.Ordinal);
+        Assert.True(await WaitForAsync(async () => (await PgrepAsync(["-f", Step], ct)).Length == 0, null, ct), "the RUN step's process outlived the build");
+    }
+
+    private static async Task<string[]> PgrepAsync(string[] arguments, CancellationToken ct) =>
+        (await ProcessRunner.RunAsync("pgrep", arguments, ct)).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private static async Task<string> ReadLinkAsync(string path, CancellationToken ct) =>
+        (await ProcessRunner.RunAsync("readlink", [path], ct)).EnsureSuccess().StandardOutput.Trim();
+
+    /// <summary>Polls <paramref name="condition"/> for up to a minute; false when it never held (or <paramref name="running"/> ended first).</summary>
+    private static async Task<bool> WaitForAsync(Func<Task<bool>> condition, Task? running, CancellationToken ct)
+    {
+        for (int i = 0; i < 240 && running?.IsCompleted != true; i++)
+        {
+            if (await condition()) { return true; }
+            await Task.Delay(250, ct);
+        }
+        return false;
+    }
+
     private static string Require(string user)
     {
         Prerequisites.RequireRoot("switches to an unprivileged test user with runuser");
@@ -137,16 +178,18 @@ public sealed class RootlessBuildTests
     }
 
     private static Task<ProcessResult> BuildAsync(string runuser, string user, string home, string[] wrapper, BuildEnvironment env, TempDirectory temp,
-        string name, CancellationToken ct) =>
+        string name, CancellationToken ct, string? dockerfileOnStdin = null) =>
         RunAsUserAsync(runuser, user, home, wrapper,
             ["build", "--progress", "plain", "--build-arg", "BASE=" + env.BaseImage, "--metadata-file", temp.Combine("out", name + ".json"),
-             "-o", $"type=oci,dest={temp.Combine("out", name + ".tar")}", temp.Combine("ctx")], ct);
+             "-o", $"type=oci,dest={temp.Combine("out", name + ".tar")}", .. dockerfileOnStdin is null ? Array.Empty<string>() : ["-f", "-"], temp.Combine("ctx")],
+            ct, dockerfileOnStdin);
 
     /// <summary>Runs dbuild as <paramref name="user"/> the way the user types it (the default state root under HOME).</summary>
-    private static Task<ProcessResult> RunAsUserAsync(string runuser, string user, string home, string[] wrapper, string[] arguments, CancellationToken ct) =>
+    private static Task<ProcessResult> RunAsUserAsync(string runuser, string user, string home, string[] wrapper, string[] arguments, CancellationToken ct,
+        string? standardInput = null) =>
         ProcessRunner.RunAsync(runuser,
             ["-u", user, "--", "env", "-u", "DBUILD_ROOT", "-u", "XDG_DATA_HOME", "-u", "_DBUILD_USERNS", $"HOME={home}", "DOTNET_CLI_TELEMETRY_OPTOUT=1",
-             .. wrapper, "dotnet", DbuildCli.DllPath, .. arguments], ct, timeout: TimeSpan.FromMinutes(3));
+             .. wrapper, "dotnet", DbuildCli.DllPath, .. arguments], ct, standardInput: standardInput, timeout: TimeSpan.FromMinutes(3));
 
     private static async Task<string> IdOfAsync(string user, CancellationToken ct, string flag = "-u") =>
         (await ProcessRunner.RunAsync("id", [flag, user], ct)).EnsureSuccess().StandardOutput.Trim();
