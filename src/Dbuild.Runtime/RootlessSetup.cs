@@ -53,7 +53,7 @@ public static class RootlessSetup
     /// <summary>The ranges of the user this process runs as in <paramref name="path"/>.</summary>
     public static IReadOnlyList<SubordinateRange> ForCurrentUser(string path) => Read(path, Environment.UserName, Interop.GetEffectiveUserId());
 
-    /// <summary>newuidmap or newgidmap's path, or null when the uidmap package is not installed.</summary>
+    /// <summary>A helper's path (newuidmap, newgidmap: the uidmap package; unshare: util-linux), or null when it is not installed.</summary>
     public static string? FindHelper(string name) => OciRuntime.FindTool(name);
 
     /// <summary>
