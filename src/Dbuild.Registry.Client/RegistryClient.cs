@@ -33,8 +33,10 @@ public sealed partial class RegistryClient
         _auth = new RegistryAuthenticator(httpClient, credentials ?? new StaticCredentialSource(new Dictionary<string, RegistryCredential>()), _options);
         _logger = logger ?? NullLogger<RegistryClient>.Instance;
         _retry = RegistryRetry.ForRequests(_options, _logger);
-        // A blob push starts over (a new upload) after a transient failure of any of its requests.
-        _blobRetry = RegistryRetry.ForOperations(_options, _logger, ex => ex is RegistryException { IsTransient: true } || RegistryRetry.IsTransport(ex));
+        // A blob push starts over (a new upload) after a transient failure of one of its requests that was not retried
+        // itself (a POST, a streamed PUT, a PATCH).
+        _blobRetry = RegistryRetry.ForOperations(_options, _logger,
+            ex => !RegistryRetry.WasRetried(ex) && (ex is RegistryException { IsTransient: true } || RegistryRetry.IsTransport(ex)));
         // A blob read that stalled or was cut resumes where it stopped.
         _readRetry = RegistryRetry.ForOperations(_options, _logger, RegistryRetry.IsTransport);
     }
@@ -112,8 +114,9 @@ public sealed partial class RegistryClient
         }
         catch (Exception ex) when (RegistryRetry.IsTransport(ex) && !cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException($"Contacting {registry} failed: {attempt.RequestLine}: {TransportFailure(registry, ex, RegistryRetry.GaveUp(attempt.Count))}",
-                null, null, isTransient: true, ex);
+            throw RegistryRetry.MarkRetried(new RegistryException(
+                $"Contacting {registry} failed: {attempt.RequestLine}: {TransportFailure(registry, ex, RegistryRetry.GaveUp(attempt.Count))}", null, null, isTransient: true, ex),
+                attempt.Count);
         }
         finally { ResilienceContextPool.Shared.Return(context); }
     }
@@ -311,8 +314,9 @@ public sealed partial class RegistryClient
             denied = $" The registry requires {string.Join(" and ", RegistryAuthenticator.MergeScopes(challenge.Scopes))}" +
                 (challenge.Error is { Length: > 0 } error ? $" ({error})." : ".");
         }
-        string gaveUp = response.RequestMessage?.Options.TryGetValue(RegistryRetry.Attempts, out int attempts) == true ? $" Gave up after {attempts} attempts." : "";
+        int attempts = response.RequestMessage?.Options.TryGetValue(RegistryRetry.Attempts, out int tried) == true ? tried : 1;
+        string gaveUp = attempts > 1 ? $" Gave up after {attempts} attempts." : "";
         string message = $"{action} failed: {(int)status} {what}" + (string.IsNullOrEmpty(detail) ? "." : $" ({detail}).") + gaveUp + denied + (hint.Length > 0 ? " " + hint : "");
-        return new RegistryException(message, status, code, transient);
+        return RegistryRetry.MarkRetried(new RegistryException(message, status, code, transient), attempts);
     }
 }

@@ -86,6 +86,20 @@ internal static class RegistryRetry
         finally { ResilienceContextPool.Shared.Return(context); }
     }
 
+    /// <summary>
+    /// Marks a failure of a request that was already retried to the limit, so an operation around it (a blob push)
+    /// does not retry it again: a stalled registry fails after MaxAttempts attempts, not MaxAttempts squared.
+    /// </summary>
+    public static T MarkRetried<T>(T exception, int attempts) where T : Exception
+    {
+        if (attempts > 1) { exception.Data[RetriedKey] = attempts; }
+        return exception;
+    }
+
+    public static bool WasRetried(Exception exception) => exception.Data.Contains(RetriedKey);
+
+    private const string RetriedKey = "dbuild.retried";
+
     /// <summary>Failures below HTTP: connection refused or dropped, a response cut short, a stall.</summary>
     public static bool IsTransport(Exception ex) => ex is HttpRequestException { HttpRequestError: not HttpRequestError.SecureConnectionError } or IOException;
 

@@ -207,6 +207,24 @@ public sealed class RegistryClientFaultTests
     }
 
     [Fact]
+    public async Task PushBlob_HeadStallsEveryTime_GivesUpAfterTheRequestsAttemptsNotAgainPerBlob()
+    {
+        var (registry, proxy, _) = await StartAsync(new FaultRule("HEAD", "/blobs/", FaultKind.StallHeaders, Times: 100));
+        await using (registry)
+        await using (proxy)
+        {
+            var client = new Client(new HttpClient(), FaultTestImage.Options(maxAttempts: 2, readTimeoutSeconds: 0.5));
+            FaultTestImage other = FaultTestImage.Create();
+
+            RegistryException ex = await Assert.ThrowsAsync<RegistryException>(() => client.PushBlobAsync(proxy.Host, "other", other.LayerBlob, Ct));
+
+            Assert.Equal($"Contacting {proxy.Host} failed: HEAD /v2/other/blobs/{other.LayerBlob.Digest}: no response for 500ms (read timeout), " +
+                "gave up after 2 attempts. Check that the registry is reachable.", ex.Message);
+            Assert.Equal(2, proxy.SeenFor("HEAD", "/blobs/").Count); // not 2 × 2: the blob push does not retry what was retried
+        }
+    }
+
+    [Fact]
     public async Task PushManifest_ConnectionDropped_ReplayedBecauseTheBodyIsInMemory()
     {
         var (registry, proxy, image) = await StartAsync(new FaultRule("PUT", "/manifests/", FaultKind.DropBeforeForward));
