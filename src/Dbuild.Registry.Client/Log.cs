@@ -5,8 +5,8 @@ namespace Dbuild.Registry.Client;
 
 internal static partial class Log
 {
-    [LoggerMessage(5001, LogLevel.Debug, "Retrying a request to {Registry} after attempt {Attempt}: {Reason}")]
-    public static partial void Retrying(ILogger logger, string registry, int attempt, string reason);
+    [LoggerMessage(5001, LogLevel.Debug, "Retrying a request to {Registry} after attempt {Attempt} in {Delay}: {Reason}")]
+    public static partial void Retrying(ILogger logger, string registry, int attempt, string reason, TimeSpan delay);
 
     [LoggerMessage(5002, LogLevel.Debug, "Blob {Digest} already in {Repository}")]
     public static partial void BlobExists(ILogger logger, Digest digest, string repository);

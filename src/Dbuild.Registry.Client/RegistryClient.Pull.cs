@@ -28,7 +28,7 @@ public sealed partial class RegistryClient
         {
             throw new RegistryException($"{action} failed: the manifest is larger than {_options.MaxManifestBytes} bytes.", response.StatusCode, "SIZE_INVALID", false);
         }
-        byte[] content = await ReadCappedAsync(response, action, cancellationToken).ConfigureAwait(false);
+        byte[] content = await ReadCappedAsync(response, registry, uri, action, cancellationToken).ConfigureAwait(false);
         Digest actual = Digest.Compute(content);
         if (Digest.TryParse(reference, out Digest wanted) && wanted != actual) { throw new DigestMismatchException(wanted, actual); }
         string mediaType = response.Content.Headers.ContentType?.MediaType is { Length: > 0 } header && header != "application/json"
@@ -36,9 +36,9 @@ public sealed partial class RegistryClient
         return new ManifestResponse(actual, mediaType, content);
     }
 
-    private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, string action, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, string registry, Uri uri, string action, CancellationToken cancellationToken)
     {
-        Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        Stream stream = await TimedBodyAsync(response, registry, uri, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             using var buffer = new MemoryStream(); // manifests are the one buffered content, under a cap
@@ -143,8 +143,8 @@ public sealed partial class RegistryClient
             {
                 throw await ErrorAsync(response, $"Pulling blob {digest} from {registry}/{repository}", registry, cancellationToken).ConfigureAwait(false);
             }
-            Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            // Disposing the body releases the response's connection.
+            Stream body = await ResumableBlobBodyAsync(response, registry, repository, digest, uri, cancellationToken).ConfigureAwait(false);
+            // Disposing the body releases the response's connection (the last one, after resumes).
             return new DigestingReadStream(body, digest) { ExpectedSize = expectedSize };
         }
         catch

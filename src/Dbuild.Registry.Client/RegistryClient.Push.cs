@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Dbuild.Oci;
+using Dbuild.Registry.Client.Resilience;
 
 namespace Dbuild.Registry.Client;
 
@@ -36,28 +37,14 @@ public sealed partial class RegistryClient
     /// Pushes one blob unless the repository has it (HEAD); mounts it from <see cref="BlobUpload.MountFrom"/> when the
     /// registry allows (with a token for both repositories; a source the credentials cannot read means an upload);
     /// otherwise uploads it in one PUT, or in PATCH chunks when <see cref="RegistryClientOptions.ChunkSize"/> is set.
-    /// Transient failures restart the upload, up to <see cref="RegistryClientOptions.MaxAttempts"/> times.
+    /// Transient failures restart the upload (a new POST: a request that started or streamed an upload is never sent
+    /// twice), up to <see cref="RegistryClientOptions.MaxAttempts"/> times.
     /// </summary>
     public async Task<BlobPushOutcome> PushBlobAsync(string registry, string repository, BlobUpload blob, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await PushBlobOnceAsync(registry, repository, blob, retryRequests: true, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RegistryException ex) when (ex.IsTransient && attempt < _options.MaxAttempts)
-            {
-                Log.Retrying(_logger, registry, attempt, ex.Message);
-                await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested && attempt < _options.MaxAttempts)
-            {
-                Log.Retrying(_logger, registry, attempt, ex.Message);
-                await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        return await RegistryRetry.ExecuteAsync(_blobRetry, registry,
+            async token => await PushBlobOnceAsync(registry, repository, blob, retryRequests: true, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed partial class RegistryClient
             return request;
         }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false))
         {
-            if (response.IsSuccessStatusCode) { return ImageIndex.Parse(await ReadCappedAsync(response, action, cancellationToken).ConfigureAwait(false)); }
+            if (response.IsSuccessStatusCode) { return ImageIndex.Parse(await ReadCappedAsync(response, registry, uri, action, cancellationToken).ConfigureAwait(false)); }
             if (response.StatusCode != HttpStatusCode.NotFound) { throw await ErrorAsync(response, action, registry, cancellationToken).ConfigureAwait(false); }
         }
         return await GetReferrersTagAsync(registry, repository, ReferrersTag(subject), cancellationToken).ConfigureAwait(false) ?? EmptyReferrers();

@@ -26,7 +26,7 @@ public sealed partial class RegistryClient
                 return request;
             }, HttpCompletionOption.ResponseHeadersRead, retry: true, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) { throw await ErrorAsync(response, action, registry, cancellationToken).ConfigureAwait(false); }
-            byte[] body = await ReadCappedAsync(response, action, cancellationToken).ConfigureAwait(false);
+            byte[] body = await ReadCappedAsync(response, registry, current, action, cancellationToken).ConfigureAwait(false);
             try
             {
                 using JsonDocument document = JsonDocument.Parse(body);

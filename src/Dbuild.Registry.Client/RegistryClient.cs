@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Dbuild.Registry.Client.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 
 namespace Dbuild.Registry.Client;
 
@@ -17,6 +19,9 @@ public sealed partial class RegistryClient
     private readonly RegistryClientOptions _options;
     private readonly RegistryAuthenticator _auth;
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly ResiliencePipeline _blobRetry;
+    private readonly ResiliencePipeline _readRetry;
 
     /// <summary>Creates a client over the caller's <see cref="HttpClient"/> (the CLI owns one <see cref="SocketsHttpHandler"/> per process).</summary>
     public RegistryClient(HttpClient httpClient, RegistryClientOptions? options = null, IRegistryCredentialSource? credentials = null,
@@ -27,6 +32,13 @@ public sealed partial class RegistryClient
         _options = options ?? new RegistryClientOptions();
         _auth = new RegistryAuthenticator(httpClient, credentials ?? new StaticCredentialSource(new Dictionary<string, RegistryCredential>()), _options);
         _logger = logger ?? NullLogger<RegistryClient>.Instance;
+        _retry = RegistryRetry.ForRequests(_options, _logger);
+        // A blob push starts over (a new upload) after a transient failure of one of its requests that was not retried
+        // itself (a POST, a streamed PUT, a PATCH).
+        _blobRetry = RegistryRetry.ForOperations(_options, _logger,
+            ex => !RegistryRetry.WasRetried(ex) && (ex is RegistryException { IsTransient: true } || RegistryRetry.IsTransport(ex)));
+        // A blob read that stalled or was cut resumes where it stopped.
+        _readRetry = RegistryRetry.ForOperations(_options, _logger, RegistryRetry.IsTransport);
     }
 
     /// <summary>
@@ -80,48 +92,82 @@ public sealed partial class RegistryClient
 
     /// <summary>
     /// Sends a request made by <paramref name="create"/> (called again for every attempt), answering a 401 once with
-    /// credentials for <paramref name="scopes"/> and, when <paramref name="retry"/> is set, retrying transient failures.
+    /// credentials for <paramref name="scopes"/> and, when <paramref name="retry"/> is set, retrying transient failures of
+    /// replayable requests (<see cref="RegistryRetry"/>). Each attempt fails after <see cref="RegistryClientOptions.ReadTimeout"/>
+    /// without progress. Transport failures left after the retries become one <see cref="RegistryException"/> line.
     /// </summary>
     internal async Task<HttpResponseMessage> SendAsync(string registry, IReadOnlyList<string> scopes, Func<HttpRequestMessage> create,
         HttpCompletionOption completion, bool retry, CancellationToken cancellationToken)
     {
-        int attempts = retry ? Math.Max(1, _options.MaxAttempts) : 1;
-        for (int attempt = 1; ; attempt++)
+        var attempt = new RequestAttempt(registry, scopes, create, completion);
+        ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(RegistryRetry.Registry, registry);
+        try
         {
-            HttpResponseMessage response;
-            try
+            HttpResponseMessage response = await (retry ? _retry : ResiliencePipeline<HttpResponseMessage>.Empty).ExecuteAsync(
+                static (ctx, state) => state.Client.AttemptAsync(state.Attempt, ctx), context, (Client: this, Attempt: attempt)).ConfigureAwait(false);
+            if (attempt.Count > 1 && RegistryException.IsTransientStatus(response.StatusCode))
             {
-                AuthenticationHeaderValue? header = await _auth.GetHeaderAsync(registry, scopes, cancellationToken).ConfigureAwait(false);
-                response = await SendOnceAsync(registry, create, header, completion, cancellationToken).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    AuthenticationHeaderValue? answer = await _auth.OnUnauthorizedAsync(registry, response, scopes, header, cancellationToken).ConfigureAwait(false);
-                    if (answer is not null)
-                    {
-                        response.Dispose();
-                        response = await SendOnceAsync(registry, create, answer, completion, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt < attempts)
-                {
-                    Log.Retrying(_logger, registry, attempt, ex.Message);
-                    await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                throw new RegistryException($"Contacting {registry} failed: {TransportFailure(registry, ex)}", null, null, isTransient: true, ex);
-            }
-            if (attempt < attempts && RegistryException.IsTransientStatus(response.StatusCode))
-            {
-                Log.Retrying(_logger, registry, attempt, $"{(int)response.StatusCode} {response.ReasonPhrase}");
-                response.Dispose();
-                await DelayAsync(attempt, cancellationToken).ConfigureAwait(false);
-                continue;
+                response.RequestMessage?.Options.Set(RegistryRetry.Attempts, attempt.Count);
             }
             return response;
         }
+        catch (Exception ex) when (RegistryRetry.IsTransport(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw RegistryRetry.MarkRetried(new RegistryException(
+                $"Contacting {registry} failed: {attempt.RequestLine}: {TransportFailure(registry, ex, RegistryRetry.GaveUp(attempt.Count))}", null, null, isTransient: true, ex),
+                attempt.Count);
+        }
+        finally { ResilienceContextPool.Shared.Return(context); }
+    }
+
+    /// <summary>One attempt of <see cref="SendAsync"/>, under a <see cref="StallGuard"/>.</summary>
+    private async ValueTask<HttpResponseMessage> AttemptAsync(RequestAttempt attempt, ResilienceContext context)
+    {
+        attempt.Count++;
+        CancellationToken cancellationToken = context.CancellationToken;
+        using var guard = new StallGuard(_options.ReadTimeout, _options.TimeProvider, cancellationToken);
+        HttpRequestMessage Create()
+        {
+            HttpRequestMessage request = attempt.Create();
+            context.Properties.Set(RegistryRetry.Replayable, RequestReplay.CanReplay(request));
+            attempt.RequestLine = RegistryRetry.RequestLine(request);
+            if (request.Content is { } content) { request.Content = new WatchedContent(content, guard); }
+            return request;
+        }
+        try
+        {
+            AuthenticationHeaderValue? header = await _auth.GetHeaderAsync(attempt.Registry, attempt.Scopes, guard.Token).ConfigureAwait(false);
+            guard.Touch();
+            HttpResponseMessage response = await SendOnceAsync(attempt.Registry, Create, header, attempt.Completion, guard.Token).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                AuthenticationHeaderValue? answer = await _auth.OnUnauthorizedAsync(attempt.Registry, response, attempt.Scopes, header, guard.Token).ConfigureAwait(false);
+                if (answer is not null)
+                {
+                    response.Dispose();
+                    guard.Touch();
+                    response = await SendOnceAsync(attempt.Registry, Create, answer, attempt.Completion, guard.Token).ConfigureAwait(false);
+                }
+            }
+            return response;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The stall guard fired, or SocketsHttpHandler's ConnectTimeout did (a TaskCanceledException around a TimeoutException).
+            throw new RegistryTimeoutException(guard.Fired ? guard.Describe() : (ex.InnerException ?? ex).Message.TrimEnd('.') + " (connect timeout)", ex);
+        }
+    }
+
+    /// <summary>What <see cref="SendAsync"/> knows about its request across attempts.</summary>
+    private sealed class RequestAttempt(string registry, IReadOnlyList<string> scopes, Func<HttpRequestMessage> create, HttpCompletionOption completion)
+    {
+        public string Registry { get; } = registry;
+        public IReadOnlyList<string> Scopes { get; } = scopes;
+        public Func<HttpRequestMessage> Create { get; } = create;
+        public HttpCompletionOption Completion { get; } = completion;
+        public int Count { get; set; }
+        public string RequestLine { get; set; } = "request";
     }
 
     /// <summary>
@@ -189,16 +235,20 @@ public sealed partial class RegistryClient
         }
     }
 
-    /// <summary>What went wrong below HTTP, in the innermost exception's words, with the likely fix.</summary>
-    private string TransportFailure(string registry, Exception ex)
+    /// <summary>
+    /// What went wrong below HTTP, in the innermost exception's words (a timeout's own), then <paramref name="gaveUp"/>,
+    /// with the likely fix.
+    /// </summary>
+    internal string TransportFailure(string registry, Exception ex, string gaveUp)
     {
         Exception innermost = ex;
-        while (innermost.InnerException is not null) { innermost = innermost.InnerException; }
+        while (innermost is not RegistryTimeoutException && innermost.InnerException is not null) { innermost = innermost.InnerException; }
+        string cause = innermost.Message.TrimEnd('.') + gaveUp;
         string host = BaseUri(registry).Authority;
         // With TLS 1.3 a server refuses a missing client certificate after the handshake: the client sees the connection end.
-        return _options.Hosts.SpeaksTls(host) && _options.Hosts.Get(host).KeyPairs.Count == 0
-            ? $"{innermost.Message.TrimEnd('.')}. If the registry requires a client certificate put client.cert and client.key in {Path.Combine(_options.Hosts.CertsDirectory, host)}."
-            : $"{innermost.Message.TrimEnd('.')}. Check that the registry is reachable.";
+        return innermost is not RegistryTimeoutException && _options.Hosts.SpeaksTls(host) && _options.Hosts.Get(host).KeyPairs.Count == 0
+            ? $"{cause}. If the registry requires a client certificate put client.cert and client.key in {Path.Combine(_options.Hosts.CertsDirectory, host)}."
+            : $"{cause}. Check that the registry is reachable.";
     }
 
     private RegistryException TlsError(string registry, Uri uri, HttpRequestException ex)
@@ -217,9 +267,6 @@ public sealed partial class RegistryClient
               $"If it serves plain HTTP set http = true (or insecure = true) under [registry.\"{host}\"] in {config}.";
         return new RegistryException(message, null, null, isTransient: false, ex);
     }
-
-    internal Task DelayAsync(int attempt, CancellationToken cancellationToken) =>
-        Task.Delay(_options.RetryDelay * Math.Pow(2, attempt - 1), _options.TimeProvider, cancellationToken);
 
     /// <summary>Turns a failed response into a <see cref="RegistryException"/> whose message names the action, the spec code and a next step.</summary>
     internal static async Task<RegistryException> ErrorAsync(HttpResponseMessage response, string action, string registry, CancellationToken cancellationToken)
@@ -267,7 +314,9 @@ public sealed partial class RegistryClient
             denied = $" The registry requires {string.Join(" and ", RegistryAuthenticator.MergeScopes(challenge.Scopes))}" +
                 (challenge.Error is { Length: > 0 } error ? $" ({error})." : ".");
         }
-        string message = $"{action} failed: {(int)status} {what}" + (string.IsNullOrEmpty(detail) ? "." : $" ({detail}).") + denied + (hint.Length > 0 ? " " + hint : "");
-        return new RegistryException(message, status, code, transient);
+        int attempts = response.RequestMessage?.Options.TryGetValue(RegistryRetry.Attempts, out int tried) == true ? tried : 1;
+        string gaveUp = attempts > 1 ? $" Gave up after {attempts} attempts." : "";
+        string message = $"{action} failed: {(int)status} {what}" + (string.IsNullOrEmpty(detail) ? "." : $" ({detail}).") + gaveUp + denied + (hint.Length > 0 ? " " + hint : "");
+        return RegistryRetry.MarkRetried(new RegistryException(message, status, code, transient), attempts);
     }
 }

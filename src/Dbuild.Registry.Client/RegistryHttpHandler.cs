@@ -22,6 +22,9 @@ public sealed class RegistryHttpHandler : HttpMessageHandler
         _hosts = hosts;
     }
 
+    /// <summary>How long a TCP connection (and TLS handshake) may take to establish. Defaults to 30 s, as docker's dialer.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <inheritdoc/>
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -39,6 +42,7 @@ public sealed class RegistryHttpHandler : HttpMessageHandler
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             MaxConnectionsPerServer = 16,
+            ConnectTimeout = ConnectTimeout,
         };
         if (host.Length == 0) { return handler; }
         RegistryHostConfig config = _hosts.Get(host);

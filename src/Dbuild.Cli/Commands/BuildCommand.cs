@@ -232,12 +232,13 @@ internal static class BuildCommand
     }
 
     /// <summary>The process's one handler (STYLE.md 6); verbs share it through this factory.</summary>
-    internal static HttpClient CreateHttpClient() => new(new RegistryHttpHandler(RegistrySetup.Hosts)) { Timeout = Timeout.InfiniteTimeSpan };
+    internal static HttpClient CreateHttpClient() =>
+        new(new RegistryHttpHandler(RegistrySetup.Hosts) { ConnectTimeout = RegistryResilienceSettings.ConnectTimeout }) { Timeout = Timeout.InfiniteTimeSpan };
 
     internal static string DockerConfigPath() =>
         Path.Combine(Environment.GetEnvironmentVariable("DOCKER_CONFIG") is { Length: > 0 } dir ? dir
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker"), "config.json");
 
     internal static RegistryClient CreateRegistryClient(HttpClient http) =>
-        new(http, new RegistryClientOptions { Hosts = RegistrySetup.Hosts }, new DockerConfigCredentials(DockerConfigPath()));
+        new(http, RegistryResilienceSettings.Apply(new RegistryClientOptions { Hosts = RegistrySetup.Hosts }), new DockerConfigCredentials(DockerConfigPath()));
 }

@@ -49,7 +49,7 @@ internal static class LoginCommand
             }
             var credential = new RegistryCredential(user, secret);
             using HttpClient http = BuildCommand.CreateHttpClient();
-            var client = new RegistryClient(http, new RegistryClientOptions { Hosts = RegistrySetup.Hosts }, new StaticCredentialSource(new Dictionary<string, RegistryCredential> { [host] = credential }));
+            var client = new RegistryClient(http, RegistryResilienceSettings.Apply(new RegistryClientOptions { Hosts = RegistrySetup.Hosts }), new StaticCredentialSource(new Dictionary<string, RegistryCredential> { [host] = credential }));
             try
             {
                 await client.PingAsync(host, token);
