@@ -11,8 +11,8 @@ target=$1 seconds=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $target in
   dockerfile) instrument=(Dbuild.Dockerfile.dll) ;;
-  tar | manifest | reference) instrument=(Dbuild.Oci.dll) ;;
-  route) instrument=(Dbuild.Registry.dll Dbuild.Oci.dll) ;;
+  tar | reference) instrument=(Dbuild.Oci.dll) ;;
+  manifest | route) instrument=(Dbuild.Oci.dll Dbuild.Registry.dll) ;;
   *) echo "run.sh: unknown target '$target' (dockerfile, tar, manifest, reference, route)" >&2; exit 2 ;;
 esac
 seeds=$root/testdata/fuzz/$target

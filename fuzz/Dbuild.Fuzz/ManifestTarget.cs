@@ -1,10 +1,12 @@
 using Dbuild.Oci;
+using Dbuild.Registry.Api;
 
 namespace Dbuild.Fuzz;
 
 /// <summary>
-/// The same bytes as an image manifest, an image index and an image config, as a pull or a push meets them. Documented
-/// refusal: <see cref="InvalidContentException"/>. Whatever parses must serialize and parse again.
+/// The same bytes as an image manifest, an image index and an image config, as a pull meets them (documented refusal:
+/// <see cref="InvalidContentException"/>; whatever parses must serialize and parse again), and as the registry meets a
+/// pushed manifest (refusal: MANIFEST_INVALID) and a stored one, whose media type it detects without ever failing.
 /// </summary>
 internal static class ManifestTarget
 {
@@ -30,6 +32,14 @@ internal static class ManifestTarget
             _ = ImageConfig.Parse(config.ToJsonBytes());
             _ = config.Platform.ToString();
         });
+        try
+        {
+            _ = ManifestInfo.Parse(input, null);
+        }
+        catch (DistributionException ex) when (ex.Code == DistributionErrors.ManifestInvalid)
+        {
+        }
+        _ = ManifestInfo.DetectMediaType(input);
     }
 
     private static void Try(Action parse)
