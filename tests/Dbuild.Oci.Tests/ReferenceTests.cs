@@ -11,6 +11,9 @@ public sealed class ReferenceTests
         { "redis:7", "docker.io/library/redis:7", "redis:7" },
         { "library/redis", "docker.io/library/redis:latest", "redis:latest" },
         { "docker.io/redis", "docker.io/library/redis:latest", "redis:latest" },
+        // docker's familiar form, which reads back as registry librcker.io: docker has the same ambiguity (afl-fuzz,
+        // testdata/fuzz/reference/regressions/docker-io-host-like-path)
+        { "docker.io/librcker.io/lib.2", "docker.io/librcker.io/lib.2:latest", "librcker.io/lib.2:latest" },
         { "docker.io/library/redis:alpine", "docker.io/library/redis:alpine", "redis:alpine" },
         { "index.docker.io/library/redis", "docker.io/library/redis:latest", "redis:latest" },
         { "user/app", "docker.io/user/app:latest", "user/app:latest" },

@@ -36,8 +36,9 @@ internal sealed record ManifestInfo(
             using JsonDocument document = JsonDocument.Parse(content, DocumentOptions);
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) { return MediaTypes.OciManifest; }
-            if (root.TryGetProperty("mediaType", out JsonElement mediaType) && mediaType.ValueKind == JsonValueKind.String) { return mediaType.GetString()!; }
-            if (root.TryGetProperty("schemaVersion", out JsonElement version) && version.ValueKind == JsonValueKind.Number && version.GetInt32() == 1)
+            if (root.TryGetProperty("mediaType", out JsonElement mediaType) && TryReadText(mediaType) is { } declared) { return declared; }
+            if (root.TryGetProperty("schemaVersion", out JsonElement version) && version.ValueKind == JsonValueKind.Number
+                && version.TryGetInt32(out int schemaVersion) && schemaVersion == 1)
             {
                 return root.TryGetProperty("signatures", out _) ? MediaTypes.DockerManifestSchema1Signed : "application/vnd.docker.distribution.manifest.v1+json";
             }
@@ -125,7 +126,7 @@ internal sealed record ManifestInfo(
     private static string? OptionalString(JsonElement element, string name)
     {
         if (!element.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null) { return null; }
-        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw DistributionErrors.ManifestInvalidError($"{name} must be a string");
+        return value.ValueKind == JsonValueKind.String ? ReadText(value, name) : throw DistributionErrors.ManifestInvalidError($"{name} must be a string");
     }
 
     private static Dictionary<string, string>? ReadAnnotations(JsonElement root)
@@ -135,10 +136,32 @@ internal sealed record ManifestInfo(
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (JsonProperty property in annotations.EnumerateObject())
         {
-            result[property.Name] = property.Value.ValueKind == JsonValueKind.String
-                ? property.Value.GetString()!
-                : throw DistributionErrors.ManifestInvalidError($"annotation '{property.Name}' must be a string");
+            string key = TryReadText(property) ?? throw DistributionErrors.ManifestInvalidError(NotText("an annotation key"));
+            result[key] = property.Value.ValueKind == JsonValueKind.String
+                ? ReadText(property.Value, $"annotation '{key}'")
+                : throw DistributionErrors.ManifestInvalidError($"annotation '{key}' must be a string");
         }
         return result;
     }
+
+    // JSON strings are decoded only when read: invalid UTF-8 or an escaped lone surrogate (\ud800) throws
+    // InvalidOperationException there, after JsonDocument.Parse accepted the document. That is bad content (400), not a
+    // server error; registry:2 would store U+FFFD in its place.
+    private static string ReadText(JsonElement value, string name) =>
+        TryReadText(value) ?? throw DistributionErrors.ManifestInvalidError(NotText(name));
+
+    private static string? TryReadText(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String) { return null; }
+        try { return value.GetString(); }
+        catch (InvalidOperationException) { return null; }
+    }
+
+    private static string? TryReadText(JsonProperty property)
+    {
+        try { return property.Name; }
+        catch (InvalidOperationException) { return null; }
+    }
+
+    private static string NotText(string name) => $"{name} is not valid UTF-8 text (invalid bytes or a lone surrogate escape)";
 }
