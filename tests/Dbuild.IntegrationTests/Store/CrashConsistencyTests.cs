@@ -40,19 +40,21 @@ public sealed class CrashConsistencyTests : IDisposable
             {
                 bool build = kill % 2 == 0;
                 TimeSpan delay = (build ? buildTime : pullTime) * random.NextDouble();
+                string outcome;
                 if (build)
                 {
-                    await KillAfterAsync(delay, ["--root", buildRoot, "build", "--progress", "plain", "--build-arg", $"N=killed{kill}", "-t", "localhost/crash:latest", context], ct);
+                    outcome = await KillAfterAsync(delay, ["--root", buildRoot, "build", "--progress", "plain", "--build-arg", $"N=killed{kill}", "-t", "localhost/crash:latest", context], ct);
                     await GoodBuildAsync(buildRoot, context, $"good{kill}", ct);
                     await AssertCleanAsync(buildRoot, ct);
                 }
                 else
                 {
                     (await DbuildAsync(["--root", pullRoot, "image", "prune", "-a", "-f"], ct)).EnsureSuccess(); // so the pull writes its blobs again
-                    await KillAfterAsync(delay, ["--root", pullRoot, "pull", image], ct);
+                    outcome = await KillAfterAsync(delay, ["--root", pullRoot, "pull", image], ct);
                     await GoodPullAsync(pullRoot, image, ct);
                     await AssertCleanAsync(pullRoot, ct);
                 }
+                TestContext.Current.TestOutputHelper?.WriteLine($"{(build ? "build" : "pull")} {kill}: {outcome} after {delay.TotalMilliseconds:F0} ms; recovered");
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -65,18 +67,18 @@ public sealed class CrashConsistencyTests : IDisposable
     {
         string context = _dir.Combine("context");
         Directory.CreateDirectory(context);
-        await File.WriteAllBytesAsync(Path.Combine(context, "big.bin"), RandomBytes(1, 3 << 20), ct);
+        await File.WriteAllBytesAsync(Path.Combine(context, "big.bin"), RandomBytes(1, 1 << 20), ct);
         await File.WriteAllTextAsync(Path.Combine(context, "small.txt"), "small\n", ct);
         await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"""
             FROM {env.BaseImage} AS gen
             ARG N
             COPY big.bin /big.bin
-            RUN --mount=type=cache,target=/c,id=crash,sharing=locked head -c 2000000 /dev/urandom > /gen.bin && echo "$N" >> /c/runs
+            RUN --mount=type=cache,target=/c,id=crash,sharing=locked head -c 1000000 /dev/urandom > /gen.bin && echo "$N" >> /c/runs
             FROM {env.BaseImage}
             ARG N
             COPY --from=gen /gen.bin /big.bin /from-gen/
             COPY small.txt /small.txt
-            RUN echo "$N" > /n.txt && head -c 1000000 /dev/urandom > /more.bin
+            RUN echo "$N" > /n.txt && head -c 500000 /dev/urandom > /more.bin
             """, ct);
         return context;
     }
@@ -86,7 +88,7 @@ public sealed class CrashConsistencyTests : IDisposable
     {
         string context = _dir.Combine("pull-context");
         Directory.CreateDirectory(context);
-        for (int i = 1; i <= 3; i++) { await File.WriteAllBytesAsync(Path.Combine(context, $"l{i}.bin"), RandomBytes(i + 10, 2 << 20), ct); }
+        for (int i = 1; i <= 3; i++) { await File.WriteAllBytesAsync(Path.Combine(context, $"l{i}.bin"), RandomBytes(i + 10, 1 << 20), ct); }
         await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"FROM {env.BaseImage}\nCOPY l1.bin /\nCOPY l2.bin /\nCOPY l3.bin /\n", ct);
         string image = $"{env.RegistryHost}/crash-{Guid.NewGuid():N}:1";
         (await DbuildAsync(["--root", _dir.Combine("push-root"), "build", "--progress", "plain", "--push", "-t", image, context], ct)).EnsureSuccess();
@@ -100,7 +102,7 @@ public sealed class CrashConsistencyTests : IDisposable
         (await DbuildAsync(["--root", root, "pull", image], ct)).EnsureSuccess();
 
     /// <summary>Starts dbuild and sends it SIGKILL after <paramref name="delay"/> (only dbuild: a RUN step's runtime and container live on).</summary>
-    private static async Task KillAfterAsync(TimeSpan delay, IReadOnlyList<string> arguments, CancellationToken ct)
+    private static async Task<string> KillAfterAsync(TimeSpan delay, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in (string[])[DbuildCli.DllPath, .. arguments]) { start.ArgumentList.Add(argument); }
@@ -111,10 +113,12 @@ public sealed class CrashConsistencyTests : IDisposable
         process.BeginErrorReadLine();
         try { await process.WaitForExitAsync(ct).WaitAsync(delay, ct); }
         catch (TimeoutException) { }
-        if (!process.HasExited) { process.Kill(entireProcessTree: false); }
+        bool killed = !process.HasExited;
+        if (killed) { process.Kill(entireProcessTree: false); }
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bound.CancelAfter(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(bound.Token);
+        return killed ? "killed" : $"finished (exit {process.ExitCode}) before the kill";
     }
 
     /// <summary><c>dbuild verify</c> exits 0 naming no problem; nothing is mounted under the root; no temp file of a dead process is left in the store.</summary>
