@@ -10,7 +10,7 @@ namespace Dbuild.Solver.Cache;
 /// anything used since the earliest of them started (<see cref="RunningBuilds"/>; records, snapshots and cache mounts
 /// are marked when used), and the blobs of the image it made. It deletes only when the build's shared use lock
 /// (<see cref="Store.StoreUse"/>) turns exclusive, that is when no other build, pull or prune runs on the root; otherwise
-/// it leaves the work to the end of the last of them.
+/// it leaves the work to a later build.
 /// </summary>
 internal static class CacheGarbageCollector
 {
@@ -25,7 +25,7 @@ internal static class CacheGarbageCollector
         if (!steps.Any(s => CachePruner.Select(report, s, options.TimeProvider.GetUtcNow()).Count > 0)) { return 0; } // the cheap path
         if (!use.TryUpgrade())
         {
-            Log.CacheCollectionDeferred(options.Logger); // another process uses the root: the last of them collects
+            Log.CacheCollectionDeferred(options.Logger); // another process uses the root: a later build collects
             return 0;
         }
         report = await CacheUsage.ScanAsync(options.StateRoot, exact: false, cancellationToken).ConfigureAwait(false); // as it is now, under the lock
