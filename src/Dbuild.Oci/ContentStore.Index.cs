@@ -1,9 +1,9 @@
+using Dbuild.Oci.Locking;
+
 namespace Dbuild.Oci;
 
 public sealed partial class ContentStore
 {
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
-
     /// <summary>The layout's index as it is on disk now.</summary>
     public async Task<ImageIndex> ReadIndexAsync(CancellationToken cancellationToken = default)
     {
@@ -117,32 +117,16 @@ public sealed partial class ContentStore
         return removed;
     }
 
-    /// <summary>Runs a read-modify-write of index.json under an exclusive lock shared by every process using this store.</summary>
+    /// <summary>
+    /// Runs a read-modify-write of index.json under an exclusive <see cref="FileLock"/> on <c>index.json.lock</c> that every
+    /// process using this store takes; the new index replaces the old one by an atomic rename.
+    /// </summary>
     private async Task UpdateIndexAsync(Func<List<Descriptor>, bool> change, CancellationToken cancellationToken)
     {
-        using FileStream lockFile = await AcquireLockAsync(Path.Combine(Root, IndexFileName + ".lock"), cancellationToken).ConfigureAwait(false);
+        using FileLock held = await FileLock.AcquireAsync(Path.Combine(Root, IndexFileName + ".lock"), FileLockMode.Exclusive, null, cancellationToken).ConfigureAwait(false);
         ImageIndex index = await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
         var manifests = index.Manifests.ToList();
         if (!change(manifests)) { return; }
         WriteAtomically(Path.Combine(Root, IndexFileName), OciJson.Serialize(new ImageIndex(MediaTypes.OciIndex, manifests)));
-    }
-
-    /// <summary>Takes an exclusive, process-wide lock by opening <paramref name="path"/> with no sharing; retries until a minute passes.</summary>
-    public static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken = default)
-    {
-        DateTime deadline = DateTime.UtcNow + LockTimeout;
-        int delay = 5;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                delay = Math.Min(delay * 2, 100);
-            }
-        }
     }
 }

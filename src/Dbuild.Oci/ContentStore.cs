@@ -46,6 +46,7 @@ public sealed partial class ContentStore
         if (!File.Exists(layoutFile)) { WriteAtomically(layoutFile, LayoutFileContent); }
         string indexFile = Path.Combine(root, IndexFileName);
         if (!File.Exists(indexFile)) { WriteAtomically(indexFile, OciJson.Serialize(new ImageIndex(MediaTypes.OciIndex, []))); }
+        RemoveAbandonedTemporaries(root);
         return new ContentStore(root, logger);
     }
 
@@ -105,7 +106,7 @@ public sealed partial class ContentStore
         string algorithm = expected?.Algorithm ?? Digest.Sha256Algorithm;
         string ingest = Path.Combine(Root, IngestDirectoryName);
         Directory.CreateDirectory(ingest);
-        string temp = Path.Combine(ingest, $"{Guid.NewGuid():N}.partial");
+        string temp = Path.Combine(ingest, $"{Environment.ProcessId}-{Guid.NewGuid():N}.partial");
         try
         {
             Digest actual;
@@ -242,6 +243,30 @@ public sealed partial class ContentStore
         return true;
     }
 
+    /// <summary>
+    /// Deletes what a killed writer left: <c>ingest/PID-….partial</c> and <c>index.json.PID-….tmp</c> files of processes
+    /// that are gone. A blob is only ever renamed into <c>blobs/</c> whole and verified, so nothing else needs repair.
+    /// </summary>
+    private static void RemoveAbandonedTemporaries(string root)
+    {
+        string ingest = Path.Combine(root, IngestDirectoryName);
+        IEnumerable<string> partials = Directory.Exists(ingest) ? Directory.EnumerateFiles(ingest, "*.partial") : [];
+        foreach (string file in partials.Concat(Directory.EnumerateFiles(root, "*.tmp")).ToList())
+        {
+            string name = Path.GetFileName(file);
+            int dash = name.LastIndexOf('-');
+            int start = name.LastIndexOf('.', Math.Max(dash, 0)) + 1;
+            if (dash <= start || !int.TryParse(name.AsSpan(start, dash - start), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+            try { File.Delete(file); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
     private static void Commit(string temp, Digest digest)
     {
         string final = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(temp))!, "blobs", digest.Algorithm, digest.Encoded);
@@ -252,7 +277,7 @@ public sealed partial class ContentStore
 
     internal static void WriteAtomically(string path, ReadOnlySpan<byte> content)
     {
-        string temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        string temp = $"{path}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp";
         using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
             file.Write(content);

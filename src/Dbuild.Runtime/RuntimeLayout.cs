@@ -26,6 +26,12 @@ public static class RuntimeLayout
     /// <summary>Names inside a snapshot directory that are not snapshots: the always-empty lowerdir and staging trees.</summary>
     public static bool IsSnapshotName(string name) => name != "empty" && !name.StartsWith("tmp-", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The lock file of one cache mount (<c>STATE/locks/cache-&lt;id hash&gt;.lock</c>): <c>sharing=locked</c> steps hold it
+    /// exclusively while they run, <c>sharing=private</c> ones take it if free (else use a private copy), in every process.
+    /// </summary>
+    public static string CacheMountLock(string stateRoot, string key) => Path.Combine(Path.GetFullPath(stateRoot), "locks", $"cache-{key}.lock");
+
     /// <summary>Names inside the cache mount directory that are not cache mounts: half-seeded staging copies.</summary>
     public static bool IsCacheMountName(string name) => !name.Contains(".tmp-", StringComparison.Ordinal) && !name.StartsWith("tmp-", StringComparison.Ordinal);
 

@@ -1,15 +1,14 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Dbuild.Oci;
+using Dbuild.Oci.Locking;
 
 namespace Dbuild.Runtime;
 
 public sealed partial class StepExecutor
 {
     private const int MaxMountDataLength = 4000; // the mount(2) data page is 4096 bytes
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> CacheLocks = new(StringComparer.Ordinal);
 
     private async Task<List<SpecMount>> PrepareMountsAsync(StepRequest request, StepContext step, List<string> env, CancellationToken cancellationToken)
     {
@@ -35,7 +34,7 @@ public sealed partial class StepExecutor
                     mounts.Add(await PrepareBindAsync(bind, step, index, cancellationToken).ConfigureAwait(false));
                     break;
                 case CacheMount cache:
-                    mounts.Add(await PrepareCacheAsync(cache, step, cancellationToken).ConfigureAwait(false));
+                    mounts.Add(await PrepareCacheAsync(cache, request, step, cancellationToken).ConfigureAwait(false));
                     break;
                 case TmpfsMount tmpfs:
                     var options = new List<string> { "nosuid", "nodev" };
@@ -127,19 +126,24 @@ public sealed partial class StepExecutor
         return new SpecMount(bind.Target, "bind", source, bind.ReadWrite ? ["rbind", "rw"] : ["rbind", "ro"]);
     }
 
-    private async Task<SpecMount> PrepareCacheAsync(CacheMount cache, StepContext step, CancellationToken cancellationToken)
+    private async Task<SpecMount> PrepareCacheAsync(CacheMount cache, StepRequest request, StepContext step, CancellationToken cancellationToken)
     {
         string key = Digest.Compute(Encoding.UTF8.GetBytes(cache.Id)).Encoded[..32];
         string directory = Path.Combine(RuntimeLayout.CacheMountDirectory(_options.StateRoot), key);
-        SemaphoreSlim gate = CacheLocks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        // A lock file per cache id under STATE/locks, flock(2)ed: it excludes steps of this and of every other dbuild process.
+        string lockPath = RuntimeLayout.CacheMountLock(_options.StateRoot, key);
         switch (cache.Sharing)
         {
             case CacheSharing.Locked:
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                step.Releases.Add(() => gate.Release());
+                FileLock held = await FileLock.AcquireAsync(lockPath, FileLockMode.Exclusive, () =>
+                {
+                    Log.CacheMountWaiting(_logger, cache.Id, cache.Target);
+                    request.Output?.Invoke(new StepOutputLine(StepOutputKind.Stderr, $"waiting for cache mount '{cache.Id}' (sharing=locked): another step holds it"));
+                }, cancellationToken).ConfigureAwait(false);
+                step.Releases.Add(held.Dispose);
                 break;
             case CacheSharing.Private:
-                if (await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false)) { step.Releases.Add(() => gate.Release()); }
+                if (FileLock.TryAcquire(lockPath) is { } own) { step.Releases.Add(own.Dispose); }
                 else
                 {
                     directory = Path.Combine(RuntimeLayout.CacheMountDirectory(_options.StateRoot), key + "-" + Guid.NewGuid().ToString("N")[..8]);

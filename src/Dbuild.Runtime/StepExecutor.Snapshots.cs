@@ -7,6 +7,9 @@ namespace Dbuild.Runtime;
 /// <summary>The snapshots a build keeps as its layers (overlay only): importing, viewing and exporting them.</summary>
 public sealed partial class StepExecutor
 {
+    /// <summary>In a view's directory: the path its overlay is mounted on.</summary>
+    private const string ViewTargetFile = "target";
+
     /// <inheritdoc />
     public Task WarmUpAsync(CancellationToken cancellationToken = default) => HostEnvironment.IsRoot ? InitializeAsync(cancellationToken) : Task.CompletedTask;
 
@@ -47,6 +50,8 @@ public sealed partial class StepExecutor
         try
         {
             await File.WriteAllTextAsync(Path.Combine(view.Directory, "owner.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            // The mount point is outside the view's directory (in the build's temp dir): recorded, so a recovery unmounts it too.
+            await File.WriteAllTextAsync(Path.Combine(view.Directory, ViewTargetFile), Path.GetFullPath(target), cancellationToken).ConfigureAwait(false);
             List<string> lowers = await _snapshots!.PrepareAsync(layers, cancellationToken).ConfigureAwait(false);
             lowers.Reverse();
             // A read-only overlay needs two lowers; the empty directory under a single layer also hides its whiteouts.

@@ -298,7 +298,13 @@ public sealed partial class StepExecutor : IStepExecutor
             if (!File.Exists(pidFile) || !int.TryParse(await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false),
                     System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)) { continue; }
             if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) { continue; }
-            await CleanUpAsync(Path.GetFileName(directory), new StepContext(directory)).ConfigureAwait(false); // its mounts are found in the mount table
+            var abandoned = new StepContext(directory);
+            string viewTarget = Path.Combine(directory, ViewTargetFile);
+            if (File.Exists(viewTarget) && await File.ReadAllTextAsync(viewTarget, cancellationToken).ConfigureAwait(false) is { Length: > 0 } target)
+            {
+                abandoned.Unmounts.AddRange(MountTable.MountPointsUnder(target)); // a read-only view, mounted outside its directory
+            }
+            await CleanUpAsync(Path.GetFileName(directory), abandoned).ConfigureAwait(false); // its mounts are found in the mount table
         }
     }
 

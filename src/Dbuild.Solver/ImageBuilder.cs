@@ -1,6 +1,7 @@
 using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Oci.Locking;
 using Dbuild.Registry.Client;
 using Dbuild.Runtime;
 using Dbuild.Solver.Attestations;
@@ -10,6 +11,7 @@ using Dbuild.Solver.Frontend;
 using Dbuild.Solver.Graph;
 using Dbuild.Solver.Ops;
 using Dbuild.Solver.Progress;
+using Dbuild.Solver.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -55,6 +57,8 @@ public sealed class ImageBuilder(BuilderOptions options)
         (request, IReadOnlyList<Platform> platforms) = Normalise(request);
         var tracker = new VertexTracker(progress ?? NullBuildProgress.Instance, options.TimeProvider);
         ParsedDockerfile dockerfile = Load(request, platforms, tracker);
+        // Shared with other builds and pulls on the root, exclusive of a prune (Store/StoreUse.cs), until the build ends.
+        using FileLock use = await StoreUse.ForWritingAsync(options.StateRoot, () => Log.WaitingForPrune(options.Logger, options.StateRoot), cancellationToken).ConfigureAwait(false);
         using var context = new SolveContext(options, request, tracker);
         try
         {
@@ -99,7 +103,7 @@ public sealed class ImageBuilder(BuilderOptions options)
             {
                 await caches.ExportAsync(cacheTo, pushedTo, cancellationToken).ConfigureAwait(false);
             }
-            await CacheGarbageCollector.CollectAfterBuildAsync(options, result.Manifest, cancellationToken).ConfigureAwait(false); // the GC policy (config.json)
+            await CacheGarbageCollector.CollectAfterBuildAsync(options, result.Manifest, use, cancellationToken).ConfigureAwait(false); // the GC policy (config.json)
             // In Dockerfile order (lowering order), whatever order parallel steps started in.
             return result with { Steps = [.. context.Reports.OrderBy(r => r.Sequence).ThenBy(r => r.Report.Vertex).Select(r => r.Report)] };
         }

@@ -1,7 +1,9 @@
 using Dbuild.Oci;
+using Dbuild.Oci.Locking;
 using Dbuild.Registry.Client;
 
 using Dbuild.Solver.Cache;
+using Dbuild.Solver.Store;
 
 
 namespace Dbuild.Solver;
@@ -13,6 +15,12 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
 
     /// <summary>The content store.</summary>
     public ContentStore Store => _store;
+
+    /// <summary>The state root.</summary>
+    public string StateRoot => stateRoot;
+
+    /// <summary>Called once when an operation waits for another dbuild process (a prune, or the builds and pulls a prune waits for).</summary>
+    public Action? Waiting { get; init; }
 
     /// <summary>
     /// Every tagged image whose content (for an index: at least one platform's) is in the store, sorted by name, then the
@@ -115,6 +123,7 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
     {
         ArgumentNullException.ThrowIfNull(reference);
         if (registry is null) { throw new BuildException("Pulling needs a registry client."); }
+        using FileLock use = await StoreUse.ForWritingAsync(stateRoot, Waiting, cancellationToken).ConfigureAwait(false); // no prune while its blobs are unnamed
         Descriptor top = allPlatforms
             ? await ImagePull.PullAllPlatformsAsync(registry, _store, reference, cancellationToken).ConfigureAwait(false)
             : await ImagePull.PullAsync(registry, _store, reference, platform ?? Platform.Current, cancellationToken).ConfigureAwait(false);
@@ -141,6 +150,7 @@ public sealed class LocalImages(string stateRoot, RegistryClient? registry = nul
     /// <summary>Deletes blobs no image (tagged or dangling) reaches, and the build cache; returns bytes freed.</summary>
     public async Task<long> PruneAsync(bool all, CancellationToken cancellationToken = default)
     {
+        using FileLock prune = await StoreUse.ForPruningAsync(stateRoot, Waiting, cancellationToken).ConfigureAwait(false);
         var keep = new HashSet<Digest>();
         foreach (Descriptor descriptor in (await _store.ReadIndexAsync(cancellationToken).ConfigureAwait(false)).Manifests) // dangling images too ('image prune' removes them)
         {

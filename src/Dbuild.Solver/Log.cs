@@ -27,4 +27,10 @@ internal static partial class Log
 
     [LoggerMessage(4051, LogLevel.Warning, "Build cache GC stopped: {Reason}. 'dbuild builder prune' removes the rest")]
     public static partial void CacheCollectionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(4160, LogLevel.Debug, "Build cache collection deferred: another dbuild process is using the state root")]
+    public static partial void CacheCollectionDeferred(ILogger logger);
+
+    [LoggerMessage(4161, LogLevel.Information, "Waiting for a prune running on {StateRoot} to finish")]
+    public static partial void WaitingForPrune(ILogger logger, string stateRoot);
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Dbuild.Oci.Locking;
 using Dbuild.Solver.Cache;
+using Dbuild.Solver.Store;
 
 namespace Dbuild.Cli.Commands;
 
@@ -25,6 +27,7 @@ internal static class BuilderCommand
             CachePruneOptions options = Parse(parseResult.GetValue(all), parseResult.GetValue(filters) ?? [], parseResult.GetValue(keepStorage));
             if (!parseResult.GetValue(force) && !Confirm(options.All ? AllWarning : DanglingWarning)) { return ExitCodes.Ok; }
             string root = GlobalOptions.ResolveRoot(parseResult);
+            using FileLock use = await StoreUse.ForPruningAsync(root, StoreWaits.ForPrune(root), token); // no build or pull meanwhile
             CacheUsageReport report = await CacheUsage.ScanAsync(root, exact: true, token);
             DateTimeOffset now = DateTimeOffset.UtcNow;
             DateTimeOffset? inUse = RunningBuilds.InUseSince(root); // a build running meanwhile keeps what it may be using

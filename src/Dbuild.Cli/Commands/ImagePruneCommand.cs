@@ -36,7 +36,7 @@ internal static class ImagePruneCommand
                 }
             }
             string root = GlobalOptions.ResolveRoot(parseResult);
-            ImagePruneResult result = await new ImagePruner(root, new LocalImages(root)).PruneAsync(pruneAll, filter, token);
+            ImagePruneResult result = await new ImagePruner(root, new LocalImages(root) { Waiting = StoreWaits.ForPrune(root) }).PruneAsync(pruneAll, filter, token);
             var output = new StringBuilder();
             if (result.Deletions.Count > 0)
             {

@@ -12,7 +12,8 @@ internal static class PruneCommand
         var command = new Command("prune", "Remove unreferenced blobs from the local store.") { all };
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
-            long freed = await new LocalImages(GlobalOptions.ResolveRoot(parseResult)).PruneAsync(parseResult.GetValue(all), token);
+            string root = GlobalOptions.ResolveRoot(parseResult);
+            long freed = await new LocalImages(root) { Waiting = StoreWaits.ForPrune(root) }.PruneAsync(parseResult.GetValue(all), token);
             Console.WriteLine($"Total reclaimed space: {ImagesCommand.Size(freed)}");
             return ExitCodes.Ok;
         }, cancellationToken));

@@ -32,7 +32,8 @@ internal static class PullCommand
             if (everyTag && !IsNameOnly(raw, reference)) { throw new UsageException("tag can't be used with --all-tags/-a"); }
             using HttpClient http = BuildCommand.CreateHttpClient();
             RegistryClient client = BuildCommand.CreateRegistryClient(http);
-            var images = new LocalImages(GlobalOptions.ResolveRoot(parseResult), client);
+            string root = GlobalOptions.ResolveRoot(parseResult);
+            var images = new LocalImages(root, client) { Waiting = StoreWaits.ForWrite(root) };
             IReadOnlyList<Reference> tags = everyTag
                 ? [.. (await client.ListTagsAsync(reference.Registry, reference.Repository, token)).Select(reference.WithTag)]
                 : [reference];

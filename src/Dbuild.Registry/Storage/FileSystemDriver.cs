@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Dbuild.Oci.Locking;
 using Microsoft.Win32.SafeHandles;
 
 namespace Dbuild.Registry.Storage;
@@ -208,20 +209,9 @@ public sealed partial class FileSystemDriver : IStorageDriver
     private static string TempName(string full) => $"{full}{PrivateMarker}{Guid.NewGuid():N}";
 
     /// <summary>
-    /// An exclusive advisory lock on <c>FULL.tmp-lock</c> (<c>flock</c>, which .NET takes for <see cref="FileShare.None"/>),
-    /// held by every process on the same directory. Waits with bounded back-off.
+    /// An exclusive advisory lock on <c>FULL.tmp-lock</c> (<c>flock</c>, through <see cref="FileLock"/>), held by every
+    /// process on the same directory; released by the kernel if its holder dies.
     /// </summary>
-    private static async Task<IDisposable> LockAsync(string full, CancellationToken cancellationToken)
-    {
-        string lockPath = $"{full}{PrivateMarker}lock";
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        for (int attempt = 0; ; attempt++)
-        {
-            try { return File.OpenHandle(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-            catch (IOException) when (attempt < 2000)
-            {
-                await Task.Delay(Math.Min(1 + attempt, 20), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    private static async Task<IDisposable> LockAsync(string full, CancellationToken cancellationToken) =>
+        await FileLock.AcquireAsync($"{full}{PrivateMarker}lock", FileLockMode.Exclusive, null, cancellationToken).ConfigureAwait(false);
 }

@@ -1,4 +1,5 @@
 using Dbuild.Oci;
+using Dbuild.Oci.Locking;
 
 namespace Dbuild.Solver.Cache;
 
@@ -7,12 +8,14 @@ namespace Dbuild.Solver.Cache;
 /// limit. The check reads the records and each snapshot's remembered size, so it is cheap when there is nothing to do.
 /// It never removes what the build that just finished used, nor what a build still running on the root may use:
 /// anything used since the earliest of them started (<see cref="RunningBuilds"/>; records, snapshots and cache mounts
-/// are marked when used), and the blobs of the image it made.
+/// are marked when used), and the blobs of the image it made. It deletes only when the build's shared use lock
+/// (<see cref="Store.StoreUse"/>) turns exclusive, that is when no other build, pull or prune runs on the root; otherwise
+/// it leaves the work to a later build.
 /// </summary>
 internal static class CacheGarbageCollector
 {
     /// <summary>Runs the policy; returns the bytes freed.</summary>
-    public static async Task<long> CollectAfterBuildAsync(BuilderOptions options, Descriptor built, CancellationToken cancellationToken)
+    public static async Task<long> CollectAfterBuildAsync(BuilderOptions options, Descriptor built, FileLock use, CancellationToken cancellationToken)
     {
         GcPolicy policy = GcPolicy.Load(options.StateRoot);
         if (!policy.Enabled) { return 0; }
@@ -20,6 +23,12 @@ internal static class CacheGarbageCollector
         CacheUsageReport report = await CacheUsage.ScanAsync(options.StateRoot, exact: false, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<CachePruneOptions> steps = policy.Steps(limit);
         if (!steps.Any(s => CachePruner.Select(report, s, options.TimeProvider.GetUtcNow()).Count > 0)) { return 0; } // the cheap path
+        if (!use.TryUpgrade())
+        {
+            Log.CacheCollectionDeferred(options.Logger); // another process uses the root: a later build collects
+            return 0;
+        }
+        report = await CacheUsage.ScanAsync(options.StateRoot, exact: false, cancellationToken).ConfigureAwait(false); // as it is now, under the lock
         var store = ContentStore.ForStateRoot(options.StateRoot);
         var keep = (await StoredImage.ReadAsync(store, built, cancellationToken).ConfigureAwait(false)).StoredBlobs(store).Select(d => d.ToString()).ToHashSet(StringComparer.Ordinal);
         DateTimeOffset since = RunningBuilds.InUseSince(options.StateRoot) ?? RunningBuilds.ThisProcessStarted; // this build's among them

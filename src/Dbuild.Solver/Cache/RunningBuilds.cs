@@ -31,6 +31,26 @@ public static class RunningBuilds
         return earliest - ClockSlack;
     }
 
+    /// <summary>
+    /// Removes the temp directories of builds whose process is gone (killed): their staged layers and contexts. One that
+    /// still has a mount under it (a view the next step executor unmounts) is left for a later build.
+    /// </summary>
+    public static void RemoveAbandoned(string stateRoot)
+    {
+        string tmp = Path.Combine(stateRoot, "tmp");
+        if (!Directory.Exists(tmp)) { return; }
+        string? mounts = null;
+        foreach (string directory in Directory.EnumerateDirectories(tmp, "build-*"))
+        {
+            string[] parts = Path.GetFileName(directory).Split('-');
+            if (parts.Length < 3 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || StartOf(pid) is not null) { continue; }
+            mounts ??= File.ReadAllText("/proc/self/mountinfo");
+            if (mounts.Contains(" " + Path.GetFullPath(directory) + "/", StringComparison.Ordinal)) { continue; }
+            try { Directory.Delete(directory, recursive: true); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { } // best effort: the next build tries again
+        }
+    }
+
     /// <summary>A live process's start time; null when it is gone (a killed build's leftover directory).</summary>
     private static DateTimeOffset? StartOf(int pid)
     {

@@ -28,6 +28,7 @@ internal sealed class SolveContext : IDisposable
         Results = new CacheChain(Cache, []);
         Lazy = new LazyBlobs(Store, options.Registry, options.Logger);
         Slots = new SemaphoreSlim(Math.Max(1, request.MaxParallelism));
+        RunningBuilds.RemoveAbandoned(options.StateRoot); // what a killed build left
         Tmp = Path.Combine(options.StateRoot, "tmp", $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Tmp);
         Now = request.SourceDateEpoch ?? options.TimeProvider.GetUtcNow();

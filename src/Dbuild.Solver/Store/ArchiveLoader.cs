@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Oci.Locking;
 
 namespace Dbuild.Solver.Store;
 
@@ -17,6 +18,7 @@ public sealed class ArchiveLoader(LocalImages images)
     public async Task<IReadOnlyList<string>> LoadAsync(Stream archive, CancellationToken cancellationToken = default)
     {
         ContentStore store = images.Store;
+        using FileLock use = await StoreUse.ForWritingAsync(images.StateRoot, images.Waiting, cancellationToken).ConfigureAwait(false); // no prune while its blobs are unnamed
         Stream tar = await ArchiveDecompression.OpenAsync(archive, cancellationToken).ConfigureAwait(false);
         using ArchiveStaging staging = await ArchiveStaging.ReadAsync(store, tar, cancellationToken).ConfigureAwait(false);
         LoadPlan plan = staging.Find("manifest.json") is not null ? await DockerArchivePlan.ReadAsync(staging, cancellationToken).ConfigureAwait(false)

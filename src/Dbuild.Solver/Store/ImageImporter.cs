@@ -1,6 +1,7 @@
 using Dbuild.Dockerfile;
 using Dbuild.Oci;
 using Dbuild.Oci.Layers;
+using Dbuild.Oci.Locking;
 
 namespace Dbuild.Solver.Store;
 
@@ -23,6 +24,7 @@ public sealed class ImageImporter(LocalImages images)
         ArgumentNullException.ThrowIfNull(request);
         ContainerConfig container = ApplyChanges(request.Changes);
         ContentStore store = images.Store;
+        using FileLock use = await StoreUse.ForWritingAsync(images.StateRoot, images.Waiting, cancellationToken).ConfigureAwait(false); // no prune while its blobs are unnamed
         Stream tar = await ArchiveDecompression.OpenAsync(tarball, cancellationToken).ConfigureAwait(false);
         Descriptor layer;
         await using (tar.ConfigureAwait(false))

@@ -1,4 +1,5 @@
 using Dbuild.Oci;
+using Dbuild.Oci.Locking;
 using Dbuild.Solver.Cache;
 
 namespace Dbuild.Solver.Store;
@@ -19,6 +20,7 @@ public sealed class ImagePruner(string stateRoot, LocalImages images)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ContentStore store = images.Store;
+        using FileLock prune = await StoreUse.ForPruningAsync(stateRoot, images.Waiting, cancellationToken).ConfigureAwait(false);
         var deletions = new List<ImageDeletion>();
         IReadOnlyList<(string Name, Descriptor Descriptor)> names = await store.ListNamesAsync(cancellationToken).ConfigureAwait(false);
         IEnumerable<LocalImage> candidates = (await images.ListAsync(cancellationToken).ConfigureAwait(false)).Where(i => all || filter.AllImages || i.Dangling);
