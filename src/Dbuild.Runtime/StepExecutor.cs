@@ -140,6 +140,13 @@ public sealed partial class StepExecutor : IStepExecutor
         ResolvedUser user = UserResolver.Resolve(rootfs, request.User);
         string cwd = string.IsNullOrEmpty(request.WorkingDirectory) ? "/" : request.WorkingDirectory;
         RootPath.CreateDirectories(rootfs, cwd, 0, 0);
+        string? netns = null;
+        if (request.Network == StepNetwork.Default)
+        {
+            var network = await SlirpNetwork.StartAsync(cancellationToken).ConfigureAwait(false);
+            step.Releases.Add(network.Dispose); // killed and reaped with the step, whatever happens
+            netns = network.NamespacePath;
+        }
         var spec = new SpecInput
         {
             RootfsPath = rootfs,
@@ -149,6 +156,7 @@ public sealed partial class StepExecutor : IStepExecutor
             User = user,
             Hostname = request.Hostname,
             Network = request.Network,
+            NetworkNamespacePath = netns,
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
         };
