@@ -26,6 +26,9 @@ public sealed record StepRequest
     /// <summary>Network mode.</summary>
     public StepNetwork Network { get; init; } = StepNetwork.Default;
 
+    /// <summary>Sandbox (the default) or insecure; the solver grants insecure only with the <c>security.insecure</c> entitlement.</summary>
+    public StepSecurity Security { get; init; } = StepSecurity.Sandbox;
+
     /// <summary>Extra /etc/hosts lines (<c>--add-host</c>): host name to address.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ExtraHosts { get; init; } = [];
 

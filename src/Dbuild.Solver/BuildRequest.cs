@@ -54,6 +54,9 @@ public sealed record BuildRequest
     /// <summary><c>--label</c> values added to the final image.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary><c>--allow</c>: the granted <see cref="Entitlements"/> (<c>network.host</c>, <c>security.insecure</c>).</summary>
+    public IReadOnlySet<string> Entitlements { get; init; } = new HashSet<string>();
+
     /// <summary>Secrets by id for RUN --mount=type=secret.</summary>
     public IReadOnlyDictionary<string, ReadOnlyMemory<byte>> Secrets { get; init; } = new Dictionary<string, ReadOnlyMemory<byte>>();
 

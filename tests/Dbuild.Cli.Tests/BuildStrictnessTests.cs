@@ -31,6 +31,8 @@ public sealed class BuildStrictnessTests : IDisposable
         { "FROM scratch\nRUN [\"/bin/true\"]\nRUN --mount=type=secret,id=token,required=true true\n", "", "Dockerfile:3:5:", "secret token not found" }, // required secret missing
         { "FROM scratch\nRUN [\"/bin/true\"]\nCOPY --link --chown=app a /a\n", "", "Dockerfile:3:13:", "--chown=app" },                        // --link with a named owner
         { "FROM scratch\nRUN [\"/bin/true\"]\nADD a b https://127.0.0.1:1/x /d/\n", "", "Dockerfile:3:1:", "ADD with a URL takes exactly one source" }, // ADD url with more sources
+        { "FROM scratch\nRUN [\"/bin/true\"]\nRUN --network=host true\n", "", "Dockerfile:3:5:", "network.host is not allowed" },           // entitlement not granted
+        { "FROM scratch\nRUN [\"/bin/true\"]\nRUN --security=insecure true\n", "--allow network.host", "Dockerfile:3:5:", "security.insecure is not allowed" }, // another one granted
     };
 
     [Theory]
@@ -60,6 +62,7 @@ public sealed class BuildStrictnessTests : IDisposable
     [InlineData("--cache-to", "type=registry,ref=127.0.0.1:1/a:c,mode=maximum", "--cache-to mode 'maximum' is not min or max.")]
     [InlineData("--cache-to", "type=gha", "--cache-to type 'gha' is not supported (registry, local, inline).")]
     [InlineData("--cache-from", "type=local", "--cache-from 'type=local' needs src=DIR.")]
+    [InlineData("--allow", "network.hots", "invalid entitlement: network.hots")]
     public async Task Build_BadCacheFlag_ExitsTwoNamingTheAttribute(string flag, string value, string message)
     {
         string context = _dir.Combine("ctx3");

@@ -45,11 +45,12 @@ internal static class BuildCommand
         };
         Option<bool> check = new("--check") { Description = "Run the build checks and report instead of building." };
         Option<bool> load = new("--load") { Description = "Load the image into the local docker daemon (DOCKER_HOST, else /var/run/docker.sock) after building." };
+        Option<string[]> allow = new("--allow") { Description = "Grant an entitlement: network.host (RUN --network=host), security.insecure (RUN --security=insecure). Repeatable." };
         Option<string?> print = new("--print") { Description = "graph|dot: print the build graph after lowering (text, or Graphviz DOT) instead of building; nothing runs." };
         var command = new Command("build", "Build an image from a Dockerfile.")
         {
             context, tags, file, buildArgs, target, push, load, outputs, noCache, noCacheFilter, pull, cacheTo, cacheFrom, labels, secrets, ssh, iidfile, metadataFile, progress, quiet,
-            buildContexts, platform, check, print,
+            buildContexts, platform, check, print, allow,
         };
         BuildAttestOptions.AddTo(command);
         BuildNetworkOptions.AddTo(command);
@@ -62,6 +63,7 @@ internal static class BuildCommand
             {
                 return await RunCheckAsync(parseResult, contextArg, fileArg, token);
             }
+            IReadOnlySet<string> entitlements = ParseEntitlements(parseResult.GetValue(allow));
             if (contextArg == "-" && fileArg == "-") { throw new UsageException("invalid argument: can't use stdin for both build context and dockerfile"); }
             using HttpClient http = CreateHttpClient();
             using PreparedContext prepared = await BuildContextLoader.PrepareAsync(contextArg, Console.OpenStandardInput, http, token);
@@ -97,6 +99,7 @@ internal static class BuildCommand
                 CacheTo = [.. (parseResult.GetValue(cacheTo) ?? []).Select(Dbuild.Solver.Cache.CacheExport.Parse)],
                 CacheFrom = [.. (parseResult.GetValue(cacheFrom) ?? []).Select(Dbuild.Solver.Cache.CacheImport.Parse)],
                 Labels = ParsePairs(parseResult.GetValue(labels), "--label", fromEnvironment: false),
+                Entitlements = entitlements,
                 Secrets = ParseSecrets(parseResult.GetValue(secrets)),
                 SshSockets = ParseSsh(parseResult.GetValue(ssh)),
                 NamedContexts = ParsePairs(parseResult.GetValue(buildContexts), "--build-context", fromEnvironment: false),
@@ -190,6 +193,12 @@ internal static class BuildCommand
             else if (!fromEnvironment) { throw new UsageException($"{flag} '{value}' is not KEY=VALUE."); }
         }
         return result;
+    }
+
+    private static IReadOnlySet<string> ParseEntitlements(string[]? values)
+    {
+        try { return Entitlements.Parse(values ?? []); }
+        catch (FormatException ex) { throw new UsageException(ex.Message); }
     }
 
     private static Dictionary<string, ReadOnlyMemory<byte>> ParseSecrets(string[]? values)

@@ -23,11 +23,16 @@ internal static class BuildNetworkOptions
         command.Options.Add(AddHost);
     }
 
-    public static BuildRequest Apply(ParseResult parseResult, BuildRequest request) => request with
+    /// <summary>The flags into the request; <c>--network host</c> needs the entitlement as <c>RUN --network=host</c> does.</summary>
+    public static BuildRequest Apply(ParseResult parseResult, BuildRequest request)
     {
-        DefaultNetwork = ParseNetwork(parseResult.GetValue(Network)),
-        ExtraHosts = [.. (parseResult.GetValue(AddHost) ?? []).Select(ParseHost)],
-    };
+        string network = ParseNetwork(parseResult.GetValue(Network));
+        if (network == "host" && !request.Entitlements.Contains(Entitlements.NetworkHost))
+        {
+            throw new UsageException($"--network host: {Entitlements.NetworkHost} is not allowed (pass --allow {Entitlements.NetworkHost})");
+        }
+        return request with { DefaultNetwork = network, ExtraHosts = [.. (parseResult.GetValue(AddHost) ?? []).Select(ParseHost)] };
+    }
 
     internal static string ParseNetwork(string? value) => value switch
     {

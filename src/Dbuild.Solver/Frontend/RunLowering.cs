@@ -13,6 +13,7 @@ internal sealed class RunLowering(LoweringScope scope, StagePlan plan, IReadOnly
     /// <returns>The stage's filesystem op after the RUN.</returns>
     public OpNode Lower(RunInstruction raw, RunInstruction i, StageScope stageScope, StageState config, OpNode rootfs, string name, StepOrigin origin)
     {
+        RequireEntitlements(i);
         List<string> args = Args(i, config);
         var buildArgs = stageScope.Args.Where(a => a.Value is not null).Select(a => new KeyValuePair<string, string>(a.Key, a.Value!)).ToList();
         var proxies = scope.Model.Options.BuildArgs
@@ -43,6 +44,19 @@ internal sealed class RunLowering(LoweringScope scope, StagePlan plan, IReadOnly
         string prefix = buildArgs.Count > 0 ? $"|{buildArgs.Count} {string.Join(' ', buildArgs.Select(a => $"{a.Key}={a.Value}"))} " : "";
         config.AddHistory($"RUN {prefix}{string.Join(' ', args)} # buildkit", scope.Now, exec);
         return exec;
+    }
+
+    /// <summary>A step that needs a privilege the build was not granted (<c>--allow</c>) stops the build before anything runs.</summary>
+    private void RequireEntitlements(RunInstruction i)
+    {
+        if (i.Network == NetworkMode.Host && !scope.Request.Entitlements.Contains(Entitlements.NetworkHost))
+        {
+            throw scope.Error(i, $"{Entitlements.NetworkHost} is not allowed", "network");
+        }
+        if (i.Security == SecurityMode.Insecure && !scope.Request.Entitlements.Contains(Entitlements.SecurityInsecure))
+        {
+            throw scope.Error(i, $"{Entitlements.SecurityInsecure} is not allowed", "security");
+        }
     }
 
     /// <summary>The process arguments: exec form as written; shell form (a heredoc script, or a command feeding heredocs) in the stage's SHELL.</summary>
