@@ -72,6 +72,13 @@ internal sealed class SlirpNetwork : IDisposable
         }
     }
 
+    /// <summary>Waits for a start still under way (it ends by itself: bounded, and cancelled with the step), then disposes what it made.</summary>
+    public static void DisposeWhenStarted(Task<SlirpNetwork> start)
+    {
+        ((IAsyncResult)start).AsyncWaitHandle.WaitOne(ReadyTimeout + ReapTimeout);
+        if (start.IsCompletedSuccessfully) { start.Result.Dispose(); }
+    }
+
     /// <summary>Kills slirp4netns and the namespace's holder and reaps both (the container is gone already).</summary>
     public void Dispose()
     {
