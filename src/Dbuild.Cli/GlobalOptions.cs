@@ -24,7 +24,8 @@ internal static class GlobalOptions
         if (!string.IsNullOrEmpty(explicitRoot)) { return Path.GetFullPath(explicitRoot); }
         string? env = Environment.GetEnvironmentVariable("DBUILD_ROOT");
         if (!string.IsNullOrEmpty(env)) { return Path.GetFullPath(env); }
-        if (Environment.UserName == "root" || (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("USER") == "root")) { return "/var/lib/dbuild"; }
+        // Root of a user namespace (dbuild's own rootless one, unshare, rootlesskit) is the user outside: their root, as out there.
+        if (OperatingSystem.IsLinux() ? Dbuild.Runtime.RootlessSetup.IsHostRoot : Environment.UserName == "root") { return "/var/lib/dbuild"; }
         string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         string dataHome = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
         return Path.Combine(dataHome, "dbuild");

@@ -38,7 +38,7 @@ internal static partial class ServerTiering
         return i + 1 < args.Length && args[i] == "registry" && args[i + 1] == "serve";
     }
 
-    private static string[] ReadOwnCommandLine()
+    internal static string[] ReadOwnCommandLine()
     {
         try
         {
@@ -49,5 +49,5 @@ internal static partial class ServerTiering
     }
 
     [LibraryImport("libc", EntryPoint = "execve", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Execve(string path, string?[] argv, string?[] envp);
+    internal static partial int Execve(string path, string?[] argv, string?[] envp);
 }

@@ -27,6 +27,9 @@ public interface IStepExecutor
     /// <summary>Gets ready to run steps (state directories, the snapshot store, the OCI runtime chosen) before the first step needs it.</summary>
     Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
+    /// <summary>Null when RUN steps can run here; otherwise the one line that says what the machine lacks (rootless: /etc/subuid ranges, uidmap).</summary>
+    string? WhyStepsCannotRun() => null;
+
     /// <summary>True when layers can be kept as snapshots (overlay, with the privileges to keep owners); false otherwise, never throwing.</summary>
     Task<bool> UsesSnapshotsAsync(CancellationToken cancellationToken = default) => Task.FromResult(false);
 

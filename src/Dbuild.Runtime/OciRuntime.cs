@@ -179,7 +179,7 @@ internal sealed class OciRuntime
                     SpecBuilder.Write(config, new SpecInput
                     {
                         RootfsPath = rootfs, Args = ["/"], Env = [SpecBuilder.DefaultPath], Cwd = "/", User = new ResolvedUser(0, 0, [], null),
-                        Hostname = "probe", Network = StepNetwork.Host, InUserNamespace = false,
+                        Hostname = "probe", Network = StepNetwork.Host, InUserNamespace = false, Host = SpecHost.Current(insecure: false),
                     });
                 }
                 foreach (bool wrap in new[] { false, true })

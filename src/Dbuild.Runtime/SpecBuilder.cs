@@ -23,6 +23,15 @@ internal sealed record SpecInput
     public bool InUserNamespace { get; init; }
 
     public IReadOnlyList<SpecMount> ExtraMounts { get; init; } = [];
+
+    /// <summary>
+    /// <c>RUN --security=insecure</c>, as BuildKit's insecure mode: every capability of <see cref="Host"/>, no seccomp
+    /// filter, no masked or read-only paths, writable /sys and cgroupfs, all devices allowed (and the usual ones created).
+    /// </summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>The host the seccomp rules and the insecure capabilities and devices are taken from.</summary>
+    public required SpecHost Host { get; init; }
 }
 
 /// <summary>
@@ -73,6 +82,7 @@ internal static class SpecBuilder
             mounts.Add(new("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]));
             if (!input.InUserNamespace) { mounts.Add(new("/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "relatime", "ro"])); }
         }
+        if (input.Insecure) { mounts = [.. mounts.Select(m => m.Options.Contains("ro") ? m with { Options = [.. m.Options.Where(o => o != "ro")] } : m)]; }
         return mounts;
     }
 
@@ -92,8 +102,12 @@ internal static class SpecBuilder
         WriteStrings(json, "args", input.Args);
         WriteStrings(json, "env", input.Env);
         json.WriteString("cwd", input.Cwd);
+        IReadOnlyList<string> capabilities = Capabilities(input);
         json.WriteStartObject("capabilities");
-        foreach (string set in new[] { "bounding", "effective", "permitted" }) { WriteStrings(json, set, DefaultCapabilities); }
+        foreach (string set in input.Insecure ? ["bounding", "effective", "inheritable", "permitted", "ambient"] : new[] { "bounding", "effective", "permitted" })
+        {
+            WriteStrings(json, set, capabilities);
+        }
         json.WriteEndObject();
         json.WriteBoolean("noNewPrivileges", false);
         json.WriteEndObject();
@@ -132,21 +146,65 @@ internal static class SpecBuilder
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        WriteSecurity(json, input, capabilities);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Docker's set; in insecure mode also every capability the host can grant (BuildKit adds its current ones).</summary>
+    internal static IReadOnlyList<string> Capabilities(SpecInput input) =>
+        input.Insecure ? [.. DefaultCapabilities.Union(input.Host.Capabilities, StringComparer.Ordinal)] : DefaultCapabilities;
+
+    /// <summary>
+    /// The device cgroup, masked and read-only paths and seccomp: in sandbox mode Docker's defaults (devices denied, the
+    /// default profile's rules for the step's capabilities on this host); insecure, as BuildKit's <c>WithInsecureSpec</c>.
+    /// </summary>
+    private static void WriteSecurity(Utf8JsonWriter json, SpecInput input, IReadOnlyList<string> capabilities)
+    {
         if (!input.InUserNamespace)
         {
             json.WriteStartObject("resources");
             json.WriteStartArray("devices");
-            json.WriteStartObject();
-            json.WriteBoolean("allow", false);
-            json.WriteString("access", "rwm");
-            json.WriteEndObject();
+            foreach (string type in input.Insecure ? ["c", "b"] : new[] { "a" })
+            {
+                json.WriteStartObject();
+                json.WriteBoolean("allow", input.Insecure);
+                if (input.Insecure) { json.WriteString("type", type); }
+                json.WriteString("access", "rwm");
+                json.WriteEndObject();
+            }
             json.WriteEndArray();
             json.WriteEndObject();
+            if (input.Insecure) { WriteInsecureDevices(json, input.Host.LoopDevices); }
         }
-        WriteStrings(json, "maskedPaths", MaskedPaths);
-        WriteStrings(json, "readonlyPaths", ReadonlyPaths);
-        json.WriteEndObject();
-        json.WriteEndObject();
+        WriteStrings(json, "maskedPaths", input.Insecure ? [] : MaskedPaths);
+        WriteStrings(json, "readonlyPaths", input.Insecure ? [] : ReadonlyPaths);
+        if (!input.Insecure && input.Host.Seccomp is { } profile)
+        {
+            profile.Resolve(capabilities, input.Host.Architecture, input.Host.Kernel).Write(json);
+        }
+    }
+
+    /// <summary>The devices BuildKit creates in insecure mode: kmsg, cuse, fuse, kvm, tun, loop-control and loop devices.</summary>
+    private static void WriteInsecureDevices(Utf8JsonWriter json, int loopDevices)
+    {
+        json.WriteStartArray("devices");
+        (string Path, string Type, int Major, int Minor)[] devices =
+        [
+            ("/dev/kmsg", "c", 1, 11), ("/dev/cuse", "c", 10, 203), ("/dev/fuse", "c", 10, 229), ("/dev/kvm", "c", 10, 232),
+            ("/dev/net/tun", "c", 10, 200), ("/dev/loop-control", "c", 10, 237),
+            .. Enumerable.Range(0, loopDevices).Select(i => ($"/dev/loop{i}", "b", 7, i)),
+        ];
+        foreach ((string path, string type, int major, int minor) in devices)
+        {
+            json.WriteStartObject();
+            json.WriteString("path", path);
+            json.WriteString("type", type);
+            json.WriteNumber("major", major);
+            json.WriteNumber("minor", minor);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
     }
 
     /// <summary>Env with PATH defaulted, as BuildKit does when the image sets none.</summary>

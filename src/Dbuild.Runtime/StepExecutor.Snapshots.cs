@@ -11,6 +11,9 @@ public sealed partial class StepExecutor
     public Task WarmUpAsync(CancellationToken cancellationToken = default) => HostEnvironment.IsRoot ? InitializeAsync(cancellationToken) : Task.CompletedTask;
 
     /// <inheritdoc />
+    public string? WhyStepsCannotRun() => HostEnvironment.IsRoot ? null : RootlessSetup.Advice();
+
+    /// <inheritdoc />
     public async Task<bool> UsesSnapshotsAsync(CancellationToken cancellationToken = default)
     {
         if (!HostEnvironment.IsRoot) { return false; } // RUN itself says what to do; COPY then keeps layers as tars

@@ -10,8 +10,9 @@ namespace Dbuild.Runtime;
 /// <summary>
 /// Runs steps through runc/crun on overlay (or copied) snapshots kept under <c>&lt;state root&gt;/runtime</c>.
 /// As root it uses the host's namespaces machinery directly; rootless, the process must already run as root of a user
-/// namespace with a mount namespace (rootlesskit, or <c>unshare --map-root-user --map-users=auto --map-groups=auto --mount</c>,
-/// which maps /etc/subuid through newuidmap): overlay is then mounted with <c>userxattr</c>, runc runs with
+/// namespace with a mount namespace (dbuild enters one itself, see Dbuild.Cli's UserNamespaceEntry; or rootlesskit, or
+/// <c>unshare --map-root-user --map-users=auto --map-groups=auto --mount</c>, which map /etc/subuid through newuidmap):
+/// overlay is then mounted with <c>userxattr</c>, runc runs with
 /// <c>--rootless=true</c>, device nodes in layers are refused.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -158,6 +159,8 @@ public sealed partial class StepExecutor : IStepExecutor
             NetworkNamespacePath = netns,
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
+            Insecure = request.Security == StepSecurity.Insecure,
+            Host = SpecHost.Current(request.Security == StepSecurity.Insecure),
         };
         MountStubs.CreateMountPoints(rootfs, SpecBuilder.DefaultMounts(spec).Where(m => m.Destination.LastIndexOf('/') == 0).Concat(mounts));
         string bundle = Path.Combine(step.Directory, "bundle");
@@ -274,8 +277,7 @@ public sealed partial class StepExecutor : IStepExecutor
             if (_snapshots is not null) { return; }
             if (!HostEnvironment.IsRoot)
             {
-                throw new InvalidOperationException("Running build steps needs root, or root inside a user namespace (rootless): run dbuild under " +
-                    "'unshare --map-root-user --map-users=auto --map-groups=auto --mount' or rootlesskit (subordinate ids come from /etc/subuid and /etc/subgid).");
+                throw new InvalidOperationException(RootlessSetup.Advice());
             }
             _inUserNamespace = _options.Rootless ?? HostEnvironment.InUserNamespace;
             Directory.CreateDirectory(_runtimeRoot);

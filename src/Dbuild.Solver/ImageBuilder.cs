@@ -64,6 +64,8 @@ public sealed class ImageBuilder(BuilderOptions options)
             IReadOnlyList<LoweredImage> targets = await DockerfileFrontend.LowerAsync(dockerfile, context, platforms, graph, cancellationToken).ConfigureAwait(false);
             context.UseImports(await imports.ConfigureAwait(false));
             context.RunsSteps = graph.Nodes.Any(n => n is ExecOp);
+            // Refused before anything runs, rather than at the first RUN after the steps before it.
+            if (context.RunsSteps && options.Executor?.WhyStepsCannotRun() is { } missing) { throw new InvalidOperationException(missing); }
             var solver = new GraphSolver(new OpExecutors(context));
             OpResult[] results = await solver.SolveAsync([.. targets.Select(t => t.Rootfs)], cancellationToken).ConfigureAwait(false);
             await context.SaveContextsAsync(cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,9 @@ update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 if ! id dbuildtest >/dev/null 2>&1; then useradd -m -s /bin/bash dbuildtest; fi
 grep -q '^dbuildtest:' /etc/subuid || echo 'dbuildtest:200000:65536' >> /etc/subuid
 grep -q '^dbuildtest:' /etc/subgid || echo 'dbuildtest:200000:65536' >> /etc/subgid
+# And one without: a rootless build with RUN steps says what to add (useradd may give a range itself: take it back).
+if ! id dbuildnosub >/dev/null 2>&1; then useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 dbuildnosub; fi
+if grep -q '^dbuildnosub:' /etc/subuid /etc/subgid 2>/dev/null; then sed -i '/^dbuildnosub:/d' /etc/subuid /etc/subgid; fi
 
 # A private dockerd (BuildKit is the reference builder, docker a registry client).
 mkdir -p "$DBUILD_TEST_STATE"

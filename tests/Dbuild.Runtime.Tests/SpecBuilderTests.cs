@@ -18,6 +18,7 @@ public sealed class SpecBuilderTests
             Network = network,
             InUserNamespace = userNamespace,
             ExtraMounts = [new SpecMount("/etc/hosts", "bind", "/state/hosts", ["rbind", "ro"])],
+            Host = new SpecHost("amd64", new Version(6, 1), null, [], 0),
         });
         return JsonDocument.Parse(stream.ToArray()).RootElement.Clone();
     }

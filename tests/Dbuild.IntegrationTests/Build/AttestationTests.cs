@@ -130,13 +130,7 @@ public sealed class AttestationTests
         return packages;
     }
 
-    private static string DebianLayout()
-    {
-        string layout = Environment.GetEnvironmentVariable("DBUILD_TEST_DEBIAN_OCI") ?? Path.Combine(Prerequisites.StateDirectory, "debian-oci");
-        Prerequisites.Require(File.Exists(Path.Combine(layout, "index.json")) && File.Exists(Path.Combine(layout, "dpkg-status")),
-            $"no Debian base layout at {layout}; run 'testdata/images/make-debian-base.sh {layout}' (testdata/ci/setup.sh does)");
-        return layout;
-    }
+    private static string DebianLayout() => DebianBuildFixture.Layout();
 
     /// <summary>Copies the debootstrap base into the registry as debian:bookworm; returns its manifest digest.</summary>
     private static async Task<string> PushDebianAsync(string host, CancellationToken ct)

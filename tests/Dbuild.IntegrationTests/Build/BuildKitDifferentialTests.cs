@@ -10,7 +10,7 @@ public sealed class BuildKitDifferentialTests
 {
     public static TheoryData<string> Contexts => new(
         "copy-basic", "copy-wildcards", "copy-chown-chmod", "copy-symlinks", "copy-dockerignore", "add-archives", "args-env", "metadata",
-        "entrypoint-shell", "multistage", "workdir", "run-basic");
+        "entrypoint-shell", "multistage", "workdir", "run-basic", "run-seccomp");
 
     [Theory]
     [MemberData(nameof(Contexts))]

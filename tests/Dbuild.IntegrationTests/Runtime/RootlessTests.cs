@@ -29,7 +29,8 @@ public sealed class RootlessTests
             ["-u", User, "--", "env", "HOME=/tmp", "DOTNET_CLI_TELEMETRY_OPTOUT=1",
              unshare, "--map-root-user", "--map-users=auto", "--map-groups=auto", "--mount", "--propagation", "private", "--",
              "dotnet", "exec", assembly,
-             "-class", typeof(StepExecutorTests).FullName!, "-class", typeof(StepMountTests).FullName!, "-noColor"],
+             "-class", typeof(StepExecutorTests).FullName!, "-class", typeof(StepMountTests).FullName!,
+             "-class", typeof(StepSecurityTests).FullName!, "-noColor"],
             TestContext.Current.CancellationToken, timeout: TimeSpan.FromMinutes(10));
         string tail = string.Join('\n', (run.StandardOutput + run.StandardError).Split('\n').TakeLast(60));
         Assert.True(run.ExitCode == 0, $"rootless runtime tests failed (exit {run.ExitCode}):\n{tail}");
