@@ -40,7 +40,7 @@ public sealed class NetworkFilesTests
         SpecBuilder.Write(stream, new SpecInput
         {
             RootfsPath = "/r", Args = ["/bin/true"], Env = [], Cwd = "/", User = new ResolvedUser(0, 0, [], null), Hostname = "h",
-            Network = StepNetwork.Default, NetworkNamespacePath = "/proc/42/ns/net", InUserNamespace = true,
+            Network = StepNetwork.Default, NetworkNamespacePath = "/proc/42/ns/net", InUserNamespace = true, Host = new SpecHost("amd64", new Version(6, 1), null, [], 0),
         });
         JsonElement spec = JsonDocument.Parse(stream.ToArray()).RootElement;
         JsonElement network = spec.GetProperty("linux").GetProperty("namespaces").EnumerateArray().Single(n => n.GetProperty("type").GetString() == "network");
