@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(3007, LogLevel.Debug, "Step {ContainerId} produced layer {Digest} ({Size} bytes)")]
     public static partial void LayerCreated(ILogger logger, string containerId, Digest digest, long size);
+
+    [LoggerMessage(3008, LogLevel.Debug, "Step {ContainerId}: network namespace with slirp4netns ready in {Duration}")]
+    public static partial void NetworkReady(ILogger logger, string containerId, TimeSpan duration);
 }

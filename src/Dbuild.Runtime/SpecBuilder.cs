@@ -16,6 +16,9 @@ internal sealed record SpecInput
     public required string Hostname { get; init; }
     public required StepNetwork Network { get; init; }
 
+    /// <summary>The network namespace to join (the default network's, made by <see cref="SlirpNetwork"/>); null = a new one (none) or the host's.</summary>
+    public string? NetworkNamespacePath { get; init; }
+
     /// <summary>Running as root inside a user namespace (rootless): no cgroup mount, sysfs bound rather than mounted.</summary>
     public bool InUserNamespace { get; init; }
 
@@ -34,7 +37,7 @@ internal sealed record SpecInput
 /// <summary>
 /// Writes an OCI runtime-spec <c>config.json</c> with the defaults Docker and BuildKit use: Docker's capability set,
 /// masked and read-only paths, /proc, /dev (tmpfs, devpts, shm, mqueue), read-only /sys, namespaces mount, pid, ipc,
-/// uts and network unless the host's network is used.
+/// uts and network unless the host's network is used (the default network's namespace is joined by path).
 /// </summary>
 /// <remarks>https://github.com/opencontainers/runtime-spec/blob/v1.0.2/config.md</remarks>
 internal static class SpecBuilder
@@ -68,9 +71,10 @@ internal static class SpecBuilder
             new("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
             new("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]),
         };
-        if (input.InUserNamespace && input.Network != StepNetwork.None)
+        if (input.InUserNamespace && input.Network == StepNetwork.Host)
         {
-            // sysfs can only be mounted by the owner of the network namespace; bind the host's instead (as rootless runc specs do).
+            // sysfs can only be mounted by the owner of the network namespace (ours own the ones we make); bind the host's
+            // instead (as rootless runc specs do).
             mounts.Add(new("/sys", "none", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]));
         }
         else
@@ -134,10 +138,11 @@ internal static class SpecBuilder
             json.WriteString("type", ns);
             json.WriteEndObject();
         }
-        if (input.Network != StepNetwork.Host && input.Network != StepNetwork.Default)
+        if (input.Network != StepNetwork.Host)
         {
             json.WriteStartObject();
             json.WriteString("type", "network");
+            if (input.NetworkNamespacePath is { } netns) { json.WriteString("path", netns); }
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -14,11 +14,9 @@ public sealed partial class StepExecutor
     {
         var mounts = new List<SpecMount>();
         string hosts = Path.Combine(step.Directory, "hosts");
-        var hostsText = new StringBuilder($"127.0.0.1\tlocalhost {request.Hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        foreach ((string host, string address) in request.ExtraHosts) { hostsText.Append(CultureInfo.InvariantCulture, $"{address}\t{host}\n"); }
-        await File.WriteAllTextAsync(hosts, hostsText.ToString(), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(hosts, NetworkFiles.Hosts(request.Hostname, request.ExtraHosts), cancellationToken).ConfigureAwait(false);
         string resolv = Path.Combine(step.Directory, "resolv.conf");
-        await File.WriteAllTextAsync(resolv, ResolvConf(request.Network), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(resolv, NetworkFiles.ResolvConf(request.Network), cancellationToken).ConfigureAwait(false);
         mounts.Add(new SpecMount("/etc/hosts", "bind", hosts, ["rbind", "ro"]));
         mounts.Add(new SpecMount("/etc/resolv.conf", "bind", resolv, ["rbind", "ro"]));
 
@@ -168,24 +166,6 @@ public sealed partial class StepExecutor
         }
         RuntimeLayout.MarkUsed(directory); // last use, for pruning
         return new SpecMount(cache.Target, "bind", directory, cache.ReadOnly ? ["rbind", "ro"] : ["rbind", "rw"]);
-    }
-
-    /// <summary>BuildKit's resolv.conf: the host's, minus loopback nameservers outside the host network; Google DNS if none remain.</summary>
-    private static string ResolvConf(StepNetwork network)
-    {
-        string host = File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : "";
-        if (network is StepNetwork.Host or StepNetwork.Default && host.Length > 0) { return host; }
-        var lines = host.Split('\n').Where(l =>
-        {
-            string[] fields = l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            return !(fields is ["nameserver", var address, ..] && (address.StartsWith("127.", StringComparison.Ordinal) || address == "::1"));
-        }).ToList();
-        if (!lines.Any(l => l.TrimStart().StartsWith("nameserver", StringComparison.Ordinal)))
-        {
-            lines.Add("nameserver 8.8.8.8");
-            lines.Add("nameserver 8.8.4.4");
-        }
-        return string.Join('\n', lines.Where(l => l.Length > 0)) + "\n";
     }
 
     /// <summary>

@@ -114,6 +114,10 @@ public sealed partial class StepExecutor : IStepExecutor
 
     private async Task<StepResult> RunStepAsync(StepRequest request, string containerId, StepContext step, string display, CancellationToken cancellationToken)
     {
+        // The default network comes up while the rootfs is prepared; slirp4netns is killed and reaped with the step, whatever happens.
+        long networkStarted = Stopwatch.GetTimestamp();
+        Task<SlirpNetwork>? network = request.Network == StepNetwork.Default ? SlirpNetwork.StartAsync(cancellationToken) : null;
+        if (network is not null) { step.Releases.Add(() => SlirpNetwork.DisposeWhenStarted(network)); }
         List<string> lowers = await _snapshots!.PrepareAsync(request.Layers, cancellationToken).ConfigureAwait(false);
         lowers.Reverse(); // newest first, as overlay wants them
         string rootfs = Path.Combine(step.Directory, "rootfs");
@@ -141,6 +145,8 @@ public sealed partial class StepExecutor : IStepExecutor
         ResolvedUser user = UserResolver.Resolve(rootfs, request.User);
         string cwd = string.IsNullOrEmpty(request.WorkingDirectory) ? "/" : request.WorkingDirectory;
         RootPath.CreateDirectories(rootfs, cwd, 0, 0);
+        string? netns = network is null ? null : (await network.ConfigureAwait(false)).NamespacePath;
+        if (network is not null) { Log.NetworkReady(_logger, containerId, Stopwatch.GetElapsedTime(networkStarted)); }
         var spec = new SpecInput
         {
             RootfsPath = rootfs,
@@ -150,6 +156,7 @@ public sealed partial class StepExecutor : IStepExecutor
             User = user,
             Hostname = request.Hostname,
             Network = request.Network,
+            NetworkNamespacePath = netns,
             InUserNamespace = _inUserNamespace,
             ExtraMounts = mounts,
             Insecure = request.Security == StepSecurity.Insecure,

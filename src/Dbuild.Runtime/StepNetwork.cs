@@ -3,7 +3,7 @@ namespace Dbuild.Runtime;
 /// <summary>The network a step sees (<c>RUN --network=…</c>).</summary>
 public enum StepNetwork
 {
-    /// <summary>The build default: the host's network (as BuildKit's default without a CNI config).</summary>
+    /// <summary>The build default: a network namespace of its own with outbound NAT through slirp4netns; the host's loopback is out of reach.</summary>
     Default,
 
     /// <summary>A fresh network namespace with only loopback up.</summary>

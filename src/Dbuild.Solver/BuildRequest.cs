@@ -106,6 +106,12 @@ public sealed record BuildRequest
     /// in another process, a sleep), so one core still runs two side by side. Never changes what a build produces.
     /// </summary>
     public int MaxParallelism { get; init; } = Math.Max(2, Environment.ProcessorCount);
+
+    /// <summary><c>--network</c>: default, none or host; the network of RUN steps that name none (part of their cache key).</summary>
+    public string DefaultNetwork { get; init; } = "default";
+
+    /// <summary><c>--add-host</c>: host name to address, written to /etc/hosts in every RUN after the localhost lines (part of the cache key).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraHosts { get; init; } = [];
 }
 
 /// <summary>The kinds of <c>--output</c>.</summary>

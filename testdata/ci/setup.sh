@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 
 packages=(docker.io skopeo podman runc crun uidmap umoci busybox-static qemu-user-static binfmt-support
-  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3 debootstrap wrk nginx-light prometheus chromium afl++)
+  docker-registry jq apache2-utils zstd xz-utils bzip2 openssl curl iproute2 procps python3 debootstrap wrk nginx-light prometheus chromium afl++ slirp4netns)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -63,7 +63,7 @@ public sealed class SpecBuilderTests
     [Theory]
     [InlineData(StepNetwork.None, true)]
     [InlineData(StepNetwork.Host, false)]
-    [InlineData(StepNetwork.Default, false)]
+    [InlineData(StepNetwork.Default, true)]
     public void Write_Namespaces_NetworkOnlyWhenIsolated(StepNetwork network, bool hasNetworkNamespace)
     {
         string[] namespaces = [.. Build(network).GetProperty("linux").GetProperty("namespaces").EnumerateArray().Select(n => n.GetProperty("type").GetString()!)];

@@ -53,6 +53,7 @@ internal static class BuildCommand
             buildContexts, platform, check, print, allow,
         };
         BuildAttestOptions.AddTo(command);
+        BuildNetworkOptions.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) => await CommandRunner.RunAsync(parseResult, async token =>
         {
             string root = GlobalOptions.ResolveRoot(parseResult);
@@ -112,6 +113,7 @@ internal static class BuildCommand
                 OciMediaTypes = outs.FirstOrDefault(o => o.Type == BuildOutputType.Image)?.OciMediaTypes ?? false,
             };
             if (request.Push && request.Tags.Count == 0) { throw new UsageException("--push needs at least one --tag."); }
+            request = BuildNetworkOptions.Apply(parseResult, request);
             request = request with { Attestations = BuildAttestOptions.Parse(parseResult, request) };
             using ProgressRenderer renderer = ProgressRenderer.Create(parseResult.GetValue(progress), parseResult.GetValue(quiet));
             // --debug: the solver's and runtime's own log (cache keys, snapshots, containers, timings) on stderr.

@@ -29,6 +29,9 @@ internal sealed class ExecOp : OpNode
 
     public SecurityMode Security { get; init; }
 
+    /// <summary><c>--add-host</c> entries for /etc/hosts (in the key when there are any, as BuildKit's exec op carries them).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraHosts { get; init; } = [];
+
     /// <summary>The <c>--mount</c> values as written (part of the key, as before).</summary>
     public required string MountSpecs { get; init; }
 
@@ -61,6 +64,7 @@ internal sealed class ExecOp : OpNode
         new("workdir", WorkingDirectory),
         new("network", Network),
         new("security", Security.ToString()),
+        .. ExtraHosts.Count == 0 ? [] : new[] { new KeyComponent("extra-hosts", string.Join('\0', ExtraHosts.Select(h => h.Key + "=" + h.Value))) },
         new("mounts", MountSpecs),
         .. Mounts.Select((m, i) => new KeyComponent($"mount {i}", m.Describe())),
         .. BuildArgs.Select(a => new KeyComponent("build-arg " + a.Key, a.Value)),

@@ -73,6 +73,7 @@ internal sealed class ExecOps(SolveContext context)
             WorkingDirectory = op.WorkingDirectory,
             User = op.User,
             Network = op.Network switch { "none" => StepNetwork.None, "host" => StepNetwork.Host, _ => StepNetwork.Default },
+            ExtraHosts = op.ExtraHosts,
             Security = op.Security == Dockerfile.SecurityMode.Insecure ? StepSecurity.Insecure : StepSecurity.Sandbox,
             Mounts = stepMounts,
             Output = line => vertex.Log(line.Text),
