@@ -12,7 +12,7 @@ internal static class BuildNetworkOptions
 {
     private static readonly Option<string?> Network = new("--network")
     {
-        Description = "default|none|host: the network of RUN steps without --network (host needs --allow network.host).",
+        Description = "default|none|host: the network of RUN steps without --network (host grants network.host, as buildx does).",
     };
 
     private static readonly Option<string[]> AddHost = new("--add-host") { Description = "Add a custom host-to-IP mapping (HOST:IP) to /etc/hosts in RUN steps (repeatable)." };
@@ -23,15 +23,20 @@ internal static class BuildNetworkOptions
         command.Options.Add(AddHost);
     }
 
-    /// <summary>The flags into the request; <c>--network host</c> needs the entitlement as <c>RUN --network=host</c> does.</summary>
+    /// <summary>
+    /// The flags into the request. <c>--network host</c> grants the <c>network.host</c> entitlement, as buildx's and
+    /// docker's build do for that flag: choosing the host's network on the command line is the grant.
+    /// </summary>
     public static BuildRequest Apply(ParseResult parseResult, BuildRequest request)
     {
         string network = ParseNetwork(parseResult.GetValue(Network));
-        if (network == "host" && !request.Entitlements.Contains(Entitlements.NetworkHost))
+        IReadOnlySet<string> entitlements = network == "host" ? new SortedSet<string>(request.Entitlements, StringComparer.Ordinal) { Entitlements.NetworkHost } : request.Entitlements;
+        return request with
         {
-            throw new UsageException($"--network host: {Entitlements.NetworkHost} is not allowed (pass --allow {Entitlements.NetworkHost})");
-        }
-        return request with { DefaultNetwork = network, ExtraHosts = [.. (parseResult.GetValue(AddHost) ?? []).Select(ParseHost)] };
+            DefaultNetwork = network,
+            Entitlements = entitlements,
+            ExtraHosts = [.. (parseResult.GetValue(AddHost) ?? []).Select(ParseHost)],
+        };
     }
 
     internal static string ParseNetwork(string? value) => value switch
