@@ -11,6 +11,8 @@ namespace Dbuild.IntegrationTests.RegistryClient.Faults;
 /// </summary>
 public sealed class RegistryClientFaultTests
 {
+    private static readonly TimeSpan ClockSlack = TimeSpan.FromMilliseconds(20);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static async Task<(DistributionRegistry Registry, FaultProxy Proxy, FaultTestImage Image)> StartAsync(params FaultRule[] rules)
@@ -138,7 +140,9 @@ public sealed class RegistryClientFaultTests
             Assert.Equal(image.Manifest.Digest, manifest.Digest);
             IReadOnlyList<SeenRequest> seen = proxy.SeenFor("GET", "/manifests/");
             Assert.Equal(2, seen.Count);
-            TimeSpan waited = seen[1].At - seen[0].At;
+            // Arrival times are the proxy's wall clock; the client's timer runs on the monotonic one, in whole
+            // milliseconds, so a 1 s wait can show as 999.7 ms here (seen in CI): a few milliseconds of slack.
+            TimeSpan waited = seen[1].At - seen[0].At + ClockSlack;
             Assert.InRange(waited, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(retryAfter == "30" ? 6 : 4));
             if (retryAfter == "30") { Assert.True(waited >= TimeSpan.FromSeconds(5), $"waited {waited}, less than the 5 s cap"); }
         }
