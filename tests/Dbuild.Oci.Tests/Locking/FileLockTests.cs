@@ -77,9 +77,11 @@ public sealed class FileLockTests : IDisposable
     [Fact]
     public async Task TryAcquire_HeldByAnotherProcessThatIsKilled_FreeAfterTheKill()
     {
-        // util-linux flock(1): a real flock(2) holder in another process, killed with SIGKILL.
+        // util-linux flock(1): a real flock(2) holder in another process, killed with SIGKILL. With -o only flock itself
+        // holds the lock (its child does not inherit the descriptor), so once flock is reaped the lock is free; without
+        // it the dying child could still hold it for a moment (seen once in CI).
         Directory.CreateDirectory(Path.GetDirectoryName(LockPath)!);
-        var start = new ProcessStartInfo("flock") { ArgumentList = { "-x", LockPath, "sh", "-c", "echo locked; exec sleep 30" }, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("flock") { ArgumentList = { "-o", "-x", LockPath, "sh", "-c", "echo locked; exec sleep 30" }, RedirectStandardOutput = true };
         using Process holder = Process.Start(start)!;
         Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken));
         Assert.Null(FileLock.TryAcquire(LockPath, FileLockMode.Shared));
