@@ -20,15 +20,7 @@ internal static class TestImages
         JsonNode amd64 = busyboxIndex["manifests"]![0]!;
 
         byte[] tar = MakeTar(("hello.txt", armText));
-        byte[] layer = Gzip(tar);
-        Digest layerDigest = WriteBlob(directory, layer);
-        byte[] config = Encoding.UTF8.GetBytes(
-            $"{{\"architecture\":\"arm64\",\"os\":\"linux\",\"config\":{{}},\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{Digest.Compute(tar)}\"]}}}}");
-        Digest configDigest = WriteBlob(directory, config);
-        byte[] manifest = Encoding.UTF8.GetBytes(
-            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{{\"mediaType\":\"{MediaTypes.OciConfig}\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},"
-            + $"\"layers\":[{{\"mediaType\":\"{MediaTypes.OciLayerGzip}\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
-        Digest manifestDigest = WriteBlob(directory, manifest);
+        (Digest manifestDigest, byte[] manifest, _, _) = WriteSingleLayerImage(directory, tar, "arm64");
 
         byte[] index = Encoding.UTF8.GetBytes(
             $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":["
@@ -51,19 +43,27 @@ internal static class TestImages
         Directory.CreateDirectory(Path.Combine(directory, "blobs", "sha256"));
         File.WriteAllText(Path.Combine(directory, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         byte[] tar = MakeTar(("random.txt", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(randomBytes))));
+        (Digest manifestDigest, byte[] manifest, Digest layerDigest, long blobBytes) = WriteSingleLayerImage(directory, tar, "amd64");
+        File.WriteAllText(Path.Combine(directory, "index.json"),
+            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":["
+            + $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{manifestDigest}\",\"size\":{manifest.Length},\"annotations\":{{\"org.opencontainers.image.ref.name\":\"{tag}\"}}}}]}}");
+        return (directory, manifestDigest, layerDigest, blobBytes + manifest.Length);
+    }
+
+    /// <summary>One gzip layer of <paramref name="tar"/>, its config and an OCI manifest, written as blobs of the layout.</summary>
+    /// <returns>The manifest's digest and bytes, the layer's digest, and the layer's and config's size together.</returns>
+    private static (Digest Manifest, byte[] ManifestBytes, Digest Layer, long LayerAndConfigBytes) WriteSingleLayerImage(string directory, byte[] tar, string architecture)
+    {
         byte[] layer = Gzip(tar);
         Digest layerDigest = WriteBlob(directory, layer);
         byte[] config = Encoding.UTF8.GetBytes(
-            $"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{{}},\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{Digest.Compute(tar)}\"]}}}}");
+            $"{{\"architecture\":\"{architecture}\",\"os\":\"linux\",\"config\":{{}},\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{Digest.Compute(tar)}\"]}}}}");
         Digest configDigest = WriteBlob(directory, config);
         byte[] manifest = Encoding.UTF8.GetBytes(
             $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{{\"mediaType\":\"{MediaTypes.OciConfig}\",\"digest\":\"{configDigest}\",\"size\":{config.Length}}},"
             + $"\"layers\":[{{\"mediaType\":\"{MediaTypes.OciLayerGzip}\",\"digest\":\"{layerDigest}\",\"size\":{layer.Length}}}]}}");
         Digest manifestDigest = WriteBlob(directory, manifest);
-        File.WriteAllText(Path.Combine(directory, "index.json"),
-            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":["
-            + $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{manifestDigest}\",\"size\":{manifest.Length},\"annotations\":{{\"org.opencontainers.image.ref.name\":\"{tag}\"}}}}]}}");
-        return (directory, manifestDigest, layerDigest, layer.Length + config.Length + manifest.Length);
+        return (manifestDigest, manifest, layerDigest, layer.Length + config.Length);
     }
 
     private static Digest WriteBlob(string layout, byte[] content)
