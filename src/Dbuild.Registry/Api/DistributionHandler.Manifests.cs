@@ -37,7 +37,7 @@ internal sealed partial class DistributionHandler
         // The stored bytes go back whatever Accept says: a client that cannot parse them says so itself.
         context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
         context.Response.Headers.ETag = $"\"{digest}\"";
-        string mediaType = ManifestInfo.DetectMediaType(content);
+        string mediaType = storage.ManifestMediaType(digest, content);
         await WriteBytesAsync(context, 200, content, mediaType).ConfigureAwait(false);
         await notifier.ManifestAsync(context, NotificationAction.Pull, name, digest, mediaType, content.Length, tag).ConfigureAwait(false);
     }

@@ -12,10 +12,25 @@ internal sealed class ManifestCache(long capacityBytes = ManifestCache.DefaultCa
 {
     public const long DefaultCapacity = 64L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<Digest, byte[]> _entries = new();
+    private readonly ConcurrentDictionary<Digest, Entry> _entries = new();
     private long _bytes;
 
-    public bool TryGet(Digest digest, out byte[] content) => _entries.TryGetValue(digest, out content!);
+    public bool TryGet(Digest digest, out byte[] content)
+    {
+        bool found = _entries.TryGetValue(digest, out Entry? entry);
+        content = entry?.Content!;
+        return found;
+    }
+
+    /// <summary>
+    /// The media type <paramref name="detect"/> finds in <paramref name="content"/>, kept with the cached bytes when they
+    /// are these bytes (a manifest GET would otherwise parse the JSON every time).
+    /// </summary>
+    public string MediaTypeOf(Digest digest, byte[] content, Func<ReadOnlyMemory<byte>, string> detect)
+    {
+        if (!_entries.TryGetValue(digest, out Entry? entry) || !ReferenceEquals(entry.Content, content)) { return detect(content); }
+        return entry.MediaType ??= detect(content);
+    }
 
     /// <summary>Keeps <paramref name="content"/> when it really has <paramref name="digest"/>; returns whether it does.</summary>
     public bool Add(Digest digest, byte[] content)
@@ -24,11 +39,18 @@ internal sealed class ManifestCache(long capacityBytes = ManifestCache.DefaultCa
         if (content.Length > capacityBytes / 16) { return true; }
         while (Interlocked.Read(ref _bytes) + content.Length > capacityBytes)
         {
-            using IEnumerator<KeyValuePair<Digest, byte[]>> any = _entries.GetEnumerator();
+            using IEnumerator<KeyValuePair<Digest, Entry>> any = _entries.GetEnumerator();
             if (!any.MoveNext()) { break; }
-            if (_entries.TryRemove(any.Current.Key, out byte[]? evicted)) { Interlocked.Add(ref _bytes, -evicted.Length); }
+            if (_entries.TryRemove(any.Current.Key, out Entry? evicted)) { Interlocked.Add(ref _bytes, -evicted.Content.Length); }
         }
-        if (_entries.TryAdd(digest, content)) { Interlocked.Add(ref _bytes, content.Length); }
+        if (_entries.TryAdd(digest, new Entry(content))) { Interlocked.Add(ref _bytes, content.Length); }
         return true;
+    }
+
+    private sealed class Entry(byte[] content)
+    {
+        public byte[] Content { get; } = content;
+
+        public string? MediaType { get; set; }
     }
 }

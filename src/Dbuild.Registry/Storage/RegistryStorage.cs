@@ -94,6 +94,9 @@ internal sealed partial class RegistryStorage(IStorageDriver store, BlobMarkers 
         return content;
     }
 
+    /// <summary>The media type of manifest bytes <see cref="GetManifestAsync"/> returned (remembered with cached bytes).</summary>
+    public string ManifestMediaType(Digest digest, byte[] content) => _manifests.MediaTypeOf(digest, content, Api.ManifestInfo.DetectMediaType);
+
     /// <summary>
     /// Stores manifest bytes as a blob, links the revision and, when given, points the tag at it. Returns what was there
     /// before, so <see cref="RollbackManifestAsync"/> can undo it.

@@ -103,6 +103,8 @@ public sealed class RegistryServeTests
             work.Combine("registry"), Ct);
         string[] variables = (await File.ReadAllTextAsync($"/proc/{registry.ProcessId}/environ", Ct)).Split('\0');
         Assert.Contains("DOTNET_TieredCompilation=1", variables);
+        Assert.Contains("DOTNET_TieredPGO=1", variables);
+        Assert.Contains("DOTNET_GCgen0size=0x2000000", variables);
         Assert.Contains($"REGISTRY_HTTP_ADDR=127.0.0.1:{port}", variables);
         string[] argv = (await File.ReadAllTextAsync($"/proc/{registry.ProcessId}/cmdline", Ct)).TrimEnd('\0').Split('\0');
         Assert.Equal(["--root", work.Path, "registry", "serve"], argv[^4..]);
