@@ -16,7 +16,8 @@
 #                                                 dbuild binary, or a dbuild.dll; default: a Release build of src/Dbuild.Cli
 #   ROUNDS=2 DURATION=10 WARMUP=5 THREADS=2 UPLOAD_BLOBS=2 LOG_LEVEL=info CLIENT=httpload bench/registry/load.sh
 #   CEILING=1 bench/registry/load.sh   also GETs /v2/ (no storage) with the manifest load's 128 connections: what the
-#                                       HTTP stack alone answers, next to what a manifest GET costs on top of it
+#                                       HTTP stack alone answers, next to what a manifest GET costs on top of it; and
+#                                       runs the pull against sendfile-server.c, the least any server can do for it
 # Needs gcc (or wrk with CLIENT=wrk), curl, /usr/bin/docker-registry, dotnet. Talks to 127.0.0.1 only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +44,9 @@ for tool in "$need" curl /usr/bin/docker-registry /usr/bin/time sha256sum; do
 done
 if [ "$client" = httpload ]; then
   gcc -O2 -Wall -Werror -o "$work/httpload" "$here/httpload.c" -lpthread || { echo "load: httpload.c did not compile" >&2; exit 1; }
+fi
+if [ "$ceiling" = 1 ]; then
+  gcc -O2 -Wall -Werror -o "$work/sendfile-server" "$here/sendfile-server.c" -lpthread || { echo "load: sendfile-server.c did not compile" >&2; exit 1; }
 fi
 if [ -z "$dbuild" ]; then
   command -v dotnet >/dev/null || { echo "load: dotnet is missing" >&2; exit 1; }
@@ -146,6 +150,19 @@ YML
   echo "load: $kind did not start" >&2; tail -20 "$work/$kind.log" >&2; exit 1
 }
 
+start_sendfile_server() { # the pull ceiling (CEILING=1): serves the content dir as it is, then use it
+  local p
+  p=$(free_port)
+  "$work/sendfile-server" "$p" "$content" > "$work/sendfile-server.log" 2>&1 &
+  spid[sendfile]=$! sport[sendfile]=$p
+  use sendfile
+  for _ in $(seq 1 50); do
+    curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$port/v2/app/manifests/1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "load: sendfile-server did not start" >&2; cat "$work/sendfile-server.log" >&2; exit 1
+}
+
 seed() { # REPO DIR : uploads DIR's blobs and puts its manifest under tag 1
   local name=$1 dir=$2
   "$here/upload.sh" "$port" "$name" "$dir"/blobs/*
@@ -240,6 +257,12 @@ for r in $(seq 1 "$rounds"); do
   for scenario in "${scenarios[@]}"; do
     for kind in "${order[@]}"; do measure "$r" "$scenario" "$kind"; done
   done
+  if [ "$ceiling" = 1 ]; then
+    start_sendfile_server
+    run_wrk "$pull_conns" "$warmup" "${app_paths[@]}"
+    measure "$r" pull sendfile
+    stop_server sendfile
+  fi
   for kind in "${order[@]}"; do
     hwm=$(awk '/VmHWM/ { print $2 }' "/proc/${spid[$kind]}/status")
     [ "$hwm" -gt "${rss[$kind]:-0}" ] && rss[$kind]=$hwm
@@ -283,6 +306,9 @@ for s in pull manifest upload; do
     "${best[registry2,$s,unit]}" "${best[dbuild,$s,unit]}" "$unit" "$(calc "${best[registry2,$s,unit]} / ${best[dbuild,$s,unit]}" 1)"
 done
 if [ "$ceiling" = 1 ]; then
+  printf '%-30s %9s MB/s %7sx registry:2, %sx dbuild   (sendfile-server.c: the pull ceiling here; server CPU %s s/GB)\n' "pull, sendfile-server.c" \
+    "${best[sendfile,pull,mbps]}" "$(calc "${best[sendfile,pull,mbps]} / ${best[registry2,pull,mbps]}")" \
+    "$(calc "${best[sendfile,pull,mbps]} / ${best[dbuild,pull,mbps]}")" "${best[sendfile,pull,unit]}"
   printf '%-30s %8s req/s %8s req/s %7sx   (no storage: the HTTP stack alone; server CPU %s vs %s us/request)\n' "GET /v2/, $manifest_conns conns" \
     "${best[registry2,ceiling,rps]}" "${best[dbuild,ceiling,rps]}" "$(ratio ceiling,rps)" "${best[registry2,ceiling,unit]}" "${best[dbuild,ceiling,unit]}"
 fi

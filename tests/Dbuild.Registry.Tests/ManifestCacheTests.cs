@@ -36,4 +36,23 @@ public sealed class ManifestCacheTests
         Assert.InRange(kept, 1, 32 * 1024 / 1000);
         Assert.True(cache.TryGet(digests[^1], out _));
     }
+
+    [Fact]
+    public void MediaType_IsDetectedOncePerCachedManifest_AndEveryTimeForOtherBytes()
+    {
+        var cache = new ManifestCache();
+        byte[] content = Manifest(1);
+        Digest digest = Digest.Compute(content);
+        int calls = 0;
+        string Detect(ReadOnlyMemory<byte> bytes) { calls++; return $"type/{bytes.Length}"; }
+        Assert.Equal($"type/{content.Length}", cache.MediaTypeOf(digest, content, Detect));
+        Assert.True(cache.Add(digest, content));
+        Assert.True(cache.TryGet(digest, out byte[] cached));
+        Assert.Equal($"type/{content.Length}", cache.MediaTypeOf(digest, cached, Detect));
+        Assert.Equal($"type/{content.Length}", cache.MediaTypeOf(digest, cached, Detect));
+        Assert.Equal(2, calls); // once before it was cached, once for the cached entry
+        byte[] copy = [.. content];
+        Assert.Equal($"type/{content.Length}", cache.MediaTypeOf(digest, copy, Detect));
+        Assert.Equal(3, calls); // bytes that are not the cached array are never answered from the cache
+    }
 }
