@@ -59,11 +59,11 @@ internal sealed class BatchingConsoleLoggerProvider : ILoggerProvider
             int used = 0;
             while (reader.TryPeek(out string? line))
             {
-                int size = Encoding.UTF8.GetByteCount(line);
-                if (used > 0 && used + size > batch.Length) { break; }
+                // One encoding pass per line: straight into the batch when it fits.
+                if (Encoding.UTF8.TryGetBytes(line, batch.AsSpan(used), out int written)) { used += written; }
+                else if (used > 0) { break; } // the batch is full: this line starts the next one
+                else { Write(Encoding.UTF8.GetBytes(line)); } // longer than a whole batch
                 reader.TryRead(out _);
-                if (size > batch.Length) { Write(Encoding.UTF8.GetBytes(line)); continue; }
-                used += Encoding.UTF8.GetBytes(line, batch.AsSpan(used));
             }
             Write(batch.AsSpan(0, used));
         }

@@ -42,7 +42,7 @@ internal sealed class UiReader(RegistryStorage storage, UiRepositoryList reposit
             IReadOnlyList<UiDescriptor> children = Descriptors(root, "manifests");
             long size = children.Count > 0 ? content.Length + children.Sum(c => c.Size)
                 : content.Length + (Descriptor(root, "config")?.Size ?? 0) + Descriptors(root, "layers").Sum(l => l.Size);
-            rows.Add(new UiTag(tag, digest, ManifestInfo.DetectMediaType(content), size, children.Count, link?.Modified));
+            rows.Add(new UiTag(tag, digest, storage.ManifestMediaType(digest, content), size, children.Count, link?.Modified));
         }
         return new UiPage<UiTag>(rows, names.Page, names.HasMore, names.Total);
     }
@@ -61,7 +61,7 @@ internal sealed class UiReader(RegistryStorage storage, UiRepositoryList reposit
         (string? platform, string? created, IReadOnlyList<UiHistory> history) = config is not null && Digest.TryParse(config.Digest, out Digest configDigest)
             ? await ReadConfigAsync(name, configDigest, cancellationToken).ConfigureAwait(false)
             : (null, null, []);
-        return new UiManifest(name, reference, digest, ManifestInfo.DetectMediaType(content), content.Length, String(root, "artifactType"),
+        return new UiManifest(name, reference, digest, storage.ManifestMediaType(digest, content), content.Length, String(root, "artifactType"),
             root.TryGetProperty("subject", out JsonElement subject) ? String(subject, "digest") : null,
             config, Descriptors(root, "layers"), Descriptors(root, "manifests"), platform, created, history,
             await ReferrersAsync(name, digest, cancellationToken).ConfigureAwait(false), Annotations(root));
