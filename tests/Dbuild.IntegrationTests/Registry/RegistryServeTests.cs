@@ -112,6 +112,26 @@ public sealed class RegistryServeTests
     }
 
     [Fact]
+    public async Task Serve_UsersOwnRuntimeSettings_WinOverTheServerDefaults()
+    {
+        using var work = new TempDirectory();
+        int port = RegistryServer.FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["REGISTRY_HTTP_ADDR"] = $"127.0.0.1:{port}",
+            ["DOTNET_TieredPGO"] = "0",
+            ["DOTNET_GCgen0size"] = "0x1000000",
+        };
+        await using RegistryServer registry = await RegistryServer.StartDbuildAsync(["--root", work.Path, "registry", "serve"], environment, port,
+            work.Combine("registry"), Ct);
+        string[] variables = (await File.ReadAllTextAsync($"/proc/{registry.ProcessId}/environ", Ct)).Split('\0');
+        Assert.Contains("DOTNET_TieredCompilation=1", variables);
+        Assert.Equal(["DOTNET_TieredPGO=0"], variables.Where(v => v.StartsWith("DOTNET_TieredPGO=", StringComparison.Ordinal)));
+        Assert.Equal(["DOTNET_GCgen0size=0x1000000"], variables.Where(v => v.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal)));
+        Assert.Equal(0, await registry.StopAsync(Ct));
+    }
+
+    [Fact]
     public async Task Serve_InvalidConfig_ExitsWithUsageErrorNamingTheKey()
     {
         using var work = new TempDirectory();
